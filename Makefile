@@ -1,0 +1,39 @@
+# DueFlow. Two commands do everything on a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+
+.PHONY: install demo test unit lint typecheck bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned dependencies
+
+demo: $(STAMP) ## generate a sample loan book and show its delinquency picture
+	$(VENV)/bin/dueflow demo --out demo-out --loans 2000 --seed 7 --as-of 2026-06-30
+
+test: $(STAMP) lint typecheck ## lint, type-check and run the whole test suite
+	$(PY) -m pytest -n 2 tests
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit tests/property
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+bench: $(STAMP) ## performance figures (not part of make test)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) demo-out cdk.out .mypy_cache .ruff_cache .hypothesis

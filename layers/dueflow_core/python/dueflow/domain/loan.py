@@ -1,0 +1,222 @@
+"""The loan record: one line of the loan book (JSON Lines), validated.
+
+Amounts are decimal strings (``"1000.00"``) parsed to ``Decimal`` in the loan's currency, at most two
+decimal places. Rates are fractions (``"0.12"`` is 12% a year). Dates are ISO local dates.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from dueflow.domain.currencies import ISO_4217
+
+MAX_AMOUNT = Decimal("1000000000000")  # 10^12 in the loan's currency: anything larger is a data error
+MIN_DATE = date(1970, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+def _decimal(value: Any) -> Decimal:
+    """Accept a decimal string (or an int); refuse floats, which cannot carry money exactly."""
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool) or isinstance(value, float):
+        raise ValueError('must be a decimal string such as "1000.00", not a JSON number with a fraction')
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {value[:40]!r}") from None
+    else:
+        raise ValueError(f"must be a decimal string, got {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError("must be a finite number")
+    return result
+
+
+def _money(value: Decimal) -> Decimal:
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("has more than 2 decimal places")
+    if value < 0:
+        raise ValueError("must not be negative")
+    if value > MAX_AMOUNT:
+        raise ValueError(f"is larger than {MAX_AMOUNT}")
+    return value
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def _date_in_range(value: date) -> date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"must be between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
+def _identifier(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError("must be 1-64 characters of letters, digits and . _ : - (starting alphanumeric)")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _known_zone(key: str) -> bool:
+    try:
+        ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _timezone(value: str) -> str:
+    if not _known_zone(value):
+        raise ValueError(f"unknown IANA time zone {value[:40]!r}")
+    return value
+
+
+def _currency(value: str) -> str:
+    if value not in ISO_4217:
+        raise ValueError(f"unknown ISO 4217 currency {value[:10]!r}")
+    return value
+
+
+def _phone(value: str) -> str:
+    if not _E164.match(value):
+        raise ValueError("must be an E.164 number such as +8613800138000")
+    return value
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+DecimalStr = Annotated[Decimal, BeforeValidator(_decimal)]
+Money = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_money)]
+PositiveMoney = Annotated[Money, AfterValidator(_positive)]
+LocalDate = Annotated[date, AfterValidator(_date_in_range)]
+Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Customer(_Record):
+    """Contact details and means of the borrower. PII: never logged, encrypted at rest in AWS."""
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: Annotated[str, AfterValidator(_phone)] | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
+    timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Shanghai"
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    monthly_income: Money | None = None
+    monthly_expenses: Money | None = None
+
+
+class Collateral(_Record):
+    """What secures the loan; ``type`` selects the recovery rate in the legal cost-benefit rule."""
+
+    type: str = Field(min_length=1, max_length=40)
+    value: Money
+
+
+class ScheduledInstallment(_Record):
+    """One line of an explicit repayment schedule. Amounts in the loan's currency."""
+
+    seq: int = Field(ge=1, le=480, strict=True)
+    due_date: LocalDate
+    principal: Money
+    interest: Money
+
+
+class Payment(_Record):
+    """A repayment received on ``date`` (local date), amount in the loan's currency."""
+
+    date: LocalDate
+    amount: PositiveMoney
+
+
+class Loan(_Record):
+    """One loan of the book. See docs/formulas.md for how the schedule and the position follow."""
+
+    loan_id: Identifier
+    customer_id: Identifier
+    principal: PositiveMoney
+    annual_rate: DecimalStr
+    term_months: int = Field(ge=1, le=480, strict=True)
+    start_date: LocalDate
+    currency: Annotated[str, AfterValidator(_currency)] = "CNY"
+    product: str | None = Field(default=None, max_length=60)
+    repayment_method: Literal["equal_installment", "equal_principal"] = "equal_installment"
+    penalty_rate_multiplier: DecimalStr = Decimal("1.5")
+    installments: tuple[ScheduledInstallment, ...] | None = None
+    payments: tuple[Payment, ...] = ()
+    customer: Customer | None = None
+    collateral: Collateral | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Loan:
+        if not Decimal(0) <= self.annual_rate < Decimal(1):
+            raise _field_error("annual_rate", "must be at least 0 and below 1 (a fraction: 0.12 is 12%)")
+        if not Decimal(0) <= self.penalty_rate_multiplier <= Decimal(10):
+            raise _field_error("penalty_rate_multiplier", "must be between 0 and 10")
+        for index, payment in enumerate(self.payments):
+            if payment.date < self.start_date:
+                raise _field_error(f"payments.{index}.date", f"payment dated {payment.date} is before start_date {self.start_date}")
+        if self.installments is not None:
+            _check_explicit_schedule(self)
+        else:
+            from dueflow.domain.schedule import schedule_problem
+
+            problem = schedule_problem(self)
+            if problem:
+                raise _field_error("term_months", problem)
+        return self
+
+
+class FieldError(ValueError):
+    """A validation error that names the offending field (dotted path)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _field_error(field: str, reason: str) -> FieldError:
+    return FieldError(field, reason)
+
+
+def _check_explicit_schedule(loan: Loan) -> None:
+    items = loan.installments or ()
+    if not items:
+        raise _field_error("installments", "an explicit schedule needs at least one installment")
+    if len(items) != loan.term_months:
+        raise _field_error("installments", f"has {len(items)} installments but term_months is {loan.term_months}")
+    previous = loan.start_date
+    for index, item in enumerate(items):
+        if item.seq != index + 1:
+            raise _field_error(f"installments.{index}.seq", f"expected seq {index + 1}, got {item.seq}")
+        if item.due_date <= previous:
+            raise _field_error(f"installments.{index}.due_date", "due dates must be after start_date and strictly increasing")
+        previous = item.due_date
+    total = sum((item.principal for item in items), Decimal(0))
+    if total != loan.principal:
+        raise _field_error("installments", f"principal of the installments sums to {total}, not to the loan principal {loan.principal}")

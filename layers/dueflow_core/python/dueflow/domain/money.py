@@ -1,0 +1,29 @@
+"""Money helpers. Amounts are ``Decimal`` in the loan's currency; 2 decimal places when reported."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+ZERO_CENTS = Decimal("0.00")
+
+
+def round_half_up(amount: Decimal) -> Decimal:
+    """Round an amount to 0.01 with ROUND_HALF_UP (the rule for every reported or allocated amount)."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_down(amount: Decimal) -> Decimal:
+    """Round an amount down (towards zero) to 0.01."""
+    return amount.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def round_up(amount: Decimal) -> Decimal:
+    """Round an amount up (away from zero) to 0.01."""
+    return amount.quantize(CENT, rounding=ROUND_UP)
+
+
+def fmt(amount: Decimal) -> str:
+    """Format an amount as a decimal string with exactly 2 places (``"1234.50"``)."""
+    return str(round_half_up(amount))

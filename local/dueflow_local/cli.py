@@ -1,0 +1,216 @@
+"""The ``dueflow`` command line: book validation, statements, the portfolio picture and the demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dueflow.domain.book import Book, iter_jsonl, read_book
+from dueflow.domain.money import fmt
+from dueflow.domain.portfolio import Portfolio, assess_portfolio
+from dueflow.domain.position import Position, WarningPolicy, assess
+from dueflow.domain.statement import statement_dict
+
+app = typer.Typer(help="DueFlow: overdue-loan collection, run locally.", no_args_is_help=True, add_completion=False)
+book_app = typer.Typer(help="Loan books (JSON Lines, one loan per line).", no_args_is_help=True)
+app.add_typer(book_app, name="book")
+
+# Wide enough for statements when the output is a file or a CI log rather than a terminal.
+out = Console(width=None if sys.stdout.isatty() else 132)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+
+BookOpt = Annotated[Path, typer.Option("--book", help="Loan book (JSON Lines).", exists=True, dir_okay=False)]
+AsOfOpt = Annotated[str, typer.Option("--as-of", help="As-of date (YYYY-MM-DD), end of day.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+DueSoonOpt = Annotated[int, typer.Option("--due-soon-days", min=0, max=60, help="Pre-due look-ahead in days.")]
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        err.print(f"[red]{option}: not an ISO date (YYYY-MM-DD): {text!r}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _load(path: Path) -> Book:
+    """Load the good lines; list every rejected one on stderr."""
+    book = read_book(path)
+    if book.errors:
+        err.print(
+            f"[yellow]{path}: {len(book.rejected_lines)} of {book.lines_read} lines rejected "
+            f"({len(book.loans)} loans loaded):[/yellow]"
+        )
+        for error in book.errors:
+            err.print(f"  {error}", markup=False, highlight=False)
+    return book
+
+
+@book_app.command("validate")
+def book_validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Loan book to check.")]) -> None:
+    """Check every line of a book; list each bad line (line, loan_id, field, reason); exit 1 if any."""
+    book = read_book(file)
+    for error in book.errors:
+        out.print(str(error), markup=False, highlight=False)
+    bad = len(book.rejected_lines)
+    summary = f"{book.lines_read} lines: {len(book.loans)} good, {bad} bad"
+    if bad:
+        err.print(f"[red]{summary}[/red]")
+        raise typer.Exit(1)
+    err.print(f"[green]{summary}[/green]")
+
+
+@book_app.command("generate")
+def book_generate(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the book (JSON Lines).")],
+    loans: Annotated[int, typer.Option("--loans", min=1, help="How many loans.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same book).")] = 7,
+    as_of: AsOfOpt = "2026-06-30",
+) -> None:
+    """Write a realistic synthetic loan book with payment histories up to --as-of."""
+    from dueflow_local.generate import generate_book
+
+    day = _parse_date(as_of, "--as-of")
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with out_file.open("w", encoding="utf-8") as handle, _progress() as progress:
+        task = progress.add_task("generating", total=loans)
+        for line in iter_jsonl(generate_book(loans, seed, day)):
+            handle.write(line)
+            progress.advance(task)
+    err.print(f"wrote {loans} loans to {out_file}")
+
+
+@app.command("statement")
+def statement(book: BookOpt, loan: Annotated[str, typer.Option("--loan", help="loan_id")], as_of: AsOfOpt, as_json: JsonOpt = False) -> None:
+    """The itemised overdue statement (逾期账单) of one loan as of a date."""
+    day = _parse_date(as_of, "--as-of")
+    loaded = _load(book)
+    found = loaded.by_id().get(loan)
+    if found is None:
+        err.print(f"[red]loan {loan!r} is not among the {len(loaded.loans)} good loans of {book}[/red]")
+        raise typer.Exit(1)
+    position = assess(found, day)
+    if as_json:
+        sys.stdout.write(json.dumps(statement_dict(position), ensure_ascii=False) + "\n")
+    else:
+        print_statement(position)
+
+
+@app.command("assess")
+def assess_cmd(book: BookOpt, as_of: AsOfOpt, as_json: JsonOpt = False, due_soon_days: DueSoonOpt = 3) -> None:
+    """The portfolio picture: loans and amounts per bucket and classification, early warnings."""
+    day = _parse_date(as_of, "--as-of")
+    loaded = _load(book)
+    portfolio = assess_portfolio(loaded.loans, day, WarningPolicy(due_soon_days=due_soon_days))
+    if as_json:
+        payload = portfolio.as_dict() | {"rejected_lines": loaded.rejected_lines}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        print_portfolio(portfolio)
+
+
+@app.command("demo")
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the generated book.")] = Path("demo-out"),
+    loans: Annotated[int, typer.Option("--loans", min=1)] = 2000,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    as_of: AsOfOpt = "2026-06-30",
+) -> None:
+    """Generate a sample book and print its delinquency picture and a few statements."""
+    from dueflow_local.generate import generate_book
+
+    day = _parse_date(as_of, "--as-of")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "book.jsonl"
+    with path.open("w", encoding="utf-8") as handle, _progress() as progress:
+        task = progress.add_task("generating book", total=loans)
+        for line in iter_jsonl(generate_book(loans, seed, day)):
+            handle.write(line)
+            progress.advance(task)
+    loaded = _load(path)
+    positions = [assess(loan, day) for loan in loaded.loans]
+    portfolio = Portfolio(as_of=day)
+    for position in positions:
+        portfolio.add(position)
+    out.rule(f"DueFlow demo: {len(loaded.loans)} loans as of {day}")
+    print_portfolio(portfolio)
+    worst = sorted((p for p in positions if p.dpd), key=lambda p: (-p.dpd, p.loan_id))
+    # One statement from the deep end, the middle and the shallow end of the overdue book.
+    picks = [worst[i] for i in sorted({len(worst) // 5, len(worst) // 2, len(worst) - 1})] if worst else []
+    for position in picks:
+        print_statement(position)
+    out.print(f"\nBook written to [bold]{path}[/bold]. Try:")
+    if picks:
+        out.print(f"  .venv/bin/dueflow statement --book {path} --loan {picks[0].loan_id} --as-of {day} --json")
+    out.print(f"  .venv/bin/dueflow assess --book {path} --as-of {day}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    )
+
+
+def print_portfolio(portfolio: Portfolio) -> None:
+    data = portfolio.as_dict()
+    out.print(
+        f"[bold]{data['loans']}[/bold] loans, [bold red]{data['overdue_loans']}[/bold red] overdue; "
+        f"total overdue [bold]{data['total_overdue']}[/bold] (principal {data['overdue_principal']}, "
+        f"interest {data['overdue_interest']}, penalty {data['penalty']}); "
+        f"outstanding principal {data['outstanding_principal']} ({', '.join(data['currencies'])})"
+    )
+    out.print(
+        f"Early warning: [bold]{data['early_warning']['due_soon']}[/bold] due soon, "
+        f"[bold]{data['early_warning']['at_risk']}[/bold] at risk"
+    )
+    for title, key in (("Bucket (DPD)", "by_bucket"), ("Classification (五级分类)", "by_classification")):
+        table = Table(title=title, title_justify="left")
+        table.add_column(title.split(" ")[0])
+        table.add_column("loans", justify="right")
+        table.add_column("total overdue", justify="right")
+        table.add_column("outstanding principal", justify="right")
+        for name, tally in data[key].items():
+            table.add_row(name, str(tally["loans"]), tally["total_overdue"], tally["outstanding_principal"])
+        out.print(table)
+
+
+def print_statement(position: Position) -> None:
+    flags = f" flags: {', '.join(position.flags)}" if position.flags else ""
+    table = Table(
+        title=(
+            f"逾期账单 overdue statement {position.loan_id} as of {position.as_of}: DPD {position.dpd} "
+            f"{position.bucket} {position.classification}{flags}"
+        ),
+        title_justify="left",
+    )
+    for column in ("seq", "due", "days", "principal", "interest", "paid", "outstanding", "penalty"):
+        table.add_column(column, justify="left" if column == "due" else "right")
+    for line in position.lines:
+        table.add_row(
+            str(line.seq), line.due_date.isoformat(), str(line.days_overdue), fmt(line.principal_due),
+            fmt(line.interest_due), fmt(line.principal_paid + line.interest_paid),
+            fmt(line.principal_outstanding + line.interest_outstanding), fmt(line.penalty_outstanding),
+        )
+    out.print(table)
+    out.print(
+        f"  overdue principal {fmt(position.overdue_principal)} + interest {fmt(position.overdue_interest)} + "
+        f"penalty {fmt(position.penalty)} = [bold]total overdue {fmt(position.total_overdue)} {position.currency}[/bold]; "
+        f"outstanding principal {fmt(position.outstanding_principal)}"
+    )
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
