@@ -55,7 +55,9 @@ def _load(path: Path) -> Book:
 
 
 @book_app.command("validate")
-def book_validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Loan book to check.")]) -> None:
+def book_validate(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Loan book to check.")],
+) -> None:
     """Check every line of a book; list each bad line (line, loan_id, field, reason); exit 1 if any."""
     book = read_book(file)
     for error in book.errors:
@@ -89,7 +91,12 @@ def book_generate(
 
 
 @app.command("statement")
-def statement(book: BookOpt, loan: Annotated[str, typer.Option("--loan", help="loan_id")], as_of: AsOfOpt, as_json: JsonOpt = False) -> None:
+def statement(
+    book: BookOpt,
+    loan: Annotated[str, typer.Option("--loan", help="loan_id")],
+    as_of: AsOfOpt,
+    as_json: JsonOpt = False,
+) -> None:
     """The itemised overdue statement (逾期账单) of one loan as of a date."""
     day = _parse_date(as_of, "--as-of")
     loaded = _load(book)
@@ -155,8 +162,12 @@ def demo(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 
@@ -196,14 +207,20 @@ def print_statement(position: Position) -> None:
         table.add_column(column, justify="left" if column == "due" else "right")
     for line in position.lines:
         table.add_row(
-            str(line.seq), line.due_date.isoformat(), str(line.days_overdue), fmt(line.principal_due),
-            fmt(line.interest_due), fmt(line.principal_paid + line.interest_paid),
-            fmt(line.principal_outstanding + line.interest_outstanding), fmt(line.penalty_outstanding),
+            str(line.seq),
+            line.due_date.isoformat(),
+            str(line.days_overdue),
+            fmt(line.principal_due),
+            fmt(line.interest_due),
+            fmt(line.principal_paid + line.interest_paid),
+            fmt(line.principal_outstanding + line.interest_outstanding),
+            fmt(line.penalty_outstanding),
         )
     out.print(table)
     out.print(
         f"  overdue principal {fmt(position.overdue_principal)} + interest {fmt(position.overdue_interest)} + "
-        f"penalty {fmt(position.penalty)} = [bold]total overdue {fmt(position.total_overdue)} {position.currency}[/bold]; "
+        f"penalty {fmt(position.penalty)} = "
+        f"[bold]total overdue {fmt(position.total_overdue)} {position.currency}[/bold]; "
         f"outstanding principal {fmt(position.outstanding_principal)}"
     )
 

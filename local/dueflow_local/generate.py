@@ -35,12 +35,22 @@ PRODUCTS: tuple[Product, ...] = (
     Product("consumer", 0.55, (5_000, 100_000), (0.06, 0.24), (6, 12, 24, 36), ("equal_installment",), ("unsecured",)),
     Product("auto", 0.2, (50_000, 300_000), (0.04, 0.09), (36, 60), ("equal_installment",), ("vehicle",)),
     Product(
-        "mortgage", 0.1, (300_000, 3_000_000), (0.03, 0.055), (240, 360),
-        ("equal_installment", "equal_principal"), ("real_estate",),
+        "mortgage",
+        0.1,
+        (300_000, 3_000_000),
+        (0.03, 0.055),
+        (240, 360),
+        ("equal_installment", "equal_principal"),
+        ("real_estate",),
     ),
     Product(
-        "sme", 0.15, (100_000, 2_000_000), (0.045, 0.12), (12, 24, 36),
-        ("equal_principal", "equal_installment"), ("equipment", "guarantee", "deposit", "unsecured"),
+        "sme",
+        0.15,
+        (100_000, 2_000_000),
+        (0.045, 0.12),
+        (12, 24, 36),
+        ("equal_principal", "equal_installment"),
+        ("equipment", "guarantee", "deposit", "unsecured"),
     ),
 )
 

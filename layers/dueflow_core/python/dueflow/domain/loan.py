@@ -30,7 +30,9 @@ def _decimal(value: Any) -> Decimal:
     """Accept a decimal string (or an int); refuse floats, which cannot carry money exactly."""
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, bool) or isinstance(value, float):
+    elif isinstance(value, bool):
+        raise ValueError("must be a decimal string, got a boolean")
+    elif isinstance(value, float):
         raise ValueError('must be a decimal string such as "1000.00", not a JSON number with a fraction')
     elif isinstance(value, int):
         result = Decimal(value)
@@ -179,7 +181,9 @@ class Loan(_Record):
             raise _field_error("penalty_rate_multiplier", "must be between 0 and 10")
         for index, payment in enumerate(self.payments):
             if payment.date < self.start_date:
-                raise _field_error(f"payments.{index}.date", f"payment dated {payment.date} is before start_date {self.start_date}")
+                raise _field_error(
+                    f"payments.{index}.date", f"payment dated {payment.date} is before start_date {self.start_date}"
+                )
         if self.installments is not None:
             _check_explicit_schedule(self)
         else:
@@ -215,8 +219,12 @@ def _check_explicit_schedule(loan: Loan) -> None:
         if item.seq != index + 1:
             raise _field_error(f"installments.{index}.seq", f"expected seq {index + 1}, got {item.seq}")
         if item.due_date <= previous:
-            raise _field_error(f"installments.{index}.due_date", "due dates must be after start_date and strictly increasing")
+            raise _field_error(
+                f"installments.{index}.due_date", "due dates must be after start_date and strictly increasing"
+            )
         previous = item.due_date
     total = sum((item.principal for item in items), Decimal(0))
     if total != loan.principal:
-        raise _field_error("installments", f"principal of the installments sums to {total}, not to the loan principal {loan.principal}")
+        raise _field_error(
+            "installments", f"principal of the installments sums to {total}, not to the loan principal {loan.principal}"
+        )

@@ -90,7 +90,9 @@ def propose_plan(
     if amount <= 0:
         return PlanDecision(False, amount, ZERO, code="nothing_to_repay", reason="there is nothing to repay")
     if monthly_income is None:
-        return PlanDecision(False, amount, ZERO, code="income_unknown", reason="the customer's monthly income is unknown")
+        return PlanDecision(
+            False, amount, ZERO, code="income_unknown", reason="the customer's monthly income is unknown"
+        )
     affordable = affordable_monthly(monthly_income, monthly_expenses or ZERO, policy)
     if affordable <= 0:
         return _refuse(amount, affordable, "no_disposable_income", "the customer has no disposable income")
@@ -108,7 +110,12 @@ def propose_plan(
             )
         months = shortest
     elif not 1 <= months <= policy.max_term_months:
-        return _refuse(amount, affordable, "term_out_of_range", f"the term must be 1 to {policy.max_term_months} months, not {months}")
+        return _refuse(
+            amount,
+            affordable,
+            "term_out_of_range",
+            f"the term must be 1 to {policy.max_term_months} months, not {months}",
+        )
     elif months < shortest:
         largest = Decimal(-(-cents // months)) * CENT
         return _refuse(

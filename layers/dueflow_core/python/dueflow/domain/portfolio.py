@@ -59,9 +59,7 @@ class Portfolio:
     due_soon: int = 0
     at_risk: int = 0
     by_bucket: dict[str, Tally] = field(default_factory=lambda: {b: Tally() for b in BUCKETS})
-    by_classification: dict[str, Tally] = field(
-        default_factory=lambda: {str(c): Tally() for c in CLASSIFICATIONS}
-    )
+    by_classification: dict[str, Tally] = field(default_factory=lambda: {str(c): Tally() for c in CLASSIFICATIONS})
     currencies: set[str] = field(default_factory=set)
 
     def add(self, position: Position) -> None:
@@ -98,9 +96,7 @@ class Portfolio:
         }
 
 
-def assess_portfolio(
-    loans: Iterable[Loan], as_of: date, policy: WarningPolicy = DEFAULT_WARNING_POLICY
-) -> Portfolio:
+def assess_portfolio(loans: Iterable[Loan], as_of: date, policy: WarningPolicy = DEFAULT_WARNING_POLICY) -> Portfolio:
     """Assess every loan as of ``as_of`` and aggregate."""
     portfolio = Portfolio(as_of=as_of)
     for loan in loans:

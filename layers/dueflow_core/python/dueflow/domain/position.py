@@ -68,7 +68,9 @@ class _State:
         self.accrued = ZERO  # exact penalty accrued so far
         self.penalty_paid = ZERO
         self.accrued_through = self.due  # last day whose accrual is included
-        self.cleared: int | None = None  # ordinal of the day principal + interest were fully paid
+        # ordinal of the day principal + interest were fully paid (an installment of nothing is paid on
+        # its due date)
+        self.cleared: int | None = None if (item.principal or item.interest) else self.due
 
     def accrue_to(self, day: int, rate: Decimal) -> None:
         """Add the penalty for days (accrued_through, day] at the current unpaid amount."""
@@ -299,9 +301,7 @@ def _position(
         flags.append(FLAG_DUE_SOON)
     if _at_risk(states, as_of_day, policy) or (last_payment_day is not None and ledger.last_partial):
         flags.append(FLAG_AT_RISK)
-    outstanding_principal = loan.principal - sum(
-        (s.item.principal - s.principal_left for s in states), ZERO
-    )
+    outstanding_principal = loan.principal - sum((s.item.principal - s.principal_left for s in states), ZERO)
     return Position(
         loan_id=loan.loan_id,
         as_of=as_of,
@@ -327,23 +327,13 @@ def _at_risk(states: list[_State], as_of_day: int, policy: WarningPolicy) -> boo
 
     An installment is late when it was cleared after its due date, or is still unpaid past it.
     """
-    late = 0
-    seen = 0
-    # states are in due order; find the last one due on or before as-of, walk back.
     end = len(states)
     while end and states[end - 1].due > as_of_day:
         end -= 1
-    for index in range(end - 1, -1, -1):
-        if seen == policy.at_risk_window:
-            break
-        state = states[index]
-        seen += 1
-        if state.cleared is None:
-            if as_of_day > state.due:
-                late += 1
-        elif state.cleared > state.due:
+    late = 0
+    for state in states[max(0, end - policy.at_risk_window) : end]:
+        if (state.cleared is None and as_of_day > state.due) or (
+            state.cleared is not None and state.cleared > state.due
+        ):
             late += 1
-        if late >= policy.at_risk_late:
-            return True
-    return False
-
+    return late >= policy.at_risk_late

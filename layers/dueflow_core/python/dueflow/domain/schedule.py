@@ -101,10 +101,7 @@ def schedule_problem(loan: Loan) -> str | None:
     """
     n = loan.term_months
     r = loan.annual_rate / _TWELVE
-    if loan.repayment_method == "equal_principal":
-        drift_bound = Decimal("0.005") * (n - 1)
-        margin = loan.principal / n
-    elif r == 0:
+    if loan.repayment_method == "equal_principal" or r == 0:
         drift_bound = Decimal("0.005") * (n - 1)
         margin = loan.principal / n
     else:

@@ -1,0 +1,51 @@
+"""Hypothesis strategies for valid loans with payment histories."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from dueflow.domain.loan import Loan
+from dueflow.domain.schedule import schedule_problem
+
+cents = st.integers(min_value=1, max_value=10**10).map(lambda c: Decimal(c) / 100)
+
+
+@st.composite
+def loans(draw: st.DrawFn, max_term: int = 60, max_payments: int = 12) -> Loan:
+    term = draw(st.integers(min_value=1, max_value=max_term))
+    principal = draw(st.integers(min_value=100 * term, max_value=10**9).map(lambda c: Decimal(c) / 100))
+    rate = Decimal(draw(st.integers(min_value=0, max_value=3600))) / 10000
+    start = draw(st.dates(min_value=date(2015, 1, 1), max_value=date(2026, 12, 31)))
+    method = draw(st.sampled_from(["equal_installment", "equal_principal"]))
+    multiplier = draw(st.sampled_from(["1", "1.3", "1.5", "2"]))
+    payments = draw(
+        st.lists(
+            st.tuples(
+                st.integers(min_value=0, max_value=31 * (term + 6)),
+                st.integers(min_value=1, max_value=int(principal * 100)).map(lambda c: Decimal(c) / 100),
+            ),
+            max_size=max_payments,
+        )
+    )
+    record: dict[str, Any] = {
+        "loan_id": "P1",
+        "customer_id": "C1",
+        "principal": principal,
+        "annual_rate": str(rate),
+        "term_months": term,
+        "start_date": start,
+        "repayment_method": method,
+        "penalty_rate_multiplier": multiplier,
+        "payments": [{"date": start + timedelta(days=offset), "amount": amount} for offset, amount in payments],
+    }
+    assume(schedule_problem(Loan.model_construct(**{**record, "annual_rate": Decimal(record["annual_rate"])})) is None)
+    return Loan.model_validate(record)
+
+
+def as_of_for(loan: Loan, draw_days: int) -> date:
+    return loan.start_date + timedelta(days=draw_days)

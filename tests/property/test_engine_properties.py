@@ -1,0 +1,104 @@
+"""Properties of the engine that must hold for every valid loan and as-of date."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dueflow.domain.loan import Loan, Payment
+from dueflow.domain.money import CENT
+from dueflow.domain.plan import PlanPolicy, propose_plan
+from dueflow.domain.position import assess
+from dueflow.domain.schedule import build_schedule
+from dueflow.domain.statement import statement_dict
+from tests.conftest import day
+from tests.property.strategies import as_of_for, loans
+
+days_after_start = st.integers(min_value=0, max_value=31 * 70)
+
+
+@settings(max_examples=300, deadline=None)
+@given(loan=loans(), offset=days_after_start)
+def test_statement_totals_equal_the_sum_of_their_lines(loan: Loan, offset: int) -> None:
+    position = assess(loan, as_of_for(loan, offset))
+    lines = position.lines
+    assert position.overdue_principal == sum((line.principal_outstanding for line in lines), Decimal(0))
+    assert position.overdue_interest == sum((line.interest_outstanding for line in lines), Decimal(0))
+    assert position.penalty == sum((line.penalty_outstanding for line in lines), Decimal(0))
+    assert position.total_overdue == sum((line.total_outstanding for line in lines), Decimal(0))
+    # and the JSON says the same to the cent
+    data = statement_dict(position)
+    assert Decimal(data["total_overdue"]) == sum(Decimal(i["total_outstanding"]) for i in data["installments"])
+    # every reported amount is whole cents and none is negative
+    for line in lines:
+        for amount in (line.principal_outstanding, line.interest_outstanding, line.penalty_outstanding):
+            assert amount >= 0 and amount == amount.quantize(CENT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(loan=loans(), offset=days_after_start)
+def test_paying_total_overdue_on_the_as_of_date_brings_dpd_to_zero(loan: Loan, offset: int) -> None:
+    as_of = as_of_for(loan, offset)
+    position = assess(loan, as_of)
+    if position.total_overdue == 0:
+        assert position.dpd == 0
+        return
+    cured = loan.model_copy(update={"payments": (*loan.payments, Payment(date=as_of, amount=position.total_overdue))})
+    after = assess(cured, as_of)
+    assert after.dpd == 0
+    assert after.total_overdue == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(loan=loans(), offset=days_after_start, later=st.integers(min_value=1, max_value=400))
+def test_penalty_never_decreases_as_the_as_of_date_advances_without_payments(
+    loan: Loan, offset: int, later: int
+) -> None:
+    as_of = as_of_for(loan, offset)
+    quiet = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date <= as_of)})
+    before = assess(quiet, as_of)
+    after = assess(quiet, as_of + timedelta(days=later))
+    assert after.penalty >= before.penalty
+    assert after.dpd >= before.dpd or before.dpd == 0
+    assert after.total_overdue >= before.total_overdue
+
+
+@settings(max_examples=300, deadline=None)
+@given(loan=loans(), offset=days_after_start)
+def test_every_payment_is_accounted_for(loan: Loan, offset: int) -> None:
+    as_of = as_of_for(loan, offset)
+    position = assess(loan, as_of)
+    paid = sum((p.amount for p in loan.payments if p.date <= as_of), Decimal(0))
+    assert position.paid_total == paid
+    schedule = build_schedule(loan)
+    assert sum((i.principal for i in schedule), Decimal(0)) == loan.principal
+    assert 0 <= position.outstanding_principal <= loan.principal
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    amount=st.integers(min_value=1, max_value=10**9).map(lambda c: Decimal(c) / 100),
+    income=st.integers(min_value=0, max_value=10**7).map(lambda c: Decimal(c) / 100),
+    expenses=st.integers(min_value=0, max_value=10**7).map(lambda c: Decimal(c) / 100),
+    months=st.one_of(st.none(), st.integers(min_value=1, max_value=36)),
+    min_installment=st.sampled_from([Decimal("0.01"), Decimal("50"), Decimal("100")]),
+)
+def test_plans_always_sum_exactly_to_the_amount_to_repay(
+    amount: Decimal, income: Decimal, expenses: Decimal, months: int | None, min_installment: Decimal
+) -> None:
+    policy = PlanPolicy(min_installment=min_installment)
+    decision = propose_plan(amount, income, expenses, day("2026-07-01"), policy, months=months)
+    if not decision.ok:
+        assert decision.reason and decision.code
+        return
+    amounts = [i.amount for i in decision.installments]
+    assert sum(amounts, Decimal(0)) == amount
+    assert 1 <= len(amounts) <= policy.max_term_months
+    assert max(amounts) - min(amounts) <= Decimal("0.01")
+    assert max(amounts) <= decision.affordable_monthly
+    assert len(amounts) == 1 or min(amounts) >= min_installment
+    dates = [i.due_date for i in decision.installments]
+    assert dates == sorted(set(dates))
