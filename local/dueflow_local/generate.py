@@ -17,7 +17,7 @@ from itertools import takewhile
 from dueflow.domain.calendar import add_months
 from dueflow.domain.loan import Customer, Loan, Payment
 from dueflow.domain.money import round_down, round_up
-from dueflow.domain.schedule import InstallmentLike, iter_schedule
+from dueflow.domain.schedule import Installment, iter_schedule
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def generate_loan(rng: random.Random, index: int, as_of: date) -> Loan:
 
 
 def _payments(
-    rng: random.Random, behaviour: str, due: list[InstallmentLike], loan: Loan, as_of: date
+    rng: random.Random, behaviour: str, due: list[Installment], loan: Loan, as_of: date
 ) -> list[tuple[date, Decimal]]:
     daily_penalty = loan.annual_rate * loan.penalty_rate_multiplier / 360
     stop_at = len(due)

@@ -8,13 +8,14 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dueflow.domain.loan import Loan, Payment
+from dueflow.domain.loan import Loan
 from dueflow.domain.money import CENT
 from dueflow.domain.plan import PlanPolicy, propose_plan
 from dueflow.domain.position import assess
 from dueflow.domain.schedule import build_schedule
 from dueflow.domain.statement import statement_dict
 from tests.conftest import day
+from tests.property.reference import reference_position
 from tests.property.strategies import as_of_for, loans
 
 days_after_start = st.integers(min_value=0, max_value=31 * 70)
@@ -46,7 +47,9 @@ def test_paying_total_overdue_on_the_as_of_date_brings_dpd_to_zero(loan: Loan, o
     if position.total_overdue == 0:
         assert position.dpd == 0
         return
-    cured = loan.model_copy(update={"payments": (*loan.payments, Payment(date=as_of, amount=position.total_overdue))})
+    record = loan.model_dump()
+    record["payments"] = [*record["payments"], {"date": as_of, "amount": position.total_overdue}]
+    cured = Loan.model_validate(record)
     after = assess(cured, as_of)
     assert after.dpd == 0
     assert after.total_overdue == 0
@@ -102,3 +105,39 @@ def test_plans_always_sum_exactly_to_the_amount_to_repay(
     assert len(amounts) == 1 or min(amounts) >= min_installment
     dates = [i.due_date for i in decision.installments]
     assert dates == sorted(set(dates))
+
+
+@settings(max_examples=200, deadline=None)
+@given(loan=loans(max_term=36, max_payments=10), offset=st.integers(min_value=0, max_value=31 * 40))
+def test_engine_agrees_with_a_naive_day_by_day_model(loan: Loan, offset: int) -> None:
+    as_of = as_of_for(loan, offset)
+    position = assess(loan, as_of)
+    reference = reference_position(loan, as_of)
+    assert position.dpd == reference.dpd
+    assert position.overdue_principal == reference.overdue_principal
+    assert position.overdue_interest == reference.overdue_interest
+    assert position.penalty == reference.penalty
+    assert position.outstanding_principal == reference.outstanding_principal
+
+
+@settings(max_examples=100, deadline=None)
+@given(loan=loans(max_term=24, max_payments=0), offset=st.integers(min_value=0, max_value=31 * 26))
+def test_engine_agrees_with_the_model_for_regular_payers(loan: Loan, offset: int) -> None:
+    # Given a customer who pays every installment exactly, some on time and some late (the fast path
+    # and the full ledger both get exercised)
+    record = loan.model_dump()
+    record["payments"] = [
+        {"date": item.due_date + timedelta(days=(item.seq * 7) % 11 - 3), "amount": item.amount}
+        for item in build_schedule(loan)
+        if item.due_date + timedelta(days=8) >= loan.start_date
+    ]
+    record["payments"] = [p for p in record["payments"] if p["date"] >= loan.start_date]
+    regular = Loan.model_validate(record)
+    as_of = as_of_for(regular, offset)
+    position = assess(regular, as_of)
+    reference = reference_position(regular, as_of)
+    assert (position.dpd, position.penalty, position.outstanding_principal) == (
+        reference.dpd,
+        reference.penalty,
+        reference.outstanding_principal,
+    )

@@ -155,3 +155,10 @@ def test_penalty_multiplier_scales_the_daily_rate() -> None:
     # multiplier 1.0: d = 0.12 / 360; 1066.19 * 30 / 3000 = 10.6619 -> 10.66
     position = assess(make_loan(penalty_rate_multiplier="1.0"), day("2026-03-30"))
     assert position.penalty == D("10.66")
+
+
+def test_payments_listed_out_of_order_are_applied_in_date_order() -> None:
+    ordered = make_loan(payments=pay(("2026-02-28", "1066.19"), ("2026-04-05", "1070.00")))
+    shuffled = make_loan(payments=pay(("2026-04-05", "1070.00"), ("2026-02-28", "1066.19")))
+    assert [p.date for p in shuffled.payments] == [day("2026-02-28"), day("2026-04-05")]
+    assert assess(shuffled, day("2026-05-10")) == assess(ordered, day("2026-05-10"))

@@ -10,10 +10,11 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from dueflow.domain.currencies import ISO_4217
 
@@ -169,9 +170,17 @@ class Loan(_Record):
     repayment_method: Literal["equal_installment", "equal_principal"] = "equal_installment"
     penalty_rate_multiplier: DecimalStr = Decimal("1.5")
     installments: tuple[ScheduledInstallment, ...] | None = None
-    payments: tuple[Payment, ...] = ()
+    payments: tuple[Payment, ...] = ()  # always in date order
     customer: Customer | None = None
     collateral: Collateral | None = None
+
+    @field_validator("payments")
+    @classmethod
+    def _in_date_order(cls, payments: tuple[Payment, ...]) -> tuple[Payment, ...]:
+        """Keep payments in date order (stable: same-day payments keep their order)."""
+        if any(a.date > b.date for a, b in pairwise(payments)):
+            return tuple(sorted(payments, key=lambda p: p.date))
+        return payments
 
     @model_validator(mode="after")
     def _consistent(self) -> Loan:

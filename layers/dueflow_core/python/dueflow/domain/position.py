@@ -10,7 +10,9 @@ Rules, in short:
   next installments in order (interest, then principal); a payment never changes earlier days' accrual.
 
 Because the unpaid amount of an installment only changes on payment days, the accrual over a run of
-days is ``d * unpaid * days``: the engine walks payment dates, not calendar days.
+days is ``d * unpaid * days``: the engine walks payment dates, not calendar days. It keeps amounts in
+integer cents and the accrual as the exact integer sum of ``unpaid_cents * days``, so that the penalty
+``d * sum`` is an exact fraction, rounded half up only when allocated or reported.
 """
 
 from __future__ import annotations
@@ -22,11 +24,8 @@ from decimal import Decimal
 
 from dueflow.domain.classification import Classification, bucket, classify
 from dueflow.domain.loan import Loan
-from dueflow.domain.money import CENT, ZERO
-from dueflow.domain.schedule import InstallmentLike, iter_schedule
-
-_360 = Decimal(360)
-_HALF_UP = "ROUND_HALF_UP"
+from dueflow.domain.money import ZERO
+from dueflow.domain.schedule import CentsRow, from_cents, iter_cents
 
 FLAG_DUE_SOON = "due_soon"
 FLAG_AT_RISK = "at_risk"
@@ -47,37 +46,32 @@ DEFAULT_WARNING_POLICY = WarningPolicy()
 
 
 class _State:
-    """Mutable repayment state of one installment while payments are applied (internal)."""
+    """Repayment state of one installment while payments are applied, in integer cents (internal)."""
 
     __slots__ = (
-        "item",
-        "due",
-        "principal_left",
-        "interest_left",
-        "accrued",
-        "penalty_paid",
+        "accrual",
         "accrued_through",
         "cleared",
+        "due",
+        "due_date",
+        "interest",
+        "interest_left",
+        "penalty_paid",
+        "principal",
+        "principal_left",
+        "seq",
     )
 
-    def __init__(self, item: InstallmentLike) -> None:
-        self.item = item
-        self.due = item.due_date.toordinal()
-        self.principal_left = item.principal
-        self.interest_left = item.interest
-        self.accrued = ZERO  # exact penalty accrued so far
-        self.penalty_paid = ZERO
+    def __init__(self, row: CentsRow) -> None:
+        self.seq, self.due_date, self.due, self.principal, self.interest = row
+        self.principal_left = self.principal
+        self.interest_left = self.interest
+        self.accrual = 0  # sum of unpaid_cents * days over the days accrued so far; penalty = d * accrual
+        self.penalty_paid = 0
         self.accrued_through = self.due  # last day whose accrual is included
         # ordinal of the day principal + interest were fully paid (an installment of nothing is paid on
         # its due date)
-        self.cleared: int | None = None if (item.principal or item.interest) else self.due
-
-    def accrue_to(self, day: int, rate: Decimal) -> None:
-        """Add the penalty for days (accrued_through, day] at the current unpaid amount."""
-        days = day - self.accrued_through
-        if days > 0:
-            self.accrued += rate * (self.principal_left + self.interest_left) * days
-            self.accrued_through = day
+        self.cleared: int | None = None if (self.principal or self.interest) else self.due
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +111,10 @@ class Position:
     penalty: Decimal
     outstanding_principal: Decimal
     flags: tuple[str, ...]
-    lines: tuple[StatementLine, ...]
+    # the statement lines as integer cents, turned into StatementLines only when asked for (a portfolio
+    # assessment never needs them): (seq, due_date, days_overdue, principal, interest, principal_left,
+    # interest_left, penalty_accrued, penalty_paid)
+    line_cents: tuple[tuple[int, date, int, int, int, int, int, int, int], ...]
     next_due_date: date | None
     next_due_amount: Decimal
     paid_total: Decimal
@@ -128,46 +125,81 @@ class Position:
         return self.overdue_principal + self.overdue_interest + self.penalty
 
     @property
+    def lines(self) -> tuple[StatementLine, ...]:
+        """The itemised statement: one line per overdue installment (or one with penalty left)."""
+        return tuple(
+            StatementLine(
+                seq=seq,
+                due_date=due_date,
+                days_overdue=days,
+                principal_due=from_cents(principal),
+                interest_due=from_cents(interest),
+                principal_paid=from_cents(principal - principal_left),
+                interest_paid=from_cents(interest - interest_left),
+                principal_outstanding=from_cents(principal_left),
+                interest_outstanding=from_cents(interest_left),
+                penalty_accrued=from_cents(accrued),
+                penalty_paid=from_cents(penalty_paid),
+                penalty_outstanding=from_cents(accrued - penalty_paid),
+            )
+            for seq, due_date, days, principal, interest, principal_left, interest_left, accrued, penalty_paid in (
+                self.line_cents
+            )
+        )
+
+    @property
     def is_overdue(self) -> bool:
         return self.dpd > 0
 
 
 class _Ledger:
-    """Applies a loan's payments to its (lazily generated) schedule."""
+    """Applies a loan's payments to its (lazily generated) schedule, in integer cents."""
 
-    __slots__ = ("states", "head", "rate", "_schedule", "_exhausted", "credit", "last_partial", "paid")
+    __slots__ = (
+        "credit",
+        "exhausted",
+        "head",
+        "paid",
+        "penalty_den",
+        "penalty_num",
+        "principal_skipped",
+        "rows",
+        "states",
+    )
 
     def __init__(self, loan: Loan) -> None:
         self.states: list[_State] = []
         self.head = 0  # states[:head] are fully settled (principal, interest and penalty)
-        self.rate = loan.annual_rate * loan.penalty_rate_multiplier / _360
-        self._schedule: Iterator[InstallmentLike] = iter_schedule(loan)
-        self._exhausted = False
-        self.credit = ZERO
-        self.last_partial = False
-        self.paid = ZERO
+        # d = annual_rate * multiplier / 360 as an exact fraction num / den
+        num, den = (loan.annual_rate * loan.penalty_rate_multiplier).as_integer_ratio()
+        self.penalty_num = num
+        self.penalty_den = den * 360
+        self.rows: Iterator[CentsRow] = iter_cents(loan)
+        self.exhausted = False
+        self.credit = 0
+        self.paid = 0
+        self.principal_skipped = 0  # principal of the on-time prefix settled without tracking
 
-    def _pull(self) -> bool:
-        """Materialise the next installment; False when the schedule is exhausted."""
-        if self._exhausted:
-            return False
-        nxt = next(self._schedule, None)
-        if nxt is None:
-            self._exhausted = True
-            return False
-        self.states.append(_State(nxt))
-        return True
+    def penalty_cents(self, state: _State) -> int:
+        """The installment's accrued penalty, rounded half up to the cent."""
+        if not state.accrual:
+            return 0
+        den = self.penalty_den
+        return (2 * state.accrual * self.penalty_num + den) // (2 * den)
 
     def materialise_through(self, day: int) -> None:
         """Make sure every installment due on or before ``day`` is in ``states``."""
         states = self.states
-        while (not states or states[-1].due <= day) and self._pull():
-            pass
+        while not self.exhausted and (not states or states[-1].due <= day):
+            row = next(self.rows, None)
+            if row is None:
+                self.exhausted = True
+            else:
+                states.append(_State(row))
 
     def accrue_through(self, day: int) -> None:
-        """Accrue penalty on every overdue unsettled installment through ``day``."""
-        rate = self.rate
-        if not rate:
+        """Accrue through ``day`` on every installment overdue then (due before ``day``) and unpaid."""
+        if not self.penalty_num:
             return
         states = self.states
         for index in range(self.head, len(states)):
@@ -175,77 +207,126 @@ class _Ledger:
             if state.due >= day:
                 break
             if state.cleared is None:
-                state.accrue_to(day, rate)
+                days = day - state.accrued_through
+                if days > 0:
+                    state.accrual += (state.principal_left + state.interest_left) * days
+                    state.accrued_through = day
 
-    def pay(self, day: int, amount: Decimal) -> None:
-        """Apply a payment received on ``day`` (ordinal)."""
+    def pay(self, day: int, amount: int) -> None:
+        """Apply a payment of ``amount`` cents received on ``day`` (ordinal): due installments oldest
+        first (penalty, interest, principal), then the next installments in order (interest, principal)."""
+        states = self.states
         self.materialise_through(day)
-        self.accrue_through(day - 1)
+        head = self.head
+        if self.penalty_num and head < len(states) and states[head].due < day - 1:
+            self.accrue_through(day - 1)
         self.paid += amount
         left = amount
-        states = self.states
-        index = self.head
-        # Installments due on or before the payment day, oldest first: penalty, interest, principal.
-        while left and index < len(states) and states[index].due <= day:
-            left = self._settle(states[index], day, left, with_penalty=True)
+        index = head
+        count = len(states)
+        while left and index < count and states[index].due <= day:
+            state = states[index]
+            if state.accrual:
+                owed = self.penalty_cents(state) - state.penalty_paid
+                if owed > 0:
+                    part = owed if owed < left else left
+                    state.penalty_paid += part
+                    left -= part
+            left = _settle(state, day, left)
             index += 1
-        self.last_partial = any(
-            states[i].cleared is None for i in range(self.head, len(states)) if states[i].due <= day
-        )
-        # Prepayment: the next installments in order.
         while left:
-            if index >= len(states) and not self._pull():
-                self.credit += left
-                break
-            left = self._settle(states[index], day, left, with_penalty=False)
+            if index >= len(states):
+                self.materialise_through(states[-1].due if states else day)
+                if index >= len(states):
+                    self.credit += left
+                    break
+            left = _settle(states[index], day, left)
             index += 1
-        while self.head < len(states) and self._settled(states[self.head]):
-            self.head += 1
+        count = len(states)
+        while head < count:
+            state = states[head]
+            if state.cleared is None or (state.accrual and state.penalty_paid < self.penalty_cents(state)):
+                break
+            head += 1
+        self.head = head
 
-    @staticmethod
-    def _settled(state: _State) -> bool:
-        return state.cleared is not None and state.penalty_paid >= state.accrued.quantize(CENT, rounding=_HALF_UP)
+    def unpaid_due_by(self, day: int) -> bool:
+        """Whether any installment due on or before ``day`` still has principal or interest unpaid."""
+        states = self.states
+        for index in range(self.head, len(states)):
+            state = states[index]
+            if state.due > day:
+                return False
+            if state.cleared is None:
+                return True
+        return False
 
-    @staticmethod
-    def _settle(state: _State, day: int, left: Decimal, *, with_penalty: bool) -> Decimal:
-        if with_penalty and state.accrued:
-            owed = state.accrued.quantize(CENT, rounding=_HALF_UP) - state.penalty_paid
-            if owed > 0:
-                part = owed if owed < left else left
-                state.penalty_paid += part
-                left -= part
-        if left and state.interest_left:
-            part = state.interest_left if state.interest_left < left else left
-            state.interest_left -= part
-            left -= part
-        if left and state.principal_left:
-            part = state.principal_left if state.principal_left < left else left
-            state.principal_left -= part
-            left -= part
-        if state.cleared is None and not state.interest_left and not state.principal_left:
-            state.cleared = day
-        return left
+
+def _settle(state: _State, day: int, left: int) -> int:
+    """Pay interest, then principal, of one installment from ``left`` cents; return what is left."""
+    interest = state.interest_left
+    if interest:
+        if interest > left:
+            state.interest_left = interest - left
+            return 0
+        state.interest_left = 0
+        left -= interest
+    principal = state.principal_left
+    if principal:
+        if principal > left:
+            state.principal_left = principal - left
+            return 0
+        state.principal_left = 0
+        left -= principal
+    if state.cleared is None:
+        state.cleared = day
+    return left
 
 
 def assess(loan: Loan, as_of: date, policy: WarningPolicy = DEFAULT_WARNING_POLICY) -> Position:
     """The loan's position at the end of ``as_of`` (payments dated after it are ignored)."""
     as_of_day = as_of.toordinal()
     ledger = _Ledger(loan)
+    payments = loan.payments  # in date order: the Loan validator sorts them
+    count = len(payments)
+    index = 0
     last_payment_day = None
-    for payment in sorted(loan.payments, key=_payment_date) if len(loan.payments) > 1 else loan.payments:
+    # Fast-forward: the leading run of payments that each pay exactly the next installment, on or before
+    # its due date, settles those installments without tracking them. Most loans are paid like that, and
+    # such installments can never accrue penalty nor count as late.
+    rows = ledger.rows
+    skipped = paid = 0
+    for payment in payments:
+        day = payment.date.toordinal()
+        if day > as_of_day:
+            count = index  # nothing after as-of counts
+            break
+        row = next(rows, None)
+        if row is None:
+            ledger.exhausted = True
+            break
+        amount = int(payment.amount.scaleb(2))
+        if amount != row[3] + row[4] or day > row[2]:
+            ledger.states.append(_State(row))
+            break
+        skipped += row[3]
+        paid += amount
+        last_payment_day = day
+        index += 1
+    ledger.principal_skipped = skipped
+    ledger.paid = paid
+    # Everything else goes through the full ledger.
+    while index < count:
+        payment = payments[index]
         day = payment.date.toordinal()
         if day > as_of_day:
             break
-        ledger.pay(day, payment.amount)
+        ledger.pay(day, int(payment.amount.scaleb(2)))
         last_payment_day = day
-    horizon = as_of_day + policy.due_soon_days
-    ledger.materialise_through(horizon)
+        index += 1
+    ledger.materialise_through(as_of_day + policy.due_soon_days)
     ledger.accrue_through(as_of_day)
     return _position(loan, as_of, as_of_day, ledger, policy, last_payment_day)
-
-
-def _payment_date(payment: object) -> date:
-    return payment.date  # type: ignore[attr-defined,no-any-return]
 
 
 def _position(
@@ -257,37 +338,33 @@ def _position(
     last_payment_day: int | None,
 ) -> Position:
     states = ledger.states
-    lines: list[StatementLine] = []
-    overdue_principal = overdue_interest = penalty = ZERO
+    lines: list[tuple[int, date, int, int, int, int, int, int, int]] = []
+    overdue_principal = overdue_interest = penalty = 0
     oldest_unpaid: int | None = None
     next_due: _State | None = None
     for index in range(ledger.head, len(states)):
         state = states[index]
         if state.due >= as_of_day:
             break
-        accrued = state.accrued.quantize(CENT, rounding=_HALF_UP)
+        accrued = ledger.penalty_cents(state)
         penalty_left = accrued - state.penalty_paid
         if state.cleared is None and oldest_unpaid is None:
             oldest_unpaid = state.due
         if state.cleared is None or penalty_left > 0:
-            item = state.item
             overdue_principal += state.principal_left
             overdue_interest += state.interest_left
             penalty += penalty_left
             lines.append(
-                StatementLine(
-                    seq=item.seq,
-                    due_date=item.due_date,
-                    days_overdue=as_of_day - state.due if state.cleared is None else state.cleared - state.due,
-                    principal_due=item.principal,
-                    interest_due=item.interest,
-                    principal_paid=item.principal - state.principal_left,
-                    interest_paid=item.interest - state.interest_left,
-                    principal_outstanding=state.principal_left,
-                    interest_outstanding=state.interest_left,
-                    penalty_accrued=accrued,
-                    penalty_paid=state.penalty_paid,
-                    penalty_outstanding=penalty_left,
+                (
+                    state.seq,
+                    state.due_date,
+                    as_of_day - state.due if state.cleared is None else state.cleared - state.due,
+                    state.principal,
+                    state.interest,
+                    state.principal_left,
+                    state.interest_left,
+                    accrued,
+                    state.penalty_paid,
                 )
             )
     for index in range(ledger.head, len(states)):
@@ -299,9 +376,9 @@ def _position(
     flags: list[str] = []
     if dpd == 0 and next_due is not None and next_due.due <= as_of_day + policy.due_soon_days:
         flags.append(FLAG_DUE_SOON)
-    if _at_risk(states, as_of_day, policy) or (last_payment_day is not None and ledger.last_partial):
+    if _at_risk(states, as_of_day, policy) or (last_payment_day is not None and ledger.unpaid_due_by(last_payment_day)):
         flags.append(FLAG_AT_RISK)
-    outstanding_principal = loan.principal - sum((s.item.principal - s.principal_left for s in states), ZERO)
+    principal_paid = ledger.principal_skipped + sum([s.principal - s.principal_left for s in states])
     return Position(
         loan_id=loan.loan_id,
         as_of=as_of,
@@ -309,16 +386,16 @@ def _position(
         dpd=dpd,
         bucket=bucket(dpd),
         classification=classify(dpd),
-        overdue_principal=overdue_principal,
-        overdue_interest=overdue_interest,
-        penalty=penalty,
-        outstanding_principal=outstanding_principal,
+        overdue_principal=from_cents(overdue_principal),
+        overdue_interest=from_cents(overdue_interest),
+        penalty=from_cents(penalty),
+        outstanding_principal=loan.principal - from_cents(principal_paid),
         flags=tuple(flags),
-        lines=tuple(lines),
-        next_due_date=next_due.item.due_date if next_due is not None else None,
-        next_due_amount=(next_due.principal_left + next_due.interest_left) if next_due is not None else ZERO,
-        paid_total=ledger.paid,
-        unapplied_credit=ledger.credit,
+        line_cents=tuple(lines),
+        next_due_date=next_due.due_date if next_due is not None else None,
+        next_due_amount=from_cents(next_due.principal_left + next_due.interest_left if next_due else 0),
+        paid_total=from_cents(ledger.paid),
+        unapplied_credit=from_cents(ledger.credit),
     )
 
 

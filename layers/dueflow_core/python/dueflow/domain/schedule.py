@@ -2,6 +2,10 @@
 
 Monthly rate ``r = annual_rate / 12``; installment k (1..n) is due k months after ``start_date`` on the
 same day of month, clamped to the month's last day. Amounts in the loan's currency.
+
+Every ``round(x, 2)`` is ROUND_HALF_UP of the exact value: ``balance * annual_rate / 12`` is evaluated
+as a fraction, not with a truncated ``r``, so that a tie such as 10.005 always rounds up. Internally the
+schedule is computed in integer cents (the engine's hot path); ``iter_schedule`` gives Decimals.
 """
 
 from __future__ import annotations
@@ -9,30 +13,37 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from dueflow.domain.calendar import add_months
-from dueflow.domain.money import CENT, round_half_up
+from dueflow.domain.money import CENT
 
 if TYPE_CHECKING:
     from dueflow.domain.loan import Loan
 
 _TWELVE = Decimal(12)
 _ONE = Decimal(1)
+_ZERO_CENTS = Decimal("0.00")
+
+# (seq, due_date, due date's ordinal, principal in cents, interest in cents)
+CentsRow = tuple[int, date, int, int, int]
 
 
-class InstallmentLike(Protocol):
-    """What the engine needs of an installment (generated or from an explicit schedule)."""
+def to_cents(amount: Decimal) -> int:
+    """Whole cents of an amount that has at most 2 decimal places."""
+    return int(amount.scaleb(2))
 
-    @property
-    def seq(self) -> int: ...
-    @property
-    def due_date(self) -> date: ...
-    @property
-    def principal(self) -> Decimal: ...
-    @property
-    def interest(self) -> Decimal: ...
+
+def from_cents(cents: int) -> Decimal:
+    """An amount with exactly 2 decimal places from whole cents."""
+    return Decimal(cents).scaleb(-2) if cents else _ZERO_CENTS
+
+
+def div_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half up to an integer (numerator >= 0, denominator > 0)."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,42 +63,61 @@ class Installment:
 def monthly_payment(principal: Decimal, annual_rate: Decimal, term_months: int) -> Decimal:
     """Equal-installment (等额本息) payment ``A = P*r/(1-(1+r)^-n)`` rounded to 0.01 HALF_UP;
     ``round(P/n, 2)`` when the rate is 0."""
-    r = annual_rate / _TWELVE
-    if r == 0:
-        return round_half_up(principal / term_months)
-    return round_half_up(principal * r / (_ONE - (_ONE + r) ** -term_months))
+    if annual_rate == 0:
+        return from_cents(div_half_up(to_cents(principal), term_months))
+    with localcontext() as ctx:
+        ctx.prec = 50  # far beyond the cent for any principal and term the book accepts
+        r = annual_rate / _TWELVE
+        return (principal * r / (_ONE - (_ONE + r) ** -term_months)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def iter_schedule(loan: Loan) -> Iterator[InstallmentLike]:
-    """Yield the loan's installments in order, lazily: an explicit schedule as is, otherwise generated.
+@lru_cache(maxsize=1 << 14)  # loans of a book share start dates and terms: the hot path of assess
+def due_dates(start: date, term_months: int) -> tuple[tuple[date, int], ...]:
+    """The due dates of installments 1..n (``start`` + k months, clamped) with their ordinals."""
+    return tuple((due, due.toordinal()) for due in (add_months(start, k) for k in range(1, term_months + 1)))
 
-    Lazy so that assessing a 30-year mortgage as of year two generates only what it needs.
-    """
+
+def iter_cents(loan: Loan) -> Iterator[CentsRow]:
+    """Yield the loan's installments in order as ``(seq, due_date, ordinal, principal_cents,
+    interest_cents)``,
+    lazily: an explicit schedule as is, otherwise generated. Lazy so that assessing a 30-year mortgage in
+    year two generates only what it needs."""
     if loan.installments is not None:
-        yield from loan.installments
+        for item in loan.installments:
+            yield item.seq, item.due_date, item.due_date.toordinal(), to_cents(item.principal), to_cents(item.interest)
         return
-    principal = loan.principal
     n = loan.term_months
-    r = loan.annual_rate / _TWELVE
-    start = loan.start_date
-    balance = principal
+    dues = due_dates(loan.start_date, n)
+    balance = to_cents(loan.principal)
+    rate_num, rate_den = loan.annual_rate.as_integer_ratio()
+    month_den = rate_den * 12
+    twice_den = 2 * month_den
     if loan.repayment_method == "equal_principal":
-        part = round_half_up(principal / n)
+        part = div_half_up(balance, n)
         for k in range(1, n):
-            interest = (balance * r).quantize(CENT, rounding="ROUND_HALF_UP")
+            interest = (2 * balance * rate_num + month_den) // twice_den
             balance -= part
-            yield Installment(k, add_months(start, k), part, interest)
+            due, ordinal = dues[k - 1]
+            yield k, due, ordinal, part, interest
     else:
-        payment = monthly_payment(principal, loan.annual_rate, n)
+        payment = to_cents(monthly_payment(loan.principal, loan.annual_rate, n))
         for k in range(1, n):
-            interest = (balance * r).quantize(CENT, rounding="ROUND_HALF_UP")
+            interest = (2 * balance * rate_num + month_den) // twice_den
             part = payment - interest
             balance -= part
-            yield Installment(k, add_months(start, k), part, interest)
-    yield Installment(n, add_months(start, n), balance, (balance * r).quantize(CENT, rounding="ROUND_HALF_UP"))
+            due, ordinal = dues[k - 1]
+            yield k, due, ordinal, part, interest
+    due, ordinal = dues[n - 1]
+    yield n, due, ordinal, balance, (2 * balance * rate_num + month_den) // twice_den
 
 
-def build_schedule(loan: Loan) -> list[InstallmentLike]:
+def iter_schedule(loan: Loan) -> Iterator[Installment]:
+    """Yield the loan's installments in order (amounts as Decimals with 2 places)."""
+    for seq, due_date, _, principal, interest in iter_cents(loan):
+        yield Installment(seq, due_date, from_cents(principal), from_cents(interest))
+
+
+def build_schedule(loan: Loan) -> list[Installment]:
     """The whole schedule as a list."""
     return list(iter_schedule(loan))
 
@@ -110,10 +140,10 @@ def schedule_problem(loan: Loan) -> str | None:
         margin = loan.principal * r / (_ONE - (_ONE + r) ** -n) / (_ONE + r)
     if drift_bound < margin:
         return None
-    for item in iter_schedule(loan):
-        if item.principal < 0 or item.interest < 0:
+    for seq, _, _, principal, interest in iter_cents(loan):
+        if principal < 0 or interest < 0:
             return (
-                f"the generated schedule is not viable: installment {item.seq} would have a negative "
+                f"the generated schedule is not viable: installment {seq} would have a negative "
                 "amount (principal too small for the term, or rate and term too extreme)"
             )
     return None
