@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from dueflow.domain.classification import BUCKETS, CLASSIFICATIONS
 from dueflow.domain.loan import Loan
-from dueflow.domain.money import ZERO, fmt
 from dueflow.domain.position import (
     DEFAULT_WARNING_POLICY,
     FLAG_AT_RISK,
@@ -20,27 +18,28 @@ from dueflow.domain.position import (
     WarningPolicy,
     assess,
 )
+from dueflow.domain.schedule import from_cents
 
 
 @dataclass(slots=True)
 class Tally:
-    """Count of loans and sums of their overdue and outstanding amounts (one currency unit: the sums
-    add amounts as booked; books mixing currencies are reported per currency by the caller)."""
+    """Count of loans and sums (integer cents) of their overdue and outstanding amounts. Sums add
+    amounts as booked: ``Portfolio.currencies`` says whether the book mixes currencies."""
 
     loans: int = 0
-    total_overdue: Decimal = ZERO
-    outstanding_principal: Decimal = ZERO
+    total_overdue_cents: int = 0
+    outstanding_principal_cents: int = 0
 
     def add(self, position: Position) -> None:
         self.loans += 1
-        self.total_overdue += position.total_overdue
-        self.outstanding_principal += position.outstanding_principal
+        self.total_overdue_cents += position.total_overdue_cents
+        self.outstanding_principal_cents += position.outstanding_principal_cents
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "loans": self.loans,
-            "total_overdue": fmt(self.total_overdue),
-            "outstanding_principal": fmt(self.outstanding_principal),
+            "total_overdue": str(from_cents(self.total_overdue_cents)),
+            "outstanding_principal": str(from_cents(self.outstanding_principal_cents)),
         }
 
 
@@ -51,11 +50,11 @@ class Portfolio:
     as_of: date
     loans: int = 0
     overdue_loans: int = 0
-    total_overdue: Decimal = ZERO
-    overdue_principal: Decimal = ZERO
-    overdue_interest: Decimal = ZERO
-    penalty: Decimal = ZERO
-    outstanding_principal: Decimal = ZERO
+    # sums in integer cents
+    overdue_principal: int = 0
+    overdue_interest: int = 0
+    penalty: int = 0
+    outstanding_principal: int = 0
     due_soon: int = 0
     at_risk: int = 0
     by_bucket: dict[str, Tally] = field(default_factory=lambda: {b: Tally() for b in BUCKETS})
@@ -67,11 +66,10 @@ class Portfolio:
         self.currencies.add(position.currency)
         if position.dpd:
             self.overdue_loans += 1
-        self.overdue_principal += position.overdue_principal
-        self.overdue_interest += position.overdue_interest
-        self.penalty += position.penalty
-        self.total_overdue += position.total_overdue
-        self.outstanding_principal += position.outstanding_principal
+        self.overdue_principal += position.overdue_principal_cents
+        self.overdue_interest += position.overdue_interest_cents
+        self.penalty += position.penalty_cents
+        self.outstanding_principal += position.outstanding_principal_cents
         if FLAG_DUE_SOON in position.flags:
             self.due_soon += 1
         if FLAG_AT_RISK in position.flags:
@@ -85,11 +83,11 @@ class Portfolio:
             "loans": self.loans,
             "overdue_loans": self.overdue_loans,
             "currencies": sorted(self.currencies),
-            "overdue_principal": fmt(self.overdue_principal),
-            "overdue_interest": fmt(self.overdue_interest),
-            "penalty": fmt(self.penalty),
-            "total_overdue": fmt(self.total_overdue),
-            "outstanding_principal": fmt(self.outstanding_principal),
+            "overdue_principal": str(from_cents(self.overdue_principal)),
+            "overdue_interest": str(from_cents(self.overdue_interest)),
+            "penalty": str(from_cents(self.penalty)),
+            "total_overdue": str(from_cents(self.overdue_principal + self.overdue_interest + self.penalty)),
+            "outstanding_principal": str(from_cents(self.outstanding_principal)),
             "early_warning": {"due_soon": self.due_soon, "at_risk": self.at_risk},
             "by_bucket": {name: tally.as_dict() for name, tally in self.by_bucket.items()},
             "by_classification": {name: tally.as_dict() for name, tally in self.by_classification.items()},

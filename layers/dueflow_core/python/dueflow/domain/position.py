@@ -18,14 +18,13 @@ integer cents and the accrual as the exact integer sum of ``unpaid_cents * days`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from dueflow.domain.classification import Classification, bucket, classify
 from dueflow.domain.loan import Loan
-from dueflow.domain.money import ZERO
-from dueflow.domain.schedule import CentsRow, from_cents, iter_cents
+from dueflow.domain.schedule import CentsRow, from_cents, iter_cents, to_cents
 
 FLAG_DUE_SOON = "due_soon"
 FLAG_AT_RISK = "at_risk"
@@ -104,25 +103,68 @@ class Position:
     as_of: date
     currency: str
     dpd: int
-    bucket: str
-    classification: Classification
-    overdue_principal: Decimal
-    overdue_interest: Decimal
-    penalty: Decimal
-    outstanding_principal: Decimal
     flags: tuple[str, ...]
+    # amounts in integer cents; the Decimal properties below are what callers read
+    overdue_principal_cents: int
+    overdue_interest_cents: int
+    penalty_cents: int
+    outstanding_principal_cents: int
+    next_due_date: date | None
+    next_due_cents: int
+    paid_cents: int
+    credit_cents: int
     # the statement lines as integer cents, turned into StatementLines only when asked for (a portfolio
     # assessment never needs them): (seq, due_date, days_overdue, principal, interest, principal_left,
     # interest_left, penalty_accrued, penalty_paid)
     line_cents: tuple[tuple[int, date, int, int, int, int, int, int, int], ...]
-    next_due_date: date | None
-    next_due_amount: Decimal
-    paid_total: Decimal
-    unapplied_credit: Decimal = field(default=ZERO)
+
+    @property
+    def bucket(self) -> str:
+        return bucket(self.dpd)
+
+    @property
+    def classification(self) -> Classification:
+        return classify(self.dpd)
+
+    @property
+    def overdue_principal(self) -> Decimal:
+        return from_cents(self.overdue_principal_cents)
+
+    @property
+    def overdue_interest(self) -> Decimal:
+        return from_cents(self.overdue_interest_cents)
+
+    @property
+    def penalty(self) -> Decimal:
+        return from_cents(self.penalty_cents)
+
+    @property
+    def outstanding_principal(self) -> Decimal:
+        return from_cents(self.outstanding_principal_cents)
+
+    @property
+    def next_due_amount(self) -> Decimal:
+        return from_cents(self.next_due_cents)
+
+    @property
+    def paid_total(self) -> Decimal:
+        return from_cents(self.paid_cents)
+
+    @property
+    def unapplied_credit(self) -> Decimal:
+        return from_cents(self.credit_cents)
+
+    @property
+    def total_overdue_cents(self) -> int:
+        return self.overdue_principal_cents + self.overdue_interest_cents + self.penalty_cents
 
     @property
     def total_overdue(self) -> Decimal:
-        return self.overdue_principal + self.overdue_interest + self.penalty
+        return from_cents(self.total_overdue_cents)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.dpd > 0
 
     @property
     def lines(self) -> tuple[StatementLine, ...]:
@@ -146,10 +188,6 @@ class Position:
                 self.line_cents
             )
         )
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.dpd > 0
 
 
 class _Ledger:
@@ -384,18 +422,16 @@ def _position(
         as_of=as_of,
         currency=loan.currency,
         dpd=dpd,
-        bucket=bucket(dpd),
-        classification=classify(dpd),
-        overdue_principal=from_cents(overdue_principal),
-        overdue_interest=from_cents(overdue_interest),
-        penalty=from_cents(penalty),
-        outstanding_principal=loan.principal - from_cents(principal_paid),
         flags=tuple(flags),
-        line_cents=tuple(lines),
+        overdue_principal_cents=overdue_principal,
+        overdue_interest_cents=overdue_interest,
+        penalty_cents=penalty,
+        outstanding_principal_cents=to_cents(loan.principal) - principal_paid,
         next_due_date=next_due.due_date if next_due is not None else None,
-        next_due_amount=from_cents(next_due.principal_left + next_due.interest_left if next_due else 0),
-        paid_total=from_cents(ledger.paid),
-        unapplied_credit=from_cents(ledger.credit),
+        next_due_cents=next_due.principal_left + next_due.interest_left if next_due else 0,
+        paid_cents=ledger.paid,
+        credit_cents=ledger.credit,
+        line_cents=tuple(lines),
     )
 
 

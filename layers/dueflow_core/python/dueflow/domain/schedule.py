@@ -67,14 +67,39 @@ def monthly_payment(principal: Decimal, annual_rate: Decimal, term_months: int) 
         return from_cents(div_half_up(to_cents(principal), term_months))
     with localcontext() as ctx:
         ctx.prec = 50  # far beyond the cent for any principal and term the book accepts
+        return (principal * _annuity_factor(annual_rate, term_months)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=4096)  # a bank's products share rates and terms
+def _annuity_factor(annual_rate: Decimal, term_months: int) -> Decimal:
+    """``r / (1 - (1+r)^-n)`` to 50 significant digits."""
+    with localcontext() as ctx:
+        ctx.prec = 50
         r = annual_rate / _TWELVE
-        return (principal * r / (_ONE - (_ONE + r) ** -term_months)).quantize(CENT, rounding=ROUND_HALF_UP)
+        return r / (_ONE - (_ONE + r) ** -term_months)
 
 
-@lru_cache(maxsize=1 << 14)  # loans of a book share start dates and terms: the hot path of assess
-def due_dates(start: date, term_months: int) -> tuple[tuple[date, int], ...]:
-    """The due dates of installments 1..n (``start`` + k months, clamped) with their ordinals."""
-    return tuple((due, due.toordinal()) for due in (add_months(start, k) for k in range(1, term_months + 1)))
+_DUES: dict[date, list[tuple[date, int]]] = {}
+_DUES_MAX_STARTS = 1 << 16
+
+
+def due_dates(start: date, upto: int) -> list[tuple[date, int]]:
+    """At least ``upto`` due dates (``start`` + k months, clamped, k = 1, 2, ...) with their ordinals.
+
+    Cached per start date and extended on demand: the loans of a book share start dates, and a long loan
+    assessed early in its life needs only its first few due dates. Each extension publishes a new list,
+    so readers on other threads never see one half-built.
+    """
+    dues = _DUES.get(start)
+    if dues is None or len(dues) < upto:
+        have = len(dues) if dues else 0
+        grow = min(max(upto, 2 * have, 12), 480)
+        fresh = [add_months(start, k) for k in range(have + 1, grow + 1)]
+        dues = (dues or []) + [(due, due.toordinal()) for due in fresh]
+        if len(_DUES) >= _DUES_MAX_STARTS:
+            _DUES.clear()
+        _DUES[start] = dues
+    return dues
 
 
 def iter_cents(loan: Loan) -> Iterator[CentsRow]:
@@ -87,7 +112,8 @@ def iter_cents(loan: Loan) -> Iterator[CentsRow]:
             yield item.seq, item.due_date, item.due_date.toordinal(), to_cents(item.principal), to_cents(item.interest)
         return
     n = loan.term_months
-    dues = due_dates(loan.start_date, n)
+    start = loan.start_date
+    dues = due_dates(start, min(n, 12))
     balance = to_cents(loan.principal)
     rate_num, rate_den = loan.annual_rate.as_integer_ratio()
     month_den = rate_den * 12
@@ -97,6 +123,8 @@ def iter_cents(loan: Loan) -> Iterator[CentsRow]:
         for k in range(1, n):
             interest = (2 * balance * rate_num + month_den) // twice_den
             balance -= part
+            if k > len(dues):
+                dues = due_dates(start, k)
             due, ordinal = dues[k - 1]
             yield k, due, ordinal, part, interest
     else:
@@ -105,9 +133,11 @@ def iter_cents(loan: Loan) -> Iterator[CentsRow]:
             interest = (2 * balance * rate_num + month_den) // twice_den
             part = payment - interest
             balance -= part
+            if k > len(dues):
+                dues = due_dates(start, k)
             due, ordinal = dues[k - 1]
             yield k, due, ordinal, part, interest
-    due, ordinal = dues[n - 1]
+    due, ordinal = due_dates(start, n)[n - 1]
     yield n, due, ordinal, balance, (2 * balance * rate_num + month_den) // twice_den
 
 

@@ -1,0 +1,114 @@
+"""DueFlow benchmarks (``make bench``): not part of ``make test``; timings are noisy on shared machines.
+
+Assessment throughput: the domain engine assesses a generated 100,000-loan book as of one date, in one
+process on one core. Reported as the best of several passes (the least disturbed run) beside the median.
+Writes bench/results.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from dueflow.domain.book import iter_jsonl, read_book
+from dueflow.domain.portfolio import Portfolio
+from dueflow.domain.position import assess
+from dueflow_local.generate import generate_book
+
+HERE = Path(__file__).resolve().parent
+AS_OF = date(2026, 6, 30)
+TARGET_ASSESS = 20_000
+
+
+def book_file(loans: int, seed: int) -> Path:
+    """The generated book, cached between runs (generation is not what is measured)."""
+    path = HERE / ".cache" / f"book-{loans}-{seed}-{AS_OF}.jsonl"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        started = time.perf_counter()
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.writelines(iter_jsonl(generate_book(loans, seed, AS_OF)))
+        tmp.rename(path)
+        print(f"generated {loans} loans in {time.perf_counter() - started:.1f}s -> {path}", file=sys.stderr)
+    return path
+
+
+def calibration_s() -> float:
+    """Seconds for a fixed pure-Python loop (best of 3): how fast this machine is right now, so that
+    figures from runs on a busy or a quiet machine can be told apart."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 4)
+
+
+def bench_assess(loans: int, seed: int, repeat: int) -> dict[str, float]:
+    path = book_file(loans, seed)
+    started = time.perf_counter()
+    book = read_book(path)
+    load_s = time.perf_counter() - started
+    assert not book.errors, book.errors[:3]
+    rates = []
+    portfolio = Portfolio(as_of=AS_OF)
+    for _ in range(repeat):
+        started = time.perf_counter()
+        positions = [assess(loan, AS_OF) for loan in book.loans]
+        rates.append(len(positions) / (time.perf_counter() - started))
+    for position in positions:
+        portfolio.add(position)
+    best = max(rates)
+    return {
+        "assess_loans": len(book.loans),
+        "assess_loans_per_s": round(best, 1),
+        "assess_loans_per_s_median": round(statistics.median(rates), 1),
+        "load_loans_per_s": round(len(book.loans) / load_s, 1),
+        "assess_overdue_share": round(portfolio.overdue_loans / portfolio.loans, 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--loans", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    args = parser.parse_args()
+    results: dict[str, object] = {}
+    if args.out.exists():
+        results.update(json.loads(args.out.read_text()))
+    results["calibration_loop_s"] = calibration_s()
+    results.update(bench_assess(args.loans, args.seed, args.repeat))
+    results["machine"] = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    results["measured_on"] = date.today().isoformat()
+    args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    rows = [
+        (
+            "assess (engine, one core, best pass)",
+            f"{results['assess_loans_per_s']:,.0f} loans/s",
+            f">= {TARGET_ASSESS:,}",
+        ),
+        ("assess (median pass)", f"{results['assess_loans_per_s_median']:,.0f} loans/s", ""),
+        ("load + validate book", f"{results['load_loans_per_s']:,.0f} loans/s", ""),
+        ("overdue share of the book", f"{results['assess_overdue_share']:.1%}", ""),
+        ("calibration loop (machine speed now)", f"{results['calibration_loop_s']:.3f} s", ""),
+    ]
+    print("| figure | measured | target |\n|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    print(f"\n{args.loans:,} loans, as of {AS_OF}; results in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
