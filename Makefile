@@ -6,15 +6,16 @@ STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
-.PHONY: install demo test unit lint typecheck bench clean
+.PHONY: install demo test unit lint typecheck synth bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml package.json package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the pinned dependencies
+install: $(STAMP) ## create .venv and node_modules with the pinned dependencies
 
 demo: $(STAMP) ## generate a sample loan book and show its delinquency picture
 	$(VENV)/bin/dueflow demo --out demo-out --loans 2000 --seed 7 --as-of 2026-06-30
@@ -32,8 +33,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+synth: $(STAMP) ## synthesize the CloudFormation template into cdk.out (offline)
+	npx --no-install cdk synth --quiet --no-notices
+
 bench: $(STAMP) ## performance figures (not part of make test)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) demo-out cdk.out .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules demo-out cdk.out .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""DueFlow's AWS deployment in CDK: one construct per concern, assembled by ``stack.py``."""

@@ -1,0 +1,1 @@
+"""One construct per concern: keys, data, audit store, messaging, identity, observability."""

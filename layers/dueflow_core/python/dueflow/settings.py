@@ -1,0 +1,133 @@
+"""DueFlow's one typed settings object.
+
+CDK reads it from context (``cdk.json`` / ``-c``) when it synthesizes the deployment, and passes the same
+values to every Lambda as the JSON environment variable ``DUEFLOW_SETTINGS``; handlers read it back with
+``Settings.from_env()``. Dev and prod differ only in these values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import time
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ENV_VAR = "DUEFLOW_SETTINGS"
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+
+
+class Settings(BaseModel):
+    """Deployment and workflow settings. Times are local times in ``time_zone`` unless said otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    environment: str = "dev"
+    account: str | None = None  # None: the account of the deploying credentials
+    region: str = "ap-southeast-1"
+    # the daily scan (逾期识别) and the outbox dispatcher
+    scan_time: time = time(2, 0)
+    time_zone: str = "Asia/Shanghai"
+    dispatcher_every_minutes: int = Field(default=15, ge=1, le=60)
+    # the audit store (Object Lock, COMPLIANCE mode)
+    audit_retention_years: int = Field(default=5, ge=1, le=30)
+    audit_infrequent_access_after_days: int = Field(default=90, ge=30)
+    # messaging
+    sender_email: str = "collections@example.com"
+    sms_monthly_spend_limit_usd: int = Field(default=100, ge=1)
+    ses_max_send_per_second: int = Field(default=14, ge=1)
+    sms_max_send_per_second: int = Field(default=20, ge=1)
+    # contact policy
+    contact_window_start: time = time(8, 0)
+    contact_window_end: time = time(21, 0)
+    max_contacts_per_day: int = Field(default=3, ge=1)
+    max_contacts_per_7_days: int = Field(default=7, ge=1)
+    # workflow timing (days)
+    grace_days: int = Field(default=1, ge=0)
+    due_soon_days: int = Field(default=3, ge=0)
+    response_days: int = Field(default=7, ge=1)
+    negotiation_days: int = Field(default=14, ge=1)
+    complaint_resolution_days: int = Field(default=15, ge=1)
+    # the sharded sparse indexes (loans due soon / overdue; cases waiting for a date; outbox)
+    index_shards: int = Field(default=16, ge=1, le=256)
+    # operations
+    log_retention_days: Literal[30, 60, 90, 180, 365, 731, 1827, 3653] = 365
+    api_rate_limit: int = Field(default=50, ge=1)
+    api_burst_limit: int = Field(default=100, ge=1)
+    max_concurrent_executions_started: int = Field(default=10, ge=1)
+    alarm_email: str | None = None
+    penalty_rate_multiplier: Decimal = Decimal("1.5")
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("must be 2-20 lowercase letters, digits or '-', starting with a letter")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError(f"not an AWS region name: {value!r}")
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT.match(value):
+            raise ValueError("must be a 12-digit AWS account id")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> Settings:
+        if self.contact_window_start >= self.contact_window_end:
+            raise ValueError("contact_window_start must be before contact_window_end")
+        if self.max_contacts_per_day > self.max_contacts_per_7_days:
+            raise ValueError("max_contacts_per_day cannot exceed max_contacts_per_7_days")
+        return self
+
+    @property
+    def prefix(self) -> str:
+        """Name prefix of every resource of this deployment (``dueflow-dev``)."""
+        return f"dueflow-{self.environment}"
+
+    def to_env(self) -> str:
+        """The JSON handed to Lambdas in ``DUEFLOW_SETTINGS``."""
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Settings from ``DUEFLOW_SETTINGS`` (defaults when it is not set)."""
+        raw = (environ if environ is not None else os.environ).get(ENV_VAR)
+        return cls.model_validate_json(raw) if raw else cls()
+
+    @classmethod
+    def from_context(cls, context: dict[str, Any] | None, environment: str | None = None) -> Settings:
+        """Settings from the CDK context value ``dueflow``: ``{"defaults": {...}, "environments":
+        {"prod": {...}}}``; the chosen environment's values override the defaults."""
+        context = context or {}
+        values: dict[str, Any] = dict(context.get("defaults", {}))
+        name = environment or values.get("environment", "dev")
+        overrides = context.get("environments", {}).get(name, {})
+        values.update(overrides)
+        values["environment"] = name
+        return cls.model_validate(values)
+
+    def describe(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True)

@@ -1,0 +1,237 @@
+"""What the synthesized CloudFormation template deploys, asserted resource by resource."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+
+from infra.stack import DueFlowStack
+from tests.infra.conftest import synth
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = template.find_resources(kind)
+    return found
+
+
+def test_every_kms_key_rotates(template: Template) -> None:
+    keys = resources(template, "AWS::KMS::Key")
+    assert len(keys) == 3  # data, pii, audit
+    assert all(key["Properties"]["EnableKeyRotation"] is True for key in keys.values())
+    assert all(key["DeletionPolicy"] == "Retain" for key in keys.values())
+
+
+def test_tables_are_encrypted_recoverable_protected_and_retained(template: Template) -> None:
+    tables = resources(template, "AWS::DynamoDB::GlobalTable")
+    assert len(tables) == 4
+    for table in tables.values():
+        props = table["Properties"]
+        assert table["DeletionPolicy"] == "Retain"
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert props["SSESpecification"]["SSEType"] == "KMS"
+        replica = props["Replicas"][0]
+        assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert replica["DeletionProtectionEnabled"] is True
+        assert "KMSMasterKeyId" in replica["SSESpecification"]
+
+
+def _table(template: Template, name_suffix: str) -> dict[str, Any]:
+    for table in resources(template, "AWS::DynamoDB::GlobalTable").values():
+        if table["Properties"]["TableName"].endswith(name_suffix):
+            return table["Properties"]  # type: ignore[no-any-return]
+    raise AssertionError(f"no table named *{name_suffix}")
+
+
+def _gsi(props: dict[str, Any], name: str) -> list[tuple[str, str]]:
+    for index in props["GlobalSecondaryIndexes"]:
+        if index["IndexName"] == name:
+            return [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]]
+    raise AssertionError(f"no index {name}")
+
+
+def test_loans_table_streams_both_images_and_has_the_sharded_due_index(template: Template) -> None:
+    loans = _table(template, "-loans")
+    assert loans["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert _gsi(loans, "due-index") == [("due_shard", "HASH"), ("next_due_date", "RANGE")]
+
+
+def test_cases_and_outbox_have_their_sparse_sharded_indexes(template: Template) -> None:
+    cases = _table(template, "-cases")
+    assert _gsi(cases, "wake-index") == [("wake_shard", "HASH"), ("wake_on", "RANGE")]
+    assert _gsi(cases, "loan-index") == [("loan_id", "HASH"), ("opened_on", "RANGE")]
+    outbox = _table(template, "-outbox")
+    assert _gsi(outbox, "pending-index") == [("pending_shard", "HASH"), ("not_before", "RANGE")]
+
+
+def test_idempotency_table_has_id_key_and_expiration_ttl(template: Template) -> None:
+    table = _table(template, "-idempotency")
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+
+
+def _audit_bucket(template: Template) -> dict[str, Any]:
+    locked = [b for b in resources(template, "AWS::S3::Bucket").values() if b["Properties"].get("ObjectLockEnabled")]
+    assert len(locked) == 1
+    return locked[0]
+
+
+def test_audit_bucket_is_locked_in_compliance_mode_for_the_retention(
+    template: Template, dev: tuple[DueFlowStack, Template]
+) -> None:
+    bucket = _audit_bucket(template)
+    props = bucket["Properties"]
+    years = dev[0].settings.audit_retention_years
+    assert props["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365 * years}},
+    }
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_audit_bucket_encryption_public_access_logging_and_lifecycle(template: Template) -> None:
+    props = _audit_bucket(template)["Properties"]
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["BucketKeyEnabled"] is True
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert "DestinationBucketName" in props["LoggingConfiguration"]
+    (lifecycle,) = props["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Transitions"] == [{"StorageClass": "STANDARD_IA", "TransitionInDays": 90}]
+
+
+def test_every_bucket_refuses_plain_http(template: Template) -> None:
+    buckets = resources(template, "AWS::S3::Bucket")
+    policies = resources(template, "AWS::S3::BucketPolicy")
+    assert len(policies) == len(buckets) == 2
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+
+
+def test_topics_are_encrypted_and_ssl_only(template: Template) -> None:
+    topics = resources(template, "AWS::SNS::Topic")
+    assert len(topics) == 2
+    assert all("KmsMasterKeyId" in t["Properties"] for t in topics.values())
+    policies = resources(template, "AWS::SNS::TopicPolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s["Condition"]) for s in statements)
+
+
+def test_ses_configuration_set_sends_bounces_and_complaints_to_sns(template: Template) -> None:
+    template.resource_count_is("AWS::SES::ConfigurationSet", 1)
+    template.has_resource_properties(
+        "AWS::SES::ConfigurationSetEventDestination",
+        {
+            "EventDestination": Match.object_like(
+                {
+                    "Enabled": True,
+                    "MatchingEventTypes": Match.array_with(["bounce", "complaint"]),
+                    "SnsDestination": Match.any_value(),
+                }
+            )
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SES::EmailIdentity",
+        {"EmailIdentity": "collections@example.com", "ConfigurationSetAttributes": Match.any_value()},
+    )
+
+
+def _sms_limit(template: Template) -> str:
+    (custom,) = resources(template, "Custom::AWS").values()
+    create = custom["Properties"]["Create"]
+    text = json.dumps(create)
+    assert "setSMSAttributes" in text
+    for part in create["Fn::Join"][1] if isinstance(create, dict) else [create]:
+        if isinstance(part, str) and "MonthlySpendLimit" in part:
+            return part
+    raise AssertionError(text)
+
+
+def test_sms_monthly_spend_limit_comes_from_settings(
+    dev: tuple[DueFlowStack, Template], prod: tuple[DueFlowStack, Template]
+) -> None:
+    assert '\\"MonthlySpendLimit\\":\\"100\\"' in json.dumps(_sms_limit(dev[1]))
+    assert '\\"MonthlySpendLimit\\":\\"2000\\"' in json.dumps(_sms_limit(prod[1]))
+
+
+def test_staff_pool_requires_mfa_admin_created_users_and_has_the_four_role_groups(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "MfaConfiguration": "ON",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+            "Policies": {"PasswordPolicy": Match.object_like({"MinimumLength": 14})},
+        },
+    )
+    groups = sorted(g["Properties"]["GroupName"] for g in resources(template, "AWS::Cognito::UserPoolGroup").values())
+    assert groups == ["agent", "auditor", "legal", "supervisor"]
+
+
+def _statements(template: Template) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::Role"):
+        for resource in resources(template, kind).values():
+            props = resource["Properties"]
+            docs = [props.get("PolicyDocument")] + [p["PolicyDocument"] for p in props.get("Policies", [])]
+            for doc in filter(None, docs):
+                out.extend(doc["Statement"])
+    return out
+
+
+def test_no_iam_statement_grants_a_wildcard_action(template: Template) -> None:
+    statements = _statements(template)
+    assert statements
+    for statement in statements:
+        actions = statement.get("Action", [])
+        for action in [actions] if isinstance(actions, str) else actions:
+            assert action != "*" and not action.endswith(":*"), statement
+
+
+def test_dev_and_prod_differ_only_in_settings(
+    dev: tuple[DueFlowStack, Template], prod: tuple[DueFlowStack, Template]
+) -> None:
+    assert (dev[0].stack_name, prod[0].stack_name) == ("DueFlow-dev", "DueFlow-prod")
+    dev_types = sorted(r["Type"] for r in dev[1].to_json()["Resources"].values())
+    prod_types = sorted(r["Type"] for r in prod[1].to_json()["Resources"].values())
+    assert dev_types == prod_types
+    assert prod[0].settings.audit_retention_years == 5 and dev[0].settings.audit_retention_years == 1
+
+
+def test_an_unacknowledged_nag_finding_fails_synthesis() -> None:
+    # Given the real stack plus one bucket that breaks AwsSolutions rules (no SSL policy, no access logs)
+    from aws_cdk import App, Environment, Validations
+    from cdk_nag import AwsSolutionsChecks
+
+    from dueflow.settings import Settings
+
+    app = App()
+    stack = Stack(app, "Probe", env=Environment(region=Settings().region))
+    s3.Bucket(stack, "Careless")
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # When it is synthesized, Then validation fails naming the rule
+    with pytest.raises(Exception, match="ValidationFailed"):
+        Template.from_stack(stack)
+
+
+def test_settings_context_overrides_defaults() -> None:
+    stack, template = synth(
+        {"env": "prod", "dueflow": {"defaults": {"sender_email": "dun@bank.example"}, "environments": {}}}
+    )
+    assert stack.settings.sender_email == "dun@bank.example"
+    template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "dun@bank.example"})
