@@ -1,0 +1,52 @@
+"""The one settings object: from CDK context, to and from the Lambda environment, and its checks."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from pydantic import ValidationError
+
+from dueflow.settings import ENV_VAR, Settings
+from infra.app_builder import project_context
+
+
+def test_defaults_synthesize_out_of_the_box() -> None:
+    settings = Settings()
+    assert (settings.scan_time, settings.time_zone) == (time(2, 0), "Asia/Shanghai")
+    assert (settings.contact_window_start, settings.contact_window_end) == (time(8, 0), time(21, 0))
+    assert settings.audit_retention_years == 5 and settings.prefix == "dueflow-dev"
+
+
+def test_environment_values_override_the_defaults_of_cdk_json() -> None:
+    context = project_context()["dueflow"]
+    prod = Settings.from_context(context, "prod")
+    dev = Settings.from_context(context, "dev")
+    assert prod.environment == "prod" and prod.sms_monthly_spend_limit_usd == 2000
+    assert dev.environment == "dev" and dev.audit_retention_years == 1
+    assert prod.scan_time == dev.scan_time == time(2, 0)  # shared default
+
+
+def test_round_trip_through_the_lambda_environment() -> None:
+    settings = Settings.from_context({"defaults": {"sender_email": "dun@bank.example", "scan_time": "03:30"}}, "uat")
+    again = Settings.from_env({ENV_VAR: settings.to_env()})
+    assert again == settings and again.scan_time == time(3, 30) and again.environment == "uat"
+    assert Settings.from_env({}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "unknown IANA time zone"),
+        ({"region": "moon-1"}, "not an AWS region"),
+        ({"account": "12345"}, "12-digit"),
+        ({"environment": "Prod!"}, "lowercase"),
+        ({"contact_window_start": "22:00", "contact_window_end": "08:00"}, "before contact_window_end"),
+        ({"max_contacts_per_day": 9, "max_contacts_per_7_days": 7}, "cannot exceed"),
+        ({"log_retention_days": 42}, "log_retention_days"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_bad_settings_name_the_field(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings.model_validate(values)
