@@ -1,0 +1,1 @@
+"""Adapters to AWS services (boto3). The domain never imports these; services receive them."""

@@ -1,0 +1,64 @@
+"""The audit store on S3 (Object Lock bucket): append-only, retry-safe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dueflow.domain.audit_chain import AuditRecord
+
+
+class AuditConflictError(RuntimeError):
+    """A different record already sits under the key: the chain was written by someone else."""
+
+
+class S3AuditStore:
+    """Writes each record once under its key, with ``If-None-Match: *`` so that nothing is ever
+    overwritten. A retry that writes the same bytes again is a success (the first write landed); a
+    different record under the same key is a conflict. The bucket's default Object Lock retention
+    (COMPLIANCE) then protects every version."""
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+
+    def append(self, record: AuditRecord) -> str:
+        """Store ``record``; return its SHA-256 (the new head of the case's chain)."""
+        data = record.to_bytes()
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=record.key,
+                Body=data,
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                raise
+            existing = self._s3.get_object(Bucket=self._bucket, Key=record.key)["Body"].read()
+            if existing != data:
+                raise AuditConflictError(f"{record.key} already holds a different record") from exc
+        return record.digest
+
+    def read_case(self, loan_id: str, case_id: str) -> list[tuple[str, bytes]]:
+        """Every stored object of a case, ``(key, bytes)``, in key order."""
+        prefix = f"cases/{loan_id}/{case_id}/"
+        return [(key, self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()) for key in self._keys(prefix)]
+
+    def cases(self) -> Iterator[tuple[str, str]]:
+        """Every ``(loan_id, case_id)`` that has records."""
+        seen: set[tuple[str, str]] = set()
+        for key in self._keys("cases/"):
+            parts = key.split("/")
+            if len(parts) == 4 and (parts[1], parts[2]) not in seen:
+                seen.add((parts[1], parts[2]))
+                yield parts[1], parts[2]
+
+    def _keys(self, prefix: str) -> Iterator[str]:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]

@@ -1,0 +1,51 @@
+"""The S3 audit store on moto: append-only, retry-safe, locked against overwrite and deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from dueflow.adapters.audit_store import AuditConflictError, S3AuditStore
+from dueflow.domain.audit_chain import next_record, verify_chain
+from tests.unit.domain.test_audit_chain import T0, chain
+
+
+def test_appended_records_read_back_as_a_verifiable_chain(s3: Any, audit_bucket: str) -> None:
+    store = S3AuditStore(s3, audit_bucket)
+    records = chain(5)
+    heads = [store.append(r) for r in records]
+    assert heads[-1] == records[-1].digest
+    objects = store.read_case("L1", "L1-2026-06-15")
+    assert [k for k, _ in objects] == [r.key for r in records]
+    assert verify_chain("L1-2026-06-15", objects, expected_head=heads[-1]).ok
+    assert list(store.cases()) == [("L1", "L1-2026-06-15")]
+
+
+def test_a_retried_append_of_the_same_record_is_a_no_op(s3: Any, audit_bucket: str) -> None:
+    store = S3AuditStore(s3, audit_bucket)
+    record = chain(1)[0]
+    assert store.append(record) == store.append(record)
+    versions = s3.list_object_versions(Bucket=audit_bucket, Prefix=record.key).get("Versions", [])
+    assert len(versions) == 1  # no second version was written
+
+
+def test_a_different_record_under_the_same_key_is_a_conflict(s3: Any, audit_bucket: str) -> None:
+    store = S3AuditStore(s3, audit_bucket)
+    first = chain(1)[0]
+    store.append(first)
+    rival = next_record(None, loan_id="L1", case_id="L1-2026-06-15", type="case_opened", at=T0, body={"other": True})
+    with pytest.raises(AuditConflictError):
+        store.append(rival)
+    assert s3.get_object(Bucket=audit_bucket, Key=first.key)["Body"].read() == first.to_bytes()
+
+
+def test_locked_records_cannot_be_deleted(s3: Any, audit_bucket: str) -> None:
+    store = S3AuditStore(s3, audit_bucket)
+    record = chain(1)[0]
+    store.append(record)
+    (version,) = s3.list_object_versions(Bucket=audit_bucket, Prefix=record.key)["Versions"]
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.delete_object(Bucket=audit_bucket, Key=record.key, VersionId=version["VersionId"])
+    assert s3.get_object(Bucket=audit_bucket, Key=record.key)["Body"].read() == record.to_bytes()
