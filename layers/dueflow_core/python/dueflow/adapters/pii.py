@@ -1,0 +1,79 @@
+"""Field-level envelope encryption of customer PII with the PII KMS key.
+
+Each item (one customer's contact details) gets one data key from KMS; every field is sealed on its own
+with AES-256-GCM under that key, with the loan id and the field name bound as associated data and as
+the KMS encryption context. A sealed value is a self-describing string
+``dfpii1.<encrypted data key>.<nonce>.<ciphertext>`` (URL-safe base64), so it can sit in a DynamoDB item,
+a task payload or an audit record without revealing anything. Only roles with ``kms:Decrypt`` on the
+PII key can open it.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+PREFIX = "dfpii1"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX + ".")
+
+
+class PiiCipher:
+    """Seals and opens PII fields. ``kms`` is a boto3 KMS client; ``key_id`` the PII key's ARN (decrypt
+    is always by the ARN recorded in the encrypted data key, so aliases work for sealing only)."""
+
+    def __init__(self, kms: Any, key_id: str) -> None:
+        self._kms = kms
+        self._key_id = key_id
+
+    def seal(self, owner_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Seal every non-empty field of one owner (a loan) with one fresh data key."""
+        present = {name: value for name, value in fields.items() if value}
+        sealed: dict[str, str | None] = {name: None for name, value in fields.items() if not value}
+        if not present:
+            return sealed
+        key = self._kms.generate_data_key(
+            KeyId=self._key_id, KeySpec="AES_256", EncryptionContext={"owner": owner_id, "purpose": "pii"}
+        )
+        aead = AESGCM(key["Plaintext"])
+        wrapped = _b64(key["CiphertextBlob"])
+        for name, value in present.items():
+            nonce = os.urandom(12)
+            ciphertext = aead.encrypt(nonce, value.encode(), f"{owner_id}/{name}".encode())
+            sealed[name] = f"{PREFIX}.{wrapped}.{_b64(nonce)}.{_b64(ciphertext)}"
+        return sealed
+
+    def open(self, owner_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Open sealed fields of one owner (a value sealed for another owner or field fails)."""
+        plain: dict[str, str | None] = {}
+        keys: dict[str, AESGCM] = {}
+        for name, value in fields.items():
+            if not value:
+                plain[name] = None
+                continue
+            if not is_sealed(value):
+                raise ValueError(f"field {name!r} of {owner_id} is not a sealed value")
+            _, wrapped, nonce, ciphertext = value.split(".")
+            if wrapped not in keys:
+                key = self._kms.decrypt(
+                    CiphertextBlob=_unb64(wrapped), EncryptionContext={"owner": owner_id, "purpose": "pii"}
+                )
+                keys[wrapped] = AESGCM(key["Plaintext"])
+            plain[name] = (
+                keys[wrapped].decrypt(_unb64(nonce), _unb64(ciphertext), f"{owner_id}/{name}".encode()).decode()
+            )
+        return plain
