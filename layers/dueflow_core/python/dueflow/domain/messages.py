@@ -1,0 +1,125 @@
+"""Customer message templates (zh-CN and en) and their rendering.
+
+Messages are polite and factual: what is due, by when, and how to reach the bank. They carry a loan
+reference (the last 4 characters of the loan id) and amounts, never the customer's name or other PII,
+so that a rendered text reveals nothing beyond the debt to whoever reads the phone's lock screen; the
+contact policy makes sure it only goes to the borrower's own verified contacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from string import Formatter
+from typing import Literal
+
+from dueflow.domain.money import fmt
+
+Language = Literal["zh-CN", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    subject: str  # email subject (SMS ignores it)
+    body: str
+
+
+TEMPLATES: dict[str, dict[Language, Template]] = {
+    "pre_due_reminder": {
+        "zh-CN": Template(
+            "还款提醒",
+            "尊敬的客户，您尾号{ref}的贷款将于{due_date}到期，应还金额{amount}{currency}。请按时还款，如有疑问请致电{bank_phone}。",
+        ),
+        "en": Template(
+            "Repayment reminder",
+            "Dear customer, {amount} {currency} on your loan ending {ref} is due on {due_date}. "
+            "Please pay on time; questions: {bank_phone}.",
+        ),
+    },
+    "first_reminder": {
+        "zh-CN": Template(
+            "逾期还款提醒",
+            "尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。尾号{ref}，逾期金额{amount}{currency}，客服电话{bank_phone}。",
+        ),
+        "en": Template(
+            "Your loan payment is overdue",
+            "Dear customer, a payment on your loan ending {ref} is overdue: {amount} {currency}. "
+            "Please contact us soon to arrange repayment: {bank_phone}.",
+        ),
+    },
+    "second_reminder": {
+        "zh-CN": Template(
+            "逾期还款再次提醒",
+            "尊敬的客户，您尾号{ref}的贷款仍有{amount}{currency}逾期未还。我们愿意与您协商还款方案，请致电{bank_phone}。",
+        ),
+        "en": Template(
+            "Second reminder: overdue payment",
+            "Dear customer, {amount} {currency} on your loan ending {ref} is still overdue. "
+            "We are glad to agree a repayment plan with you: {bank_phone}.",
+        ),
+    },
+    "plan_installment_reminder": {
+        "zh-CN": Template(
+            "还款计划提醒",
+            "尊敬的客户，您尾号{ref}的还款计划第{seq}期{amount}{currency}将于{due_date}到期，请按时还款。客服电话{bank_phone}。",
+        ),
+        "en": Template(
+            "Repayment plan reminder",
+            "Dear customer, installment {seq} of your repayment plan for the loan ending {ref}, "
+            "{amount} {currency}, is due on {due_date}. Questions: {bank_phone}.",
+        ),
+    },
+    "plan_progress": {
+        "zh-CN": Template(
+            "还款进度通知",
+            "尊敬的客户，感谢您按计划还款。尾号{ref}的贷款已还{paid}{currency}，尚余{amount}{currency}。客服电话{bank_phone}。",
+        ),
+        "en": Template(
+            "Your repayment progress",
+            "Dear customer, thank you for keeping to your plan. On the loan ending {ref} you have repaid "
+            "{paid} {currency}; {amount} {currency} remains. Questions: {bank_phone}.",
+        ),
+    },
+    "broken_promise": {
+        "zh-CN": Template(
+            "还款计划未履行提醒",
+            "尊敬的客户，您尾号{ref}的还款计划第{seq}期{amount}{currency}已逾期未还。请尽快还款或致电{bank_phone}与我们沟通。",
+        ),
+        "en": Template(
+            "Missed repayment plan installment",
+            "Dear customer, installment {seq} of your plan for the loan ending {ref}, {amount} {currency}, "
+            "was not paid. Please pay or call us soon: {bank_phone}.",
+        ),
+    },
+}
+
+_AMOUNT_FIELDS = frozenset({"amount", "paid"})
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    template: str
+    language: Language
+    subject: str
+    text: str
+
+
+def loan_reference(loan_id: str) -> str:
+    """The last 4 characters of the loan id: enough for the customer, little for anyone else."""
+    return loan_id[-4:]
+
+
+def render(template_id: str, language: Language, values: Mapping[str, object]) -> RenderedMessage:
+    """Render a template; amounts (``amount``, ``paid``) are formatted with 2 places. Every placeholder
+    must be given (a missing one is an error, not a blank in a customer's message)."""
+    try:
+        template = TEMPLATES[template_id][language]
+    except KeyError:
+        raise ValueError(f"no template {template_id!r} in {language!r}") from None
+    formatted = {k: fmt(v) if k in _AMOUNT_FIELDS and isinstance(v, Decimal) else v for k, v in values.items()}
+    needed = {name for _, name, _, _ in Formatter().parse(template.body) if name}
+    missing = sorted(needed - formatted.keys())
+    if missing:
+        raise ValueError(f"template {template_id!r} needs {', '.join(missing)}")
+    return RenderedMessage(template_id, language, template.subject, template.body.format(**formatted))

@@ -1,0 +1,51 @@
+"""Message templates: both languages, every placeholder filled, amounts with 2 places, no PII."""
+
+from __future__ import annotations
+
+import pytest
+
+from dueflow.domain.messages import TEMPLATES, loan_reference, render
+from tests.conftest import D
+
+VALUES = {
+    "ref": "0042",
+    "amount": D("1066.2"),
+    "paid": D("500"),
+    "currency": "CNY",
+    "due_date": "2026-07-15",
+    "seq": 2,
+    "bank_phone": "95588",
+}
+
+
+def test_first_reminder_in_chinese_is_the_polite_standard_text() -> None:
+    message = render("first_reminder", "zh-CN", VALUES)
+    assert message.text.startswith("尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。")
+    assert "逾期金额1066.20CNY" in message.text and "95588" in message.text
+    assert message.subject == "逾期还款提醒"
+
+
+def test_first_reminder_in_english() -> None:
+    message = render("first_reminder", "en", VALUES)
+    assert message.text == (
+        "Dear customer, a payment on your loan ending 0042 is overdue: 1066.20 CNY. "
+        "Please contact us soon to arrange repayment: 95588."
+    )
+
+
+@pytest.mark.parametrize("template_id", sorted(TEMPLATES))
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_every_template_renders_in_both_languages(template_id: str, language: str) -> None:
+    message = render(template_id, language, VALUES)  # type: ignore[arg-type]
+    assert "{" not in message.text and message.subject
+
+
+def test_a_missing_value_is_an_error_not_a_blank() -> None:
+    with pytest.raises(ValueError, match="needs amount"):
+        render("first_reminder", "en", {k: v for k, v in VALUES.items() if k != "amount"})
+    with pytest.raises(ValueError, match="no template"):
+        render("threat", "en", VALUES)
+
+
+def test_loan_reference_is_the_last_four_characters() -> None:
+    assert loan_reference("L00000042") == "0042"
