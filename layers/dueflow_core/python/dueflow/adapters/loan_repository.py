@@ -1,0 +1,141 @@
+"""The loans table: what the bank's book looks like in DynamoDB, and the due-index the scan reads.
+
+An item holds the validated loan record as JSON (``record``), the customer's contact details sealed
+field by field with the PII key (``customer_sealed``), the non-secret contact preferences (time zone,
+language) in clear, and the two index attributes: ``due_shard`` and ``next_due_date``, the due date of
+the oldest installment not yet fully paid. A loan with nothing left to pay has neither, so it leaves the
+index (sparse). Because ``next_due_date`` only changes when a payment lands, the daily scan finds every
+loan that is due soon or overdue with one range query per shard, reading nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from dueflow.adapters.pii import PiiCipher
+from dueflow.domain.loan import Loan
+from dueflow.domain.position import Position, assess
+
+DUE_INDEX = "due-index"
+PII_FIELDS = ("name", "phone", "email", "monthly_income", "monthly_expenses")
+
+
+def shard_of(key: str, shards: int) -> str:
+    """A stable shard for ``key`` (two or three digits), from its SHA-256."""
+    width = max(2, len(str(shards - 1)))
+    return f"{int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % shards:0{width}d}"
+
+
+def attention_date(position: Position) -> date | None:
+    """The due date of the oldest installment not fully paid, or None when nothing is left to pay."""
+    if position.dpd:
+        return position.as_of - timedelta(days=position.dpd)
+    return position.next_due_date
+
+
+@dataclass
+class ScanStats:
+    """What a due-index read cost: items DynamoDB read (``scanned``) and returned."""
+
+    scanned: int = 0
+    returned: int = 0
+    queries: int = 0
+
+
+class LoanRepository:
+    def __init__(self, dynamodb: Any, table: str, shards: int, cipher: PiiCipher | None = None) -> None:
+        self._ddb = dynamodb
+        self._table = table
+        self._shards = shards
+        self._cipher = cipher
+
+    def to_item(self, loan: Loan, as_of: date) -> dict[str, Any]:
+        """The DynamoDB item (low-level attribute values) of ``loan`` as of ``as_of``."""
+        record = loan.model_dump(mode="json", exclude={"customer"}, exclude_none=True)
+        item: dict[str, Any] = {
+            "loan_id": {"S": loan.loan_id},
+            "customer_id": {"S": loan.customer_id},
+            "record": {"S": json.dumps(record, separators=(",", ":"), ensure_ascii=False)},
+        }
+        if loan.customer is not None:
+            prefs = {"timezone": loan.customer.timezone, "language": loan.customer.language}
+            item["contact_prefs"] = {"M": {k: {"S": v} for k, v in prefs.items()}}
+            fields = {name: _text(getattr(loan.customer, name)) for name in PII_FIELDS}
+            if any(fields.values()):
+                if self._cipher is None:
+                    raise ValueError(f"loan {loan.loan_id}: customer PII present but no PII cipher configured")
+                sealed = self._cipher.seal(loan.loan_id, fields)
+                item["customer_sealed"] = {"M": {k: {"S": v} for k, v in sealed.items() if v}}
+        due = attention_date(assess(loan, as_of))
+        if due is not None:
+            item["due_shard"] = {"S": shard_of(loan.loan_id, self._shards)}
+            item["next_due_date"] = {"S": due.isoformat()}
+        return item
+
+    def put(self, loans: Iterable[Loan], as_of: date) -> int:
+        """Write loans (create or replace); returns how many."""
+        count = 0
+        batch: list[dict[str, Any]] = []
+        for loan in loans:
+            batch.append({"PutRequest": {"Item": self.to_item(loan, as_of)}})
+            count += 1
+            if len(batch) == 25:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+        return count
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        request = {self._table: batch}
+        for _ in range(8):
+            unprocessed = self._ddb.batch_write_item(RequestItems=request).get("UnprocessedItems", {})
+            if not unprocessed:
+                return
+            request = unprocessed
+        raise RuntimeError(f"{len(request.get(self._table, []))} loans still unprocessed after retries")
+
+    def get(self, loan_id: str) -> Loan | None:
+        item = self._ddb.get_item(TableName=self._table, Key={"loan_id": {"S": loan_id}}, ConsistentRead=True).get(
+            "Item"
+        )
+        return from_item(item) if item else None
+
+    def due_by(self, as_of: date, horizon_days: int, stats: ScanStats | None = None) -> Iterator[Loan]:
+        """Every loan whose oldest unpaid installment is due on or before ``as_of + horizon_days``: the
+        due-soon and overdue loans, from the sparse due-index, shard by shard."""
+        limit = (as_of + timedelta(days=horizon_days)).isoformat()
+        width = max(2, len(str(self._shards - 1)))
+        for shard in range(self._shards):
+            paginator = self._ddb.get_paginator("query")
+            pages = paginator.paginate(
+                TableName=self._table,
+                IndexName=DUE_INDEX,
+                KeyConditionExpression="due_shard = :s AND next_due_date <= :d",
+                ExpressionAttributeValues={":s": {"S": f"{shard:0{width}d}"}, ":d": {"S": limit}},
+            )
+            for page in pages:
+                if stats is not None:
+                    stats.queries += 1
+                    stats.scanned += page.get("ScannedCount", 0)
+                    stats.returned += page.get("Count", 0)
+                for item in page.get("Items", []):
+                    yield from_item(item)
+
+
+def from_item(item: dict[str, Any]) -> Loan:
+    """The loan of an item, without its customer's PII (which stays sealed in the item)."""
+    record = json.loads(item["record"]["S"])
+    prefs = item.get("contact_prefs", {}).get("M")
+    if prefs:
+        record["customer"] = {k: v["S"] for k, v in prefs.items()}
+    return Loan.model_validate(record)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
