@@ -53,6 +53,11 @@ class Settings(BaseModel):
     due_soon_days: int = Field(default=3, ge=0)
     response_days: int = Field(default=7, ge=1)
     negotiation_days: int = Field(default=14, ge=1)
+    plan_wait_days: int = Field(default=14, ge=1)  # longest wait between two plan events
+    plan_reminder_days_before: int = Field(default=3, ge=0)
+    plan_progress_every_days: int = Field(default=14, ge=1)
+    broken_promise_grace_days: int = Field(default=3, ge=0)
+    renegotiations_allowed: int = Field(default=1, ge=0)
     complaint_resolution_days: int = Field(default=15, ge=1)
     # the sharded sparse indexes (loans due soon / overdue; cases waiting for a date; outbox)
     index_shards: int = Field(default=16, ge=1, le=256)

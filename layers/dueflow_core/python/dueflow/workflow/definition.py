@@ -1,0 +1,211 @@
+"""The case state machine (Amazon States Language, JSONPath), built in one place.
+
+CDK deploys the definition this module builds, and the local runtime runs the very same one: both call
+``build_definition`` with the function ARNs of their world.
+
+A case never sleeps in a ``Wait`` state. Each waiting stage is a callback task (``.waitForTaskToken``):
+the ``case_wait`` function stores the task token and the wake-up date on the case and returns; the case
+resumes when the daily scan finds the date has come, when a payment lands (loans-table stream), or when
+an API call (plan proposed / accepted, promise to pay) answers it. Every callback also has a
+``TimeoutSeconds`` safety net whose Catch goes to a re-evaluation task, so no case can wait forever.
+
+The events that resume a wait carry ``kind``:
+``cured`` (DPD back to 0), ``no_response`` (the wake-up date came), ``plan_proposed``, ``plan_accepted``,
+``promise_to_pay``, ``tick`` (a plan reminder or progress notice is due), ``plan_completed``,
+``broken_promise`` (with ``renegotiations_left``), ``paused`` (a complaint is open: keep waiting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dueflow.settings import Settings
+
+DAY = 86_400
+
+# Human-readable state names: operators read them in the Step Functions console.
+CONFIRM = "Confirm overdue"
+FIRST_CONTACT = "First contact"
+AWAIT_RESPONSE = "Await response"
+SECOND_REMINDER = "Second reminder"
+AWAIT_SECOND = "Await response to second reminder"
+NEGOTIATE = "Negotiate by phone"
+AWAIT_AGREEMENT = "Await agreement"
+FOLLOW_UP = "Follow up plan"
+AWAIT_PLAN = "Await plan event"
+RENEGOTIATE = "Renegotiation allowed?"
+LEGAL_REVIEW = "Legal review"
+LITIGATE = "Litigate?"
+CLOSED = {
+    "CURED": "Closed: cured",
+    "SETTLED": "Closed: settled",
+    "LITIGATION": "Closed: litigation",
+    "WRITE_OFF_REVIEW": "Closed: write-off review",
+}
+OUTCOMES = tuple(CLOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Functions:
+    """The ARNs the definition invokes: ``stage`` runs a stage's work, ``wait`` parks a callback."""
+
+    stage: str
+    wait: str
+
+
+def _stage_task(functions: Functions, stage: str, next_state: str, **extra: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "stage": stage,
+        "case_id.$": "$.case_id",
+        "loan_id.$": "$.loan_id",
+        "execution.$": "$$.Execution.Name",
+        "entered.$": "$$.State.EnteredTime",
+    }
+    payload.update(extra)
+    return {
+        "Type": "Task",
+        "Comment": f"case_stage: {stage}",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": functions.stage, "Payload": payload},
+        "ResultSelector": {"outcome.$": "$.Payload.outcome"},
+        "ResultPath": "$.step",
+        "Retry": [
+            {
+                "ErrorEquals": ["Lambda.ServiceException", "Lambda.TooManyRequestsException", "States.Timeout"],
+                "IntervalSeconds": 2,
+                "MaxAttempts": 6,
+                "BackoffRate": 2.0,
+                "JitterStrategy": "FULL",
+            }
+        ],
+        "TimeoutSeconds": 300,
+        "Next": next_state,
+    }
+
+
+def _await(functions: Functions, name: str, wait: str, days: int, router: str, reevaluate: str) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Comment": f"case_wait: {wait} (wakes after {days} days, or on a payment or API event)",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": functions.wait,
+            "Payload": {
+                "wait": wait,
+                "days": days,
+                "case_id.$": "$.case_id",
+                "loan_id.$": "$.loan_id",
+                "token.$": "$$.Task.Token",
+                "state.$": "$$.State.Name",
+                "entered.$": "$$.State.EnteredTime",
+            },
+        },
+        "ResultPath": "$.event",
+        # safety net: a little beyond the wake-up date, in case no trigger ever answers
+        "TimeoutSeconds": (days + 3) * DAY,
+        "Retry": [
+            {
+                "ErrorEquals": ["Lambda.ServiceException", "Lambda.TooManyRequestsException"],
+                "IntervalSeconds": 2,
+                "MaxAttempts": 6,
+                "BackoffRate": 2.0,
+            }
+        ],
+        "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timeout", "Next": reevaluate}],
+        "Next": router,
+    }
+
+
+def _reevaluate(functions: Functions, name: str, router: str) -> dict[str, Any]:
+    state = _stage_task(functions, "reevaluate", router, **{"waiting": name})
+    state["Comment"] = f"re-evaluate the case after '{name}' timed out"
+    state["ResultSelector"] = {"kind.$": "$.Payload.kind"}
+    state["ResultPath"] = "$.event"
+    return state
+
+
+def _choice(routes: dict[str, str], default: str) -> dict[str, Any]:
+    return {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.event.kind", "StringEquals": kind, "Next": target} for kind, target in routes.items()
+        ],
+        "Default": default,
+    }
+
+
+def _close(functions: Functions, outcome: str) -> dict[str, Any]:
+    state = _stage_task(functions, "close", f"{CLOSED[outcome]}: done", outcome=outcome)
+    state["Comment"] = f"close the case as {outcome}"
+    return state
+
+
+def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]:
+    """The state machine definition for ``functions``, with waits sized by ``settings``."""
+    states: dict[str, Any] = {}
+
+    def waiting(name: str, wait: str, days: int, routes: dict[str, str], default: str) -> None:
+        router = f"{name}: what happened?"
+        reevaluate = f"{name}: re-evaluate"
+        states[name] = _await(functions, name, wait, days, router, reevaluate)
+        states[reevaluate] = _reevaluate(functions, name, router)
+        states[router] = _choice({"cured": CLOSED["CURED"], "paused": name, **routes}, default)
+
+    states[CONFIRM] = _stage_task(functions, "confirm_overdue", FIRST_CONTACT)
+    states[FIRST_CONTACT] = _stage_task(functions, "first_contact", AWAIT_RESPONSE)
+    waiting(
+        AWAIT_RESPONSE,
+        "response",
+        settings.response_days,
+        {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
+        SECOND_REMINDER,
+    )
+    states[SECOND_REMINDER] = _stage_task(functions, "second_reminder", AWAIT_SECOND)
+    waiting(
+        AWAIT_SECOND,
+        "response",
+        settings.response_days,
+        {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
+        NEGOTIATE,
+    )
+    states[NEGOTIATE] = _stage_task(functions, "negotiate", AWAIT_AGREEMENT)
+    waiting(
+        AWAIT_AGREEMENT,
+        "agreement",
+        settings.negotiation_days,
+        {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
+        LEGAL_REVIEW,
+    )
+    states[FOLLOW_UP] = _stage_task(functions, "follow_up", AWAIT_PLAN)
+    waiting(
+        AWAIT_PLAN,
+        "plan",
+        settings.plan_wait_days,
+        {"plan_completed": CLOSED["SETTLED"], "tick": FOLLOW_UP, "broken_promise": RENEGOTIATE},
+        FOLLOW_UP,
+    )
+    states[RENEGOTIATE] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.event.renegotiations_left", "NumericGreaterThan": 0, "Next": NEGOTIATE}],
+        "Default": LEGAL_REVIEW,
+    }
+    states[LEGAL_REVIEW] = _stage_task(functions, "legal_review", LITIGATE)
+    states[LITIGATE] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.step.outcome", "StringEquals": "litigate", "Next": CLOSED["LITIGATION"]}],
+        "Default": CLOSED["WRITE_OFF_REVIEW"],
+    }
+    for outcome in OUTCOMES:
+        states[CLOSED[outcome]] = _close(functions, outcome)
+        states[f"{CLOSED[outcome]}: done"] = {"Type": "Succeed", "Comment": f"outcome {outcome}"}
+    return {
+        "Comment": "DueFlow collection case: confirm, contact, negotiate, follow up, legal review, close",
+        "StartAt": CONFIRM,
+        "States": states,
+    }
+
+
+def stage_names(definition: dict[str, Any]) -> list[str]:
+    """The state names of a definition, in definition order."""
+    return list(definition["States"])

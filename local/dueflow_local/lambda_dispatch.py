@@ -1,0 +1,80 @@
+"""In-process Lambda for moto: invocations of named functions run Python callables in this process.
+
+moto executes Step Functions definitions for real (``execute_state_machine``), but without Docker its
+Lambda backend only echoes the payload. This routes every invocation of a registered function name to
+its handler instead, so the local runtime runs the real handlers inside the real state machine.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class InvocationError(RuntimeError):
+    """A handler raised: surfaced to Step Functions as a failed Lambda invocation."""
+
+
+class LambdaContext:
+    """The bits of the Lambda context object that handlers and Powertools read."""
+
+    def __init__(self, function_name: str, request_id: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 300_000
+
+
+class Dispatcher:
+    """Maps function names to handlers; records every invocation (for tests and reports)."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def register(self, function_name: str, handler: Handler) -> None:
+        self.handlers[function_name] = handler
+
+    def invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        name = function_name.rsplit(":", 1)[-1]
+        handler = self.handlers.get(name)
+        if handler is None:
+            raise InvocationError(f"no local handler registered for Lambda function {name!r}")
+        with self._lock:
+            self._count += 1
+            request_id = f"local-{self._count:08d}"
+            self.calls.append((name, event))
+        return handler(event, LambdaContext(name, request_id))
+
+
+@contextmanager
+def dispatching(dispatcher: Dispatcher) -> Iterator[Dispatcher]:
+    """While active, moto's Lambda invocations go to ``dispatcher``."""
+    original = LambdaSimpleBackend.invoke
+
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
+        event = json.loads(body) if body else {}
+        result = dispatcher.invoke(function_name, event)
+        return json.dumps(result, default=str).encode()
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    try:
+        yield dispatcher
+    finally:
+        LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
