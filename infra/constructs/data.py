@@ -15,25 +15,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from dueflow.adapters.schema import CASES, IDEMPOTENCY, LOANS, OUTBOX, TableSpec
 from dueflow.settings import Settings
 
 S = dynamodb.AttributeType.STRING
-
-DUE_INDEX = "due-index"
-LOAN_INDEX = "loan-index"
-WAKE_INDEX = "wake-index"
-PENDING_INDEX = "pending-index"
-
-
-def _index(
-    name: str, partition: str, sort: str, projection: dynamodb.ProjectionType
-) -> dynamodb.GlobalSecondaryIndexPropsV2:
-    return dynamodb.GlobalSecondaryIndexPropsV2(
-        index_name=name,
-        partition_key=dynamodb.Attribute(name=partition, type=S),
-        sort_key=dynamodb.Attribute(name=sort, type=S),
-        projection_type=projection,
-    )
+PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY}
 
 
 class Data(Construct):
@@ -41,49 +27,20 @@ class Data(Construct):
         super().__init__(scope, construct_id)
         self._settings = settings
         self._key = key
-        self.loans = self._table(
-            "Loans",
-            "loans",
-            "loan_id",
-            # a posted payment reaches the stream handler at once and can cure a case
-            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-            indexes=[_index(DUE_INDEX, "due_shard", "next_due_date", dynamodb.ProjectionType.ALL)],
-        )
-        self.cases = self._table(
-            "Cases",
-            "cases",
-            "case_id",
-            indexes=[
-                _index(LOAN_INDEX, "loan_id", "opened_on", dynamodb.ProjectionType.KEYS_ONLY),
-                _index(WAKE_INDEX, "wake_shard", "wake_on", dynamodb.ProjectionType.KEYS_ONLY),
-            ],
-        )
-        self.outbox = self._table(
-            "Outbox",
-            "outbox",
-            "message_id",
-            indexes=[_index(PENDING_INDEX, "pending_shard", "not_before", dynamodb.ProjectionType.KEYS_ONLY)],
-            ttl="expires_at",
-        )
-        self.idempotency = self._table("Idempotency", "idempotency", "id", ttl="expiration")
+        # a posted payment reaches the stream handler at once and can cure a case (LOANS.stream)
+        self.loans = self._table(LOANS)
+        self.cases = self._table(CASES)
+        self.outbox = self._table(OUTBOX)
+        self.idempotency = self._table(IDEMPOTENCY)
 
-    def _table(
-        self,
-        construct_id: str,
-        name: str,
-        partition: str,
-        *,
-        indexes: list[dynamodb.GlobalSecondaryIndexPropsV2] | None = None,
-        stream: dynamodb.StreamViewType | None = None,
-        ttl: str | None = None,
-    ) -> dynamodb.TableV2:
-        """A table with what every DueFlow table has: on-demand, the customer-managed key,
-        point-in-time recovery, deletion protection, retained when the stack is deleted."""
+    def _table(self, spec: TableSpec) -> dynamodb.TableV2:
+        """A table as ``spec`` declares it, with what every DueFlow table has: on-demand, the
+        customer-managed key, point-in-time recovery, deletion protection, retained on stack deletion."""
         return dynamodb.TableV2(
             self,
-            construct_id,
-            table_name=f"{self._settings.prefix}-{name}",
-            partition_key=dynamodb.Attribute(name=partition, type=S),
+            spec.logical,
+            table_name=f"{self._settings.prefix}-{spec.suffix}",
+            partition_key=dynamodb.Attribute(name=spec.partition, type=S),
             billing=dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(self._key),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -91,9 +48,18 @@ class Data(Construct):
             ),
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
-            dynamo_stream=stream,
-            global_secondary_indexes=indexes,
-            time_to_live_attribute=ttl,
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if spec.stream else None,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=index.name,
+                    partition_key=dynamodb.Attribute(name=index.partition, type=S),
+                    sort_key=dynamodb.Attribute(name=index.sort, type=S),
+                    projection_type=PROJECTIONS[index.projection],
+                )
+                for index in spec.indexes
+            ]
+            or None,
+            time_to_live_attribute=spec.ttl,
         )
 
     @property

@@ -53,3 +53,14 @@ def audit_bucket(s3: Any) -> str:
         },
     )
     return name
+
+
+@pytest.fixture
+def ddb(aws: None) -> Any:
+    """All DueFlow tables, created from the same schema CDK deploys (prefix ``test``)."""
+    from dueflow.adapters.schema import TABLES, create_table_request
+
+    client = boto3.client("dynamodb", region_name=REGION)
+    for spec in TABLES:
+        client.create_table(**create_table_request(spec, "test"))
+    return client

@@ -1,0 +1,170 @@
+"""The cases table: one item per collection case, plus one contact-log item per customer.
+
+A case waiting in a callback state carries its task token, the state's name and, when it has one, a
+wake-up date in the sparse sharded ``wake-index``; resuming it removes them in one conditional write,
+so a case is never resumed twice with the same token. The audit chain's head (``audit_seq``,
+``audit_head``) lives on the case and advances only by conditional writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dueflow.adapters.dynamo import from_item, to_item, values
+from dueflow.adapters.loan_repository import shard_of
+
+LOAN_INDEX = "loan-index"
+WAKE_INDEX = "wake-index"
+CONTACT_LOG_PREFIX = "customer#"
+CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
+
+
+def conditional_failed(exc: ClientError) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+class CaseRepository:
+    def __init__(self, dynamodb: Any, table: str, shards: int) -> None:
+        self._ddb = dynamodb
+        self._table = table
+        self._shards = shards
+
+    # -- cases ---------------------------------------------------------------------------------------
+    def create(self, case: dict[str, Any]) -> bool:
+        """Store a new case; False when a case with this id exists already (a re-run scan)."""
+        try:
+            self._ddb.put_item(
+                TableName=self._table, Item=to_item(case), ConditionExpression="attribute_not_exists(case_id)"
+            )
+        except ClientError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def get(self, case_id: str) -> dict[str, Any] | None:
+        item = self._ddb.get_item(TableName=self._table, Key={"case_id": {"S": case_id}}, ConsistentRead=True).get(
+            "Item"
+        )
+        return from_item(item) if item else None
+
+    def require(self, case_id: str) -> dict[str, Any]:
+        case = self.get(case_id)
+        if case is None:
+            raise KeyError(f"no case {case_id!r}")
+        return case
+
+    def update(
+        self,
+        case_id: str,
+        set_values: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        condition: str | None = None,
+        condition_values: dict[str, Any] | None = None,
+    ) -> bool:
+        """Set and remove attributes; False when ``condition`` does not hold."""
+        set_values = {k: v for k, v in (set_values or {}).items() if v is not None}
+        names: dict[str, str] = {}
+        parts: list[str] = []
+        expression_values: dict[str, Any] = {}
+        if set_values:
+            assignments = []
+            for index, (key, value) in enumerate(set_values.items()):
+                names[f"#s{index}"] = key
+                assignments.append(f"#s{index} = :s{index}")
+                expression_values.update(values(**{f"s{index}": value}))
+            parts.append("SET " + ", ".join(assignments))
+        if remove:
+            for index, key in enumerate(remove):
+                names[f"#r{index}"] = key
+            parts.append("REMOVE " + ", ".join(f"#r{index}" for index in range(len(remove))))
+        if not parts:
+            return True
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"case_id": {"S": case_id}},
+            "UpdateExpression": " ".join(parts),
+            "ExpressionAttributeNames": names,
+        }
+        if condition:
+            if "#status" in condition:
+                names["#status"] = "status"
+            request["ConditionExpression"] = condition
+            expression_values.update(values(**(condition_values or {})))
+        if expression_values:
+            request["ExpressionAttributeValues"] = expression_values
+        try:
+            self._ddb.update_item(**request)
+        except ClientError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def open_case_for_loan(self, loan_id: str) -> dict[str, Any] | None:
+        """The loan's open case, if any (newest first)."""
+        pages = self._ddb.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=LOAN_INDEX,
+            KeyConditionExpression="loan_id = :l",
+            ExpressionAttributeValues=values(l=loan_id),
+            ScanIndexForward=False,
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                case = self.get(item["case_id"]["S"])
+                if case is not None and case.get("status") == "OPEN":
+                    return case
+        return None
+
+    # -- waiting -------------------------------------------------------------------------------------
+    def park(self, case_id: str, token: str, state: str, wake_on: date | None) -> None:
+        """Remember the task token of the callback state ``state`` and when to wake the case."""
+        fields: dict[str, Any] = {"task_token": token, "waiting_state": state, "stage": state}
+        remove: tuple[str, ...] = ()
+        if wake_on is not None:
+            fields |= {"wake_on": wake_on.isoformat(), "wake_shard": shard_of(case_id, self._shards)}
+        else:
+            remove = ("wake_on", "wake_shard")
+        self.update(case_id, fields, remove, condition="#status = :open", condition_values={"open": "OPEN"})
+
+    def unpark(self, case_id: str, token: str) -> bool:
+        """Take the token off the case; True for exactly one caller per token."""
+        return self.update(
+            case_id,
+            remove=("task_token", "wake_on", "wake_shard"),
+            condition="task_token = :t",
+            condition_values={"t": token},
+        )
+
+    def wakeups_due(self, as_of: date) -> Iterator[str]:
+        """Case ids whose wake-up date is on or before ``as_of``, from the sparse wake-index."""
+        width = max(2, len(str(self._shards - 1)))
+        for shard in range(self._shards):
+            pages = self._ddb.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=WAKE_INDEX,
+                KeyConditionExpression="wake_shard = :s AND wake_on <= :d",
+                ExpressionAttributeValues=values(s=f"{shard:0{width}d}", d=as_of.isoformat()),
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield item["case_id"]["S"]
+
+    # -- customer contact log (for the contact caps) --------------------------------------------------
+    def contacts(self, customer_id: str) -> list[datetime]:
+        item = self.get(CONTACT_LOG_PREFIX + customer_id)
+        return [datetime.fromisoformat(t) for t in (item or {}).get("contacts", [])]
+
+    def add_contact(self, customer_id: str, at: datetime) -> None:
+        """Record an SMS or call to the customer, keeping only the last week (the caps' horizon)."""
+        recent = [t for t in self.contacts(customer_id) if (at - t).days < CONTACT_LOG_DAYS]
+        recent.append(at)
+        self._ddb.put_item(
+            TableName=self._table,
+            Item=to_item({"case_id": CONTACT_LOG_PREFIX + customer_id, "contacts": [t.isoformat() for t in recent]}),
+        )

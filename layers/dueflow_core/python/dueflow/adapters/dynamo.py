@@ -1,0 +1,49 @@
+"""Small helpers over the low-level DynamoDB client: plain Python values in and out."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _prepare(value: Any) -> Any:
+    if isinstance(value, float):
+        raise TypeError("floats are not stored: use Decimal")
+    if isinstance(value, dict):
+        return {k: _prepare(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_prepare(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return set(value) if value else None
+    return value
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Python dict -> DynamoDB item (None values are left out)."""
+    return {k: _serializer.serialize(v) for k, v in _prepare(values).items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB item -> Python dict (numbers come back as Decimal; whole numbers as int)."""
+    out = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: _ints(v) for k, v in out.items()}
+
+
+def _ints(value: Any) -> Any:
+    if isinstance(value, Decimal) and value == value.to_integral_value() and value.as_tuple().exponent >= 0:  # type: ignore[operator]
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def values(**kwargs: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: ``values(s="x")`` -> ``{":s": {"S": "x"}}``."""
+    return {f":{k}": _serializer.serialize(_prepare(v)) for k, v in kwargs.items()}

@@ -1,0 +1,169 @@
+"""The message outbox: stages put messages here; the dispatcher sends them when their time comes.
+
+A message moves PENDING -> SENDING -> SENT, or PENDING -> DROPPED, each step a conditional write. The
+dispatcher claims a message (PENDING -> SENDING) before it calls SES or SNS and never sends a message
+that is not PENDING: a crash between sending and recording leaves it SENDING, to be reconciled against
+the provider's delivery log, rather than risking a second text to a customer (at most once, on purpose).
+Message ids are deterministic, so a retried stage never queues a message twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dueflow.adapters.case_repository import conditional_failed
+from dueflow.adapters.dynamo import from_item, to_item, values
+from dueflow.adapters.loan_repository import shard_of
+
+PENDING_INDEX = "pending-index"
+KEEP_DAYS = 400  # outbox items expire (TTL) long after they are settled; the audit store keeps the record
+
+
+@dataclass
+class Message:
+    """One customer message (or agent call task) waiting to go out. ``values`` fill the template."""
+
+    message_id: str
+    case_id: str
+    loan_id: str
+    customer_id: str
+    channel: str  # sms | email | call
+    template: str
+    language: str
+    not_before: datetime
+    values: dict[str, str] = field(default_factory=dict)
+    status: str = "PENDING"
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+    provider_id: str | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "case_id": self.case_id,
+            "loan_id": self.loan_id,
+            "customer_id": self.customer_id,
+            "channel": self.channel,
+            "template": self.template,
+            "language": self.language,
+            "not_before": self.not_before.isoformat(),
+            "values": self.values,
+            "status": self.status,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "provider_id": self.provider_id,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        def when(key: str) -> datetime | None:
+            return datetime.fromisoformat(data[key]) if data.get(key) else None
+
+        return cls(
+            message_id=data["message_id"],
+            case_id=data["case_id"],
+            loan_id=data["loan_id"],
+            customer_id=data["customer_id"],
+            channel=data["channel"],
+            template=data["template"],
+            language=data["language"],
+            not_before=datetime.fromisoformat(data["not_before"]),
+            values={k: str(v) for k, v in data.get("values", {}).items()},
+            status=data.get("status", "PENDING"),
+            created_at=when("created_at"),
+            sent_at=when("sent_at"),
+            provider_id=data.get("provider_id"),
+            reason=data.get("reason"),
+        )
+
+
+class Outbox:
+    def __init__(self, dynamodb: Any, table: str, shards: int) -> None:
+        self._ddb = dynamodb
+        self._table = table
+        self._shards = shards
+
+    def enqueue(self, message: Message) -> bool:
+        """Queue a message; False when a message with this id was queued before (a retried stage)."""
+        item = message.to_dict() | {
+            "pending_shard": shard_of(message.message_id, self._shards),
+            "expires_at": int((message.not_before + timedelta(days=KEEP_DAYS)).timestamp()),
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(message_id)"
+            )
+        except ClientError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def get(self, message_id: str) -> Message | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key={"message_id": {"S": message_id}}, ConsistentRead=True
+        ).get("Item")
+        return Message.from_dict(from_item(item)) if item else None
+
+    def due(self, now: datetime) -> Iterator[str]:
+        """Ids of pending messages whose time has come, from the sparse pending-index."""
+        width = max(2, len(str(self._shards - 1)))
+        for shard in range(self._shards):
+            pages = self._ddb.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=PENDING_INDEX,
+                KeyConditionExpression="pending_shard = :s AND not_before <= :t",
+                ExpressionAttributeValues=values(s=f"{shard:0{width}d}", t=now.isoformat()),
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield item["message_id"]["S"]
+
+    def claim(self, message_id: str) -> bool:
+        """PENDING -> SENDING; True for exactly one dispatcher."""
+        return self._transition(message_id, "PENDING", "SENDING", remove=("pending_shard",))
+
+    def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
+        return self._transition(message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id})
+
+    def defer(self, message_id: str, not_before: datetime) -> bool:
+        return self._transition(message_id, "PENDING", "PENDING", {"not_before": not_before.isoformat()})
+
+    def drop(self, message_id: str, reason: str) -> bool:
+        return self._transition(message_id, "PENDING", "DROPPED", {"reason": reason}, remove=("pending_shard",))
+
+    def _transition(
+        self,
+        message_id: str,
+        from_status: str,
+        to_status: str,
+        extra: dict[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+    ) -> bool:
+        fields = {"status": to_status, **(extra or {})}
+        names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
+        sets = ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+        expression = f"SET {sets}" + (" REMOVE " + ", ".join(remove) if remove else "")
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"message_id": {"S": message_id}},
+                UpdateExpression=expression,
+                ConditionExpression="#status = :from",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values(
+                    **{f"f{i}": v for i, v in enumerate(fields.values())}, **{"from": from_status}
+                ),
+            )
+        except ClientError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True

@@ -1,0 +1,72 @@
+"""The DynamoDB tables and their indexes, declared once: CDK deploys them (infra/constructs/data.py) and
+the local runtime creates the same ones on moto."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    name: str
+    partition: str
+    sort: str
+    projection: str  # ALL | KEYS_ONLY
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    logical: str  # construct id / attribute name in code
+    suffix: str  # table name = f"{prefix}-{suffix}"
+    partition: str
+    indexes: tuple[Index, ...] = ()
+    stream: bool = False
+    ttl: str | None = None
+
+
+LOANS = TableSpec("Loans", "loans", "loan_id", (Index("due-index", "due_shard", "next_due_date", "ALL"),), stream=True)
+CASES = TableSpec(
+    "Cases",
+    "cases",
+    "case_id",
+    (
+        Index("loan-index", "loan_id", "opened_on", "KEYS_ONLY"),
+        Index("wake-index", "wake_shard", "wake_on", "KEYS_ONLY"),
+    ),
+)
+OUTBOX = TableSpec(
+    "Outbox",
+    "outbox",
+    "message_id",
+    (Index("pending-index", "pending_shard", "not_before", "KEYS_ONLY"),),
+    ttl="expires_at",
+)
+IDEMPOTENCY = TableSpec("Idempotency", "idempotency", "id", ttl="expiration")
+TABLES = (LOANS, CASES, OUTBOX, IDEMPOTENCY)
+
+
+def create_table_request(spec: TableSpec, prefix: str) -> dict[str, Any]:
+    """The CreateTable request of a table (for moto; CDK builds its own from the same spec)."""
+    attributes = {spec.partition} | {i.partition for i in spec.indexes} | {i.sort for i in spec.indexes}
+    request: dict[str, Any] = {
+        "TableName": f"{prefix}-{spec.suffix}",
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        "KeySchema": [{"AttributeName": spec.partition, "KeyType": "HASH"}],
+    }
+    if spec.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": i.name,
+                "KeySchema": [
+                    {"AttributeName": i.partition, "KeyType": "HASH"},
+                    {"AttributeName": i.sort, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": i.projection},
+            }
+            for i in spec.indexes
+        ]
+    if spec.stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return request
