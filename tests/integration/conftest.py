@@ -57,10 +57,31 @@ def audit_bucket(s3: Any) -> str:
 
 @pytest.fixture
 def ddb(aws: None) -> Any:
-    """All DueFlow tables, created from the same schema CDK deploys (prefix ``test``)."""
+    """All DueFlow tables, created from the same schema CDK deploys (prefix ``dueflow-test``)."""
     from dueflow.adapters.schema import TABLES, create_table_request
 
     client = boto3.client("dynamodb", region_name=REGION)
     for spec in TABLES:
-        client.create_table(**create_table_request(spec, "test"))
+        client.create_table(**create_table_request(spec, "dueflow-test"))
     return client
+
+
+@pytest.fixture
+def services(ddb: Any, s3: Any, audit_bucket: str) -> Any:
+    """Services wired to moto: tables, the locked audit bucket, a PII key, an SNS topic, SES identity."""
+    from dueflow.services.context import Resources, Services
+    from dueflow.settings import Settings
+
+    kms = boto3.client("kms", region_name=REGION)
+    sns = boto3.client("sns", region_name=REGION)
+    ses = boto3.client("sesv2", region_name=REGION)
+    settings = Settings(environment="test", region=REGION, index_shards=4)
+    ses.create_email_identity(EmailIdentity=settings.sender_email)
+    resources = Resources(
+        audit_bucket=audit_bucket,
+        pii_key_arn=kms.create_key()["KeyMetadata"]["Arn"],
+        state_machine_arn=f"arn:aws:states:{REGION}:123456789012:stateMachine:test-cases",
+        internal_topic_arn=sns.create_topic(Name="test-internal")["TopicArn"],
+        email_configuration_set="test-email",
+    )
+    return Services.build(settings, resources, lambda name: boto3.client(name, region_name=REGION))

@@ -22,7 +22,7 @@ def case(case_id: str = "L1-2026-06-15") -> dict[str, Any]:
 
 
 def test_a_case_is_created_once(ddb: Any) -> None:
-    cases = CaseRepository(ddb, "test-cases", shards=4)
+    cases = CaseRepository(ddb, "dueflow-test-cases", shards=4)
     assert cases.create(case()) is True
     assert cases.create(case() | {"stage": "changed"}) is False
     assert cases.require("L1-2026-06-15")["stage"] == "Confirm overdue"
@@ -30,7 +30,7 @@ def test_a_case_is_created_once(ddb: Any) -> None:
 
 
 def test_parked_cases_wake_by_date_and_a_token_resumes_only_once(ddb: Any) -> None:
-    cases = CaseRepository(ddb, "test-cases", shards=4)
+    cases = CaseRepository(ddb, "dueflow-test-cases", shards=4)
     for n, wake in enumerate([date(2026, 7, 8), date(2026, 7, 20)]):
         cases.create(case(f"C{n}"))
         cases.park(f"C{n}", f"token-{n}", "Await response", wake)
@@ -43,14 +43,14 @@ def test_parked_cases_wake_by_date_and_a_token_resumes_only_once(ddb: Any) -> No
 
 
 def test_a_closed_case_cannot_be_parked(ddb: Any) -> None:
-    cases = CaseRepository(ddb, "test-cases", shards=4)
+    cases = CaseRepository(ddb, "dueflow-test-cases", shards=4)
     cases.create(case() | {"status": "CLOSED"})
     cases.park("L1-2026-06-15", "t", "Await response", date(2026, 7, 8))
     assert "task_token" not in cases.require("L1-2026-06-15")
 
 
 def test_contact_log_keeps_a_week(ddb: Any) -> None:
-    cases = CaseRepository(ddb, "test-cases", shards=4)
+    cases = CaseRepository(ddb, "dueflow-test-cases", shards=4)
     for days in (10, 6, 1, 0):
         cases.add_contact("C9", T - timedelta(days=days))
     assert cases.contacts("C9") == [T - timedelta(days=d) for d in (6, 1, 0)]
@@ -63,7 +63,7 @@ def message(mid: str = "m1", minutes: int = 0) -> Message:
 
 
 def test_outbox_queues_once_and_hands_out_due_messages(ddb: Any) -> None:
-    outbox = Outbox(ddb, "test-outbox", shards=4)
+    outbox = Outbox(ddb, "dueflow-test-outbox", shards=4)
     assert outbox.enqueue(message("m1")) is True
     assert outbox.enqueue(message("m1")) is False
     outbox.enqueue(message("m2", minutes=30))
@@ -74,7 +74,7 @@ def test_outbox_queues_once_and_hands_out_due_messages(ddb: Any) -> None:
 
 
 def test_a_message_is_claimed_once_then_sent_deferred_or_dropped(ddb: Any) -> None:
-    outbox = Outbox(ddb, "test-outbox", shards=4)
+    outbox = Outbox(ddb, "dueflow-test-outbox", shards=4)
     for mid in ("a", "b", "c"):
         outbox.enqueue(message(mid))
     assert outbox.claim("a") is True and outbox.claim("a") is False

@@ -33,6 +33,14 @@ class CaseRepository:
         self._table = table
         self._shards = shards
 
+    @property
+    def client(self) -> Any:
+        return self._ddb
+
+    @property
+    def table(self) -> str:
+        return self._table
+
     # -- cases ---------------------------------------------------------------------------------------
     def create(self, case: dict[str, Any]) -> bool:
         """Store a new case; False when a case with this id exists already (a re-run scan)."""
