@@ -149,15 +149,15 @@ class CaseRepository:
             condition_values={"t": token},
         )
 
-    def wakeups_due(self, as_of: date) -> Iterator[str]:
+    def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:
         """Case ids whose wake-up date is on or before ``as_of``, from the sparse wake-index."""
         width = max(2, len(str(self._shards - 1)))
-        for shard in range(self._shards):
+        for current in range(self._shards) if shard is None else [shard]:
             pages = self._ddb.get_paginator("query").paginate(
                 TableName=self._table,
                 IndexName=WAKE_INDEX,
                 KeyConditionExpression="wake_shard = :s AND wake_on <= :d",
-                ExpressionAttributeValues=values(s=f"{shard:0{width}d}", d=as_of.isoformat()),
+                ExpressionAttributeValues=values(s=f"{current:0{width}d}", d=as_of.isoformat()),
             )
             for page in pages:
                 for item in page.get("Items", []):

@@ -56,11 +56,10 @@ class LoanRepository:
 
     def to_item(self, loan: Loan, as_of: date) -> dict[str, Any]:
         """The DynamoDB item (low-level attribute values) of ``loan`` as of ``as_of``."""
-        record = loan.model_dump(mode="json", exclude={"customer"}, exclude_none=True)
         item: dict[str, Any] = {
             "loan_id": {"S": loan.loan_id},
             "customer_id": {"S": loan.customer_id},
-            "record": {"S": json.dumps(record, separators=(",", ":"), ensure_ascii=False)},
+            "record": {"S": _record_json(loan)},
         }
         if loan.customer is not None:
             prefs = {"timezone": loan.customer.timezone, "language": loan.customer.language}
@@ -71,11 +70,7 @@ class LoanRepository:
                     raise ValueError(f"loan {loan.loan_id}: customer PII present but no PII cipher configured")
                 sealed = self._cipher.seal(loan.loan_id, fields)
                 item["customer_sealed"] = {"M": {k: {"S": v} for k, v in sealed.items() if v}}
-        due = attention_date(assess(loan, as_of))
-        if due is not None:
-            item["due_shard"] = {"S": shard_of(loan.loan_id, self._shards)}
-            item["next_due_date"] = {"S": due.isoformat()}
-        return item
+        return self._index_attributes(loan, as_of, item)
 
     def put(self, loans: Iterable[Loan], as_of: date) -> int:
         """Write loans (create or replace); returns how many."""
@@ -101,23 +96,70 @@ class LoanRepository:
         raise RuntimeError(f"{len(request.get(self._table, []))} loans still unprocessed after retries")
 
     def get(self, loan_id: str) -> Loan | None:
-        item = self._ddb.get_item(TableName=self._table, Key={"loan_id": {"S": loan_id}}, ConsistentRead=True).get(
-            "Item"
-        )
+        item = self.get_item(loan_id)
         return from_item(item) if item else None
 
-    def due_by(self, as_of: date, horizon_days: int, stats: ScanStats | None = None) -> Iterator[Loan]:
+    def get_item(self, loan_id: str) -> dict[str, Any] | None:
+        """The raw item (with the sealed customer fields)."""
+        item: dict[str, Any] | None = self._ddb.get_item(
+            TableName=self._table, Key={"loan_id": {"S": loan_id}}, ConsistentRead=True
+        ).get("Item")
+        return item
+
+    def contact(self, loan_id: str) -> dict[str, str | None]:
+        """The borrower's contact details, opened just in time (needs kms:Decrypt on the PII key)."""
+        item = self.get_item(loan_id) or {}
+        sealed = {k: v["S"] for k, v in item.get("customer_sealed", {}).get("M", {}).items()}
+        if not sealed:
+            return {}
+        if self._cipher is None:
+            raise ValueError("no PII cipher configured")
+        return self._cipher.open(loan_id, sealed)
+
+    def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date) -> Loan:
+        """Post a payment to a loan (the bank's payment feed); the index attributes follow. The write is
+        conditional on the record read, so two concurrent postings cannot lose one another."""
+        item = self.get_item(loan_id)
+        if item is None:
+            raise KeyError(f"no loan {loan_id!r}")
+        record = from_item(item).model_dump(mode="json", exclude_none=True)
+        record["payments"] = [*record.get("payments", []), {"date": paid_on.isoformat(), "amount": amount}]
+        updated = Loan.model_validate(record)
+        new_item = self._index_attributes(updated, as_of, dict(item))
+        new_item["record"] = {"S": _record_json(updated)}
+        self._ddb.put_item(
+            TableName=self._table,
+            Item=new_item,
+            ConditionExpression="#r = :old",
+            ExpressionAttributeNames={"#r": "record"},
+            ExpressionAttributeValues={":old": item["record"]},
+        )
+        return updated
+
+    def _index_attributes(self, loan: Loan, as_of: date, item: dict[str, Any]) -> dict[str, Any]:
+        """Set (or drop, when nothing is left to pay) the due-index attributes of an item."""
+        item.pop("due_shard", None)
+        item.pop("next_due_date", None)
+        due = attention_date(assess(loan, as_of))
+        if due is not None:
+            item["due_shard"] = {"S": shard_of(loan.loan_id, self._shards)}
+            item["next_due_date"] = {"S": due.isoformat()}
+        return item
+
+    def due_by(
+        self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
+    ) -> Iterator[Loan]:
         """Every loan whose oldest unpaid installment is due on or before ``as_of + horizon_days``: the
-        due-soon and overdue loans, from the sparse due-index, shard by shard."""
+        due-soon and overdue loans, from the sparse due-index, shard by shard (or one ``shard``)."""
         limit = (as_of + timedelta(days=horizon_days)).isoformat()
         width = max(2, len(str(self._shards - 1)))
-        for shard in range(self._shards):
+        for current in range(self._shards) if shard is None else [shard]:
             paginator = self._ddb.get_paginator("query")
             pages = paginator.paginate(
                 TableName=self._table,
                 IndexName=DUE_INDEX,
                 KeyConditionExpression="due_shard = :s AND next_due_date <= :d",
-                ExpressionAttributeValues={":s": {"S": f"{shard:0{width}d}"}, ":d": {"S": limit}},
+                ExpressionAttributeValues={":s": {"S": f"{current:0{width}d}"}, ":d": {"S": limit}},
             )
             for page in pages:
                 if stats is not None:
@@ -135,6 +177,10 @@ def from_item(item: dict[str, Any]) -> Loan:
     if prefs:
         record["customer"] = {k: v["S"] for k, v in prefs.items()}
     return Loan.model_validate(record)
+
+
+def _record_json(loan: Loan) -> str:
+    return json.dumps(loan.model_dump(mode="json", exclude={"customer"}, exclude_none=True), separators=(",", ":"))
 
 
 def _text(value: object) -> str | None:
