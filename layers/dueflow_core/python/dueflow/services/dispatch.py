@@ -1,0 +1,157 @@
+"""The outbox dispatcher: sends the messages whose time has come, through the contact policy gate.
+
+Every 15 minutes (EventBridge Scheduler). For each due message: drop it if its case has closed or a
+complaint is open; ask the gate (window in the customer's zone, caps, opt-outs, verified contacts);
+defer or drop as it says; otherwise claim it (PENDING -> SENDING), open the contact details just in
+time, send by SNS (SMS), SES v2 (email) or as an agent call task on the internal topic, and record it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from dueflow import clock
+from dueflow.adapters.outbox import Message
+from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide
+from dueflow.domain.messages import render
+from dueflow.services import audit_log
+from dueflow.services.context import Services
+
+
+@dataclass
+class DispatchReport:
+    at: str
+    sent: int = 0
+    deferred: int = 0
+    dropped: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_dispatch(services: Services, now: datetime | None = None) -> DispatchReport:
+    now = now or clock.now()
+    report = DispatchReport(at=now.isoformat())
+    for message_id in list(services.outbox.due(now)):
+        message = services.outbox.get(message_id)
+        if message is None or message.status != "PENDING":
+            continue
+        outcome = dispatch_one(services, message, now)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+def dispatch_one(services: Services, message: Message, now: datetime) -> str:
+    """Handle one message; returns ``sent``, ``deferred`` or ``dropped``."""
+    settings = services.settings
+    case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
+    if case is not None and case.get("status") != "OPEN":
+        return _drop(services, message, case, now, "the case has closed")
+    loan = services.loans.get(message.loan_id)
+    if loan is None:
+        return _drop(services, message, case, now, "the loan is gone")
+    contact = services.loans.contact(message.loan_id)
+    verified = {Channel.EMAIL} if contact.get("email") else set()
+    if contact.get("phone"):
+        verified |= {Channel.SMS, Channel.CALL}
+    opted_out = {Channel(c) for c in (case or {}).get("opt_out", set())}
+    recipient = Recipient(
+        timezone=loan.customer.timezone if loan.customer else settings.time_zone,
+        verified_channels=frozenset(verified),
+        opted_out=frozenset(opted_out),
+        complaint_open=bool((case or {}).get("complaint_open")),
+    )
+    rules = ContactRules(
+        settings.contact_window_start,
+        settings.contact_window_end,
+        settings.max_contacts_per_day,
+        settings.max_contacts_per_7_days,
+    )
+    decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
+    if decision.verdict == Verdict.DEFER and decision.not_before is not None:
+        services.outbox.defer(message.message_id, decision.not_before)
+        return "deferred"
+    if decision.verdict == Verdict.DROP:
+        return _drop(services, message, case, now, decision.reason)
+    if not services.outbox.claim(message.message_id):
+        return "deferred"  # another dispatcher has it
+    rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
+    provider_id = _send(services, message, contact, rendered.subject, rendered.text)
+    services.outbox.sent(message.message_id, now, provider_id)
+    if message.channel in ("sms", "call"):
+        services.cases.add_contact(message.customer_id, now)
+    if case is not None:
+        audit_log.append(
+            services,
+            message.case_id,
+            "message_sent",
+            now,
+            {
+                "message_id": message.message_id,
+                "channel": message.channel,
+                "template": message.template,
+                "language": message.language,
+                "text": rendered.text,
+                "provider_id": provider_id,
+                "local_time": now.astimezone(recipient_zone(recipient)).strftime("%H:%M"),
+            },
+            dedupe=f"sent:{message.message_id}",
+        )
+    return "sent"
+
+
+def recipient_zone(recipient: Recipient) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(recipient.timezone)
+
+
+def _send(services: Services, message: Message, contact: dict[str, str | None], subject: str, text: str) -> str:
+    if message.channel == "sms":
+        response = services.clients["sns"].publish(
+            PhoneNumber=contact["phone"],
+            Message=text,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+        return str(response["MessageId"])
+    if message.channel == "email":
+        response = services.clients["sesv2"].send_email(
+            FromEmailAddress=services.settings.sender_email,
+            Destination={"ToAddresses": [contact["email"]]},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+                }
+            },
+            ConfigurationSetName=services.resources.email_configuration_set,
+        )
+        return str(response["MessageId"])
+    # an agent call task: the agent looks the case up; no contact details travel on the topic
+    response = services.clients["sns"].publish(
+        TopicArn=services.resources.internal_topic_arn,
+        Subject="DueFlow: call task",
+        Message=json.dumps({"type": "call_task", "case_id": message.case_id, "template": message.template}),
+    )
+    return str(response["MessageId"])
+
+
+def _drop(services: Services, message: Message, case: dict[str, Any] | None, now: datetime, reason: str) -> str:
+    if services.outbox.drop(message.message_id, reason) and case is not None:
+        audit_log.append(
+            services,
+            message.case_id,
+            "message_dropped",
+            now,
+            {
+                "message_id": message.message_id,
+                "channel": message.channel,
+                "template": message.template,
+                "reason": reason,
+            },
+            dedupe=f"dropped:{message.message_id}",
+        )
+    return "dropped"

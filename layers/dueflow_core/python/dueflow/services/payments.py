@@ -1,0 +1,44 @@
+"""Payments: posted to a loan (the bank's feed, through the API) and seen on the loans-table stream,
+where one that brings DPD to 0 closes the case as CURED at once (or completes its plan)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dueflow import clock
+from dueflow.adapters.loan_repository import from_item
+from dueflow.domain.position import assess
+from dueflow.services import audit_log
+from dueflow.services.context import Services
+from dueflow.services.workflow import resume, wake_kind
+
+
+def post_payment(services: Services, loan_id: str, paid_on: date, amount: str) -> dict[str, Any]:
+    loan = services.loans.add_payment(loan_id, paid_on, amount, clock.today(services.settings.time_zone))
+    return {"loan_id": loan.loan_id, "payments": len(loan.payments)}
+
+
+def on_loan_change(services: Services, new_image: dict[str, Any]) -> str | None:
+    """A loans-table stream record's new image: resume the loan's open case if the change cured it or
+    completed its plan. Returns the event kind sent, if any."""
+    loan = from_item(new_image)
+    case = services.cases.open_case_for_loan(loan.loan_id)
+    if case is None or not loan.payments:
+        return None
+    today = clock.today(services.settings.time_zone)
+    last = loan.payments[-1]
+    audit_log.append(
+        services,
+        case["case_id"],
+        "payment_received",
+        clock.now(),
+        {"date": last.date.isoformat(), "amount": str(last.amount), "payments": len(loan.payments)},
+        dedupe=f"payment:{len(loan.payments)}:{last.date.isoformat()}:{last.amount}",
+    )
+    kind = wake_kind(services, case, loan, today)
+    if kind in ("cured", "plan_completed") or (not assess(loan, today).dpd and kind != "paused"):
+        event_kind = "plan_completed" if kind == "plan_completed" else "cured"
+        resume(services, case["case_id"], {"kind": event_kind})
+        return event_kind
+    return None
