@@ -47,6 +47,8 @@ class Dispatcher:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._count = 0
+        self.inflight = 0
+        self.errors: list[tuple[str, BaseException]] = []
 
     def register(self, function_name: str, handler: Handler) -> None:
         self.handlers[function_name] = handler
@@ -58,9 +60,17 @@ class Dispatcher:
             raise InvocationError(f"no local handler registered for Lambda function {name!r}")
         with self._lock:
             self._count += 1
+            self.inflight += 1
             request_id = f"local-{self._count:08d}"
             self.calls.append((name, event))
-        return handler(event, LambdaContext(name, request_id))
+        try:
+            return handler(event, LambdaContext(name, request_id))
+        except BaseException as exc:
+            self.errors.append((name, exc))
+            raise
+        finally:
+            with self._lock:
+                self.inflight -= 1
 
 
 @contextmanager

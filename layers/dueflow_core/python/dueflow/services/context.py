@@ -78,3 +78,20 @@ class Services:
 
         settings = Settings.from_env()
         return cls.build(settings, Resources.from_env(), lambda name: boto3.client(name, region_name=settings.region))
+
+
+_default: Services | None = None
+
+
+def default_services() -> Services:
+    """The container's Services, built on first use from the environment (handlers call this)."""
+    global _default  # noqa: PLW0603 - one per Lambda container, reused across invocations
+    if _default is None:
+        _default = Services.from_env()
+    return _default
+
+
+def reset_default_services() -> None:
+    """Forget the cached Services (the local runtime calls this when it starts a new world)."""
+    global _default  # noqa: PLW0603
+    _default = None

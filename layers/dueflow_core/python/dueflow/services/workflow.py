@@ -1,8 +1,9 @@
 """The case workflow's use cases: open a case, run a stage, park a case in a callback state, resume it.
 
 Stage tasks get ``{stage, case_id, loan_id, execution, entered}`` from the state machine; ``entered``
-(the state's entry time) makes every audit record and message id of a stage deterministic, so a retried
-task writes nothing twice. Business dates are local dates in the bank's time zone (``Settings.time_zone``).
+(the state's entry time) names the visit to the state, so every audit record and message of a retried
+task has the same dedupe key or id and is written once. Times recorded are the clock's (``clock.now``);
+business dates are local dates in the bank's time zone (``Settings.time_zone``).
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class StageEvent:
     case_id: str
     loan_id: str
     execution: str
-    entered: datetime
+    entered: str  # the state's entry time as Step Functions gives it: identifies this visit
+    at: datetime  # when the work happens (the clock)
     outcome: str | None = None
     waiting: str | None = None
 
@@ -99,13 +101,14 @@ class StageEvent:
             case_id=event["case_id"],
             loan_id=event["loan_id"],
             execution=event["execution"],
-            entered=_at(event["entered"]),
+            entered=str(event["entered"]),
+            at=clock.now(),
             outcome=event.get("outcome"),
             waiting=event.get("waiting"),
         )
 
     def dedupe(self, what: str) -> str:
-        return f"{self.execution}:{self.stage}:{self.entered.isoformat()}:{what}"
+        return f"{self.execution}:{self.stage}:{self.entered}:{what}"
 
 
 def run_stage(services: Services, event: StageEvent) -> dict[str, Any]:
@@ -119,7 +122,7 @@ def run_stage(services: Services, event: StageEvent) -> dict[str, Any]:
     if event.stage != "reevaluate":
         services.cases.update(event.case_id, {"stage": _STAGE_NAMES.get(event.stage, event.stage)})
         audit_log.append(
-            services, event.case_id, "stage_entered", event.entered, {"stage": event.stage}, event.dedupe("entered")
+            services, event.case_id, "stage_entered", event.at, {"stage": event.stage}, event.dedupe("entered")
         )
     return handler(services, event, case, loan, position)
 
@@ -129,7 +132,7 @@ def _confirm(
 ) -> dict[str, Any]:
     statement = statement_dict(position)
     services.cases.update(event.case_id, {"statement": statement})
-    audit_log.append(services, event.case_id, "statement", event.entered, statement, event.dedupe("statement"))
+    audit_log.append(services, event.case_id, "statement", event.at, statement, event.dedupe("statement"))
     return {"outcome": "overdue" if position.dpd else "cured"}
 
 
@@ -139,10 +142,10 @@ def _remind(template: str) -> StageFn:
     ) -> dict[str, Any]:
         if not position.dpd:
             return {"outcome": "cured"}
-        queued = queue_reminder(services, case, loan, position, template, event.entered)
+        queued = queue_reminder(services, case, loan, position, template, event.at)
         large = position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD
         if large:
-            queued += _queue(services, case, loan, position, "call", template, event.entered)
+            queued += _queue(services, case, loan, position, "call", template, event.at)
         services.cases.update(event.case_id, {"reminders_sent": int(case.get("reminders_sent", 0)) + 1})
         return {"outcome": "contacted" if queued else "no_channel"}
 
@@ -154,7 +157,7 @@ def _negotiate(
 ) -> dict[str, Any]:
     if not position.dpd:
         return {"outcome": "cured"}
-    queued = _queue(services, case, loan, position, "call", "second_reminder", event.entered, tag="negotiate")
+    queued = _queue(services, case, loan, position, "call", "second_reminder", event.at, tag="negotiate")
     return {"outcome": "agent_call" if queued else "agent_call_queued_before"}
 
 
@@ -180,7 +183,7 @@ def _follow_up(
                     "plan_installment_reminder",
                     values,
                     f"plan{plan.get('version', 1)}-{seq}",
-                    event.entered,
+                    event.at,
                 )
     if status.progress_due:
         values = _values(loan, position) | {"paid": fmt(status.paid), "amount": fmt(status.remaining)}
@@ -193,7 +196,7 @@ def _follow_up(
                 "plan_progress",
                 values,
                 f"progress-{status.progress_period}",
-                event.entered,
+                event.at,
             )
     return {"outcome": "following_up"}
 
@@ -214,7 +217,7 @@ def _legal_review(
         "expected_net": fmt(result.expected_net),
         "recommendation": result.recommendation,
     }
-    audit_log.append(services, event.case_id, "legal_assessment", event.entered, assessment, event.dedupe("legal"))
+    audit_log.append(services, event.case_id, "legal_assessment", event.at, assessment, event.dedupe("legal"))
     if result.recommendation == LITIGATE:
         history = [key for key, _ in services.audit_store.read_case(loan.loan_id, event.case_id)]
         package = {
@@ -231,7 +234,7 @@ def _legal_review(
             "asset_preservation_requested": bool(loan.collateral and loan.collateral.value > 0),
         }
         seq = audit_log.append(
-            services, event.case_id, "litigation_package", event.entered, package, event.dedupe("package")
+            services, event.case_id, "litigation_package", event.at, package, event.dedupe("package")
         )
         services.cases.update(event.case_id, {"litigation_package_seq": seq})
         services.clients["sns"].publish(
@@ -266,7 +269,7 @@ def _close(
         services,
         event.case_id,
         "case_closed",
-        event.entered,
+        event.at,
         {"outcome": outcome, "dpd": position.dpd, "total_overdue": fmt(position.total_overdue)},
         event.dedupe("closed"),
     )

@@ -1,0 +1,17 @@
+"""Outbox dispatcher (EventBridge Scheduler, every 15 minutes): send what is due, through the gate."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from dueflow.services.context import default_services
+from dueflow.services.dispatch import run_dispatch
+
+logger = Logger(service="dueflow-outbox-dispatcher")
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    report = run_dispatch(default_services()).as_dict()
+    logger.info("dispatch finished", extra=report)
+    return report

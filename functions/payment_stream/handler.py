@@ -1,0 +1,30 @@
+"""Loans-table stream: a payment that brings DPD to 0 closes the case as CURED at once.
+
+Powertools batch processing reports partial failures, so one bad record is retried alone."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from dueflow.services.context import default_services
+from dueflow.services.payments import on_loan_change
+
+logger = Logger(service="dueflow-payment-stream")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    if record.event_name is None or record.event_name.name not in ("INSERT", "MODIFY"):
+        return
+    raw = record.raw_event["dynamodb"].get("NewImage")
+    if raw:
+        kind = on_loan_change(default_services(), raw)
+        if kind:
+            logger.info("case resumed by a payment", extra={"kind": kind})
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,291 @@
+"""The embedded local runtime: the real handlers inside the real state machine, on moto, in-process.
+
+It stands up what the CDK stack deploys (tables from the shared schema, the Object Lock audit bucket,
+the PII key, the internal topic, the SES identity, the state machine built by the same
+``build_definition``), points the handlers at it through the same environment variables Lambda gets,
+and drives time the way AWS would: a clock that moves only when told, the daily scan and the outbox
+dispatcher invoked at their scheduled times, and the loans-table stream delivered to its handler after
+each write.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import time
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+from moto import mock_aws
+
+from dueflow import clock
+from dueflow.adapters.schema import LOANS, TABLES, create_table_request
+from dueflow.domain.loan import Loan
+from dueflow.services.context import Resources, Services, reset_default_services
+from dueflow.settings import ENV_VAR, Settings
+from dueflow.workflow.definition import Functions, build_definition
+from dueflow_local.lambda_dispatch import Dispatcher, dispatching
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+FUNCTIONS = ("scan", "case_stage", "case_wait", "outbox_dispatcher", "payment_stream")
+
+
+def load_handler(name: str) -> ModuleType:
+    """Import ``functions/<name>/handler.py`` (the very file Lambda runs)."""
+    path = ROOT / "functions" / name / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"dueflow_function_{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class LocalRuntime:
+    """Use as a context manager. ``now`` is the simulated time (aware UTC)."""
+
+    def __init__(self, settings: Settings | None = None, start: datetime | None = None) -> None:
+        self.settings = settings or Settings(environment="local", index_shards=4)
+        self.now = start or datetime(2026, 7, 1, tzinfo=UTC)
+        self.dispatcher = Dispatcher()
+        self._saved_env: dict[str, str | None] = {}
+        self._stack: list[Any] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def __enter__(self) -> LocalRuntime:
+        region = self.settings.region
+        env = {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "DueFlow",
+        }
+        self._set_env(env)
+        mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
+        mock.start()
+        self._stack.append(mock.stop)
+        patch = dispatching(self.dispatcher)
+        patch.__enter__()
+        self._stack.append(lambda: patch.__exit__(None, None, None))
+        clock.set_clock(lambda: self.now)
+        self._stack.append(clock.reset_clock)
+        self.resources = self._provision(region)
+        self._set_env({ENV_VAR: self.settings.to_env(), **self.resources.to_env()})
+        reset_default_services()
+        self._stack.append(reset_default_services)
+        self.services = Services.build(self.settings, self.resources, self.client)
+        for name in FUNCTIONS:
+            self.dispatcher.register(name, load_handler(name).handler)
+        stream_arn = self.client("dynamodb").describe_table(TableName=f"{self.settings.prefix}-{LOANS.suffix}")[
+            "Table"
+        ]["LatestStreamArn"]
+        self._stream_arn = stream_arn
+        self._iterators = self._stream_iterators(stream_arn)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        while self._stack:
+            self._stack.pop()()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def client(self, name: str) -> Any:
+        return boto3.client(name, region_name=self.settings.region)
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _provision(self, region: str) -> Resources:
+        prefix = self.settings.prefix
+        ddb, s3 = self.client("dynamodb"), self.client("s3")
+        for spec in TABLES:
+            ddb.create_table(**create_table_request(spec, prefix))
+        bucket = f"{prefix}-audit"
+        s3.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}, ObjectLockEnabledForBucket=True
+        )
+        s3.put_object_lock_configuration(
+            Bucket=bucket,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 365 * self.settings.audit_retention_years}},
+            },
+        )
+        pii_key = self.client("kms").create_key(Description="pii")["KeyMetadata"]["Arn"]
+        topic = self.client("sns").create_topic(Name=f"{prefix}-internal")["TopicArn"]
+        self.client("sesv2").create_email_identity(EmailIdentity=self.settings.sender_email)
+        role = self.client("iam").create_role(RoleName=f"{prefix}-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+        arns = {}
+        for name in FUNCTIONS:
+            arns[name] = self.client("lambda").create_function(
+                FunctionName=name,
+                Runtime="python3.13",
+                Role=role,
+                Handler="handler.handler",
+                Code={"ZipFile": code.getvalue()},
+            )["FunctionArn"]
+        definition = build_definition(Functions(stage=arns["case_stage"], wait=arns["case_wait"]), self.settings)
+        self.definition = definition
+        machine = self.client("stepfunctions").create_state_machine(
+            name=f"{prefix}-cases", definition=json.dumps(definition), roleArn=role
+        )["stateMachineArn"]
+        return Resources(
+            audit_bucket=bucket,
+            pii_key_arn=pii_key,
+            state_machine_arn=machine,
+            internal_topic_arn=topic,
+            email_configuration_set=f"{prefix}-email",
+        )
+
+    # -- time and triggers ----------------------------------------------------------------------------
+    def local(self, day: date, hhmm: str) -> datetime:
+        """A bank-local wall-clock time as aware UTC."""
+        hour, minute = (int(part) for part in hhmm.split(":"))
+        return datetime(
+            day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(self.settings.time_zone)
+        ).astimezone(UTC)
+
+    def at(self, when: datetime) -> None:
+        if when < self.now:
+            raise ValueError(f"time cannot go back: {when} < {self.now}")
+        self.now = when
+
+    def load_book(self, loans: list[Loan], as_of: date) -> int:
+        count = self.services.loans.put(loans, as_of)
+        self._drain_stream(deliver=False)  # loading the book is not a payment
+        return count
+
+    def scan(self, day: date) -> dict[str, Any]:
+        """The daily scan at its scheduled local time on ``day``, then let the workflow settle."""
+        self.at(self.local(day, self.settings.scan_time.strftime("%H:%M")))
+        result = self.dispatcher.invoke("scan", {"time": self.now.isoformat().replace("+00:00", "Z")})
+        self.settle()
+        return dict(result)
+
+    def dispatch(self) -> dict[str, Any]:
+        result = self.dispatcher.invoke("outbox_dispatcher", {"time": self.now.isoformat()})
+        self.settle()
+        return dict(result)
+
+    def dispatch_through(self, until: datetime) -> list[dict[str, Any]]:
+        """Run the dispatcher at each of its ticks from now until ``until``."""
+        reports = []
+        step = timedelta(minutes=self.settings.dispatcher_every_minutes)
+        tick = self.now + step - timedelta(seconds=self.now.timestamp() % step.total_seconds())
+        while tick <= until:
+            self.at(tick)
+            reports.append(self.dispatch())
+            tick += step
+        self.at(until)
+        return reports
+
+    def run_day(self, day: date, events: list[tuple[str, Any]] | None = None) -> None:
+        """A whole simulated day: the scan at its time, the dispatcher every tick, and ``events``
+        (``(HH:MM, callable)``) at their local times."""
+        self.scan(day)
+        pending = sorted(events or [], key=lambda pair: pair[0])
+        for hhmm, action in pending:
+            self.dispatch_through(self.local(day, hhmm))
+            action()
+            self.settle()
+        self.dispatch_through(self.local(day, "23:59"))
+
+    def post_payment(self, loan_id: str, paid_on: date, amount: str) -> None:
+        """A payment from the bank's feed: written to the loans table, then the stream delivers it."""
+        self.services.loans.add_payment(loan_id, paid_on, amount, clock.today(self.settings.time_zone))
+        self._drain_stream(deliver=True)
+        self.settle()
+
+    # -- the stream -----------------------------------------------------------------------------------
+    def _stream_iterators(self, stream_arn: str) -> dict[str, str]:
+        streams = self.client("dynamodbstreams")
+        shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+        return {
+            s["ShardId"]: streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=s["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            for s in shards
+        }
+
+    def _drain_stream(self, deliver: bool) -> int:
+        streams = self.client("dynamodbstreams")
+        delivered = 0
+        for shard, iterator in list(self._iterators.items()):
+            response = streams.get_records(ShardIterator=iterator)
+            self._iterators[shard] = response["NextShardIterator"]
+            records = response.get("Records", [])
+            if deliver and records:
+                for record in records:
+                    record["eventSourceARN"] = self._stream_arn
+                    created = record["dynamodb"].get("ApproximateCreationDateTime")
+                    if isinstance(created, datetime):
+                        record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+                result = self.dispatcher.invoke("payment_stream", {"Records": records})
+                if result.get("batchItemFailures"):
+                    raise RuntimeError(f"stream records failed: {result['batchItemFailures']}")
+                delivered += len(records)
+        return delivered
+
+    # -- settling -------------------------------------------------------------------------------------
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every running execution is parked in a callback state (or finished)."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while time.monotonic() < deadline:
+            if self.dispatcher.errors:
+                name, error = self.dispatcher.errors[0]
+                raise RuntimeError(f"handler {name} failed: {error!r}") from error
+            if self.dispatcher.inflight == 0 and self._all_parked(sfn):
+                calm += 1
+                if calm >= 2:
+                    return
+            else:
+                calm = 0
+            time.sleep(0.01)
+        raise TimeoutError("the workflow did not settle")
+
+    def _all_parked(self, sfn: Any) -> bool:
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.resources.state_machine_arn, statusFilter="RUNNING"
+        )
+        for page in pages:
+            for execution in page["executions"]:
+                case = self.services.cases.get(execution["name"])
+                if case is None or not case.get("task_token"):
+                    return False
+        return True
+
+    # -- reading results ------------------------------------------------------------------------------
+    def execution(self, case_id: str) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
+        return dict(sfn.describe_execution(executionArn=arn))
+
+    def stages_entered(self, case_id: str) -> list[str]:
+        sfn = self.client("stepfunctions")
+        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
+        events = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+            events.extend(page["events"])
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]

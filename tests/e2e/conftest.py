@@ -1,0 +1,55 @@
+"""End-to-end on the local runtime: real handlers, the deployed definition, moto underneath."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from dueflow.domain.loan import Loan
+from dueflow.settings import Settings
+from dueflow_local.runtime import LocalRuntime
+
+START = date(2026, 5, 15)  # first installment due 2026-06-15
+
+
+def borrower(loan_id: str = "L1", principal: str = "12000.00", language: str = "zh-CN", **extra: Any) -> Loan:
+    record: dict[str, Any] = {
+        "loan_id": loan_id,
+        "customer_id": f"C-{loan_id}",
+        "principal": principal,
+        "annual_rate": "0.12",
+        "term_months": 12,
+        "start_date": START.isoformat(),
+        "customer": {
+            "name": "王芳",
+            "phone": "+8613800138000",
+            "email": f"{loan_id.lower()}@example.com",
+            "timezone": "Asia/Shanghai",
+            "language": language,
+            "monthly_income": "20000.00",
+            "monthly_expenses": "8000.00",
+        },
+    }
+    record.update(extra)
+    return Loan.model_validate(record)
+
+
+@pytest.fixture
+def runtime() -> Iterator[LocalRuntime]:
+    settings = Settings(environment="e2e", index_shards=2)
+    with LocalRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+        yield rt
+
+
+def sent_messages(rt: LocalRuntime, case_id: str) -> list[Any]:
+    """The case's messages that went out, oldest first."""
+    ddb = rt.client("dynamodb")
+    items = ddb.scan(TableName=f"{rt.settings.prefix}-outbox")["Items"]
+    messages = [rt.services.outbox.get(i["message_id"]["S"]) for i in items]
+    return sorted(
+        (m for m in messages if m is not None and m.case_id == case_id and m.status == "SENT"),
+        key=lambda m: (m.sent_at, m.channel),
+    )
