@@ -193,10 +193,18 @@ class LocalRuntime:
         step = timedelta(minutes=self.settings.dispatcher_every_minutes)
         tick = self.now + step - timedelta(seconds=self.now.timestamp() % step.total_seconds())
         while tick <= until:
+            earliest = self.services.outbox.earliest_pending()
+            if earliest is None or earliest > until:
+                break  # nothing will be due before ``until``: the ticks in between would find nothing
+            if earliest > tick:  # skip the ticks that would find nothing due
+                tick += step * int((earliest - tick) / step)
+                if earliest > tick:
+                    tick += step
+                continue
             self.at(tick)
             reports.append(self.dispatch())
             tick += step
-        self.at(until)
+        self.at(max(until, self.now))
         return reports
 
     def run_day(self, day: date, events: list[tuple[str, Any]] | None = None) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from dueflow.domain.audit_chain import verify_chain
+from dueflow.settings import Settings
 from dueflow_local.runtime import LocalRuntime
 from tests.e2e.conftest import borrower, sent_messages
 
@@ -47,3 +48,63 @@ def test_path_1_pays_after_the_first_reminder_and_is_cured(runtime: LocalRuntime
     kinds = audit_ok(rt, CASE)
     assert kinds[0] == "case_opened" and kinds[-1] == "case_closed" and kinds.count("message_sent") == 2
     assert "payment_received" in kinds
+
+
+def days(start: date, count: int) -> list[date]:
+    return [date.fromordinal(start.toordinal() + n) for n in range(count)]
+
+
+def test_path_4_never_answers_with_a_small_balance_and_goes_to_write_off_review(runtime: LocalRuntime) -> None:
+    rt = runtime
+    rt.load_book([borrower(principal="3000.00")], date(2026, 6, 16))
+    for day in days(date(2026, 6, 17), 32):
+        rt.run_day(day)
+    case = rt.services.cases.require(CASE)
+    assert (case["status"], case["outcome"]) == ("CLOSED", "WRITE_OFF_REVIEW")
+    stages = [s for s in rt.stages_entered(CASE) if not s.endswith("what happened?")]
+    assert stages == [
+        "Confirm overdue",
+        "First contact",
+        "Await response",
+        "Second reminder",
+        "Await response to second reminder",
+        "Negotiate by phone",
+        "Await agreement",
+        "Legal review",
+        "Litigate?",
+        "Closed: write-off review",
+        "Closed: write-off review: done",
+    ]
+    templates = [(m.channel, m.template) for m in sent_messages(rt, CASE)]
+    assert templates.count(("sms", "first_reminder")) == 1 and templates.count(("sms", "second_reminder")) == 1
+    assert ("call", "second_reminder") in templates  # the agent's call task
+    kinds = audit_ok(rt, CASE)
+    assert "legal_assessment" in kinds and "litigation_package" not in kinds
+
+
+def test_path_6_a_reminder_due_at_23_00_goes_out_at_08_00() -> None:
+    # Given a bank that runs its daily scan at 23:00
+    late = Settings(environment="late", index_shards=2, scan_time=time(23, 0))
+    with LocalRuntime(late, start=datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+        rt.load_book([borrower()], date(2026, 6, 16))
+        rt.scan(date(2026, 6, 17))  # 23:00 Shanghai: the case opens and the first reminder is queued
+        rt.dispatch_through(rt.local(date(2026, 6, 18), "12:00"))
+        sent = sent_messages(rt, CASE)
+        assert len(sent) == 2
+        for message in sent:
+            local = message.sent_at.astimezone(SHANGHAI)  # type: ignore[union-attr]
+            assert (local.date(), local.strftime("%H:%M")) == (date(2026, 6, 18), "08:00")
+
+
+def test_path_7_the_scan_run_twice_the_same_day_opens_one_case_and_sends_once(runtime: LocalRuntime) -> None:
+    rt = runtime
+    rt.load_book([borrower()], date(2026, 6, 16))
+    first = rt.scan(date(2026, 6, 17))
+    again = rt.scan(date(2026, 6, 17))
+    assert (first["cases_opened"], again["cases_opened"], again["cases_already_open"]) == (1, 0, 1)
+    rt.dispatch_through(rt.local(date(2026, 6, 17), "23:59"))
+    assert len(sent_messages(rt, CASE)) == 2
+    cases = rt.client("dynamodb").scan(TableName=f"{rt.settings.prefix}-cases")["Items"]
+    assert [c["case_id"]["S"] for c in cases if not c["case_id"]["S"].startswith("customer#")] == [CASE]
+    sfn = rt.client("stepfunctions")
+    assert len(sfn.list_executions(stateMachineArn=rt.resources.state_machine_arn)["executions"]) == 1

@@ -126,6 +126,23 @@ class Outbox:
                 for item in page.get("Items", []):
                     yield item["message_id"]["S"]
 
+    def earliest_pending(self) -> datetime | None:
+        """The earliest ``not_before`` of any pending message (one item read per shard)."""
+        width = max(2, len(str(self._shards - 1)))
+        earliest: datetime | None = None
+        for shard in range(self._shards):
+            items = self._ddb.query(
+                TableName=self._table,
+                IndexName=PENDING_INDEX,
+                KeyConditionExpression="pending_shard = :s",
+                ExpressionAttributeValues=values(s=f"{shard:0{width}d}"),
+                Limit=1,
+            ).get("Items", [])
+            if items:
+                when = datetime.fromisoformat(items[0]["not_before"]["S"])
+                earliest = when if earliest is None or when < earliest else earliest
+        return earliest
+
     def claim(self, message_id: str) -> bool:
         """PENDING -> SENDING; True for exactly one dispatcher."""
         return self._transition(message_id, "PENDING", "SENDING", remove=("pending_shard",))
