@@ -35,7 +35,7 @@ from dueflow_local.lambda_dispatch import Dispatcher, dispatching
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
-FUNCTIONS = ("scan", "case_stage", "case_wait", "outbox_dispatcher", "payment_stream")
+FUNCTIONS = ("scan", "case_stage", "case_wait", "outbox_dispatcher", "payment_stream", "api")
 
 
 def load_handler(name: str) -> ModuleType:
@@ -223,6 +223,53 @@ class LocalRuntime:
         self.services.loans.add_payment(loan_id, paid_on, amount, clock.today(self.settings.time_zone))
         self._drain_stream(deliver=True)
         self.settle()
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        user: str | None = None,
+        groups: tuple[str, ...] = (),
+        system: bool = False,
+    ) -> tuple[int, Any]:
+        """Call the REST API as API Gateway would: a staff ``user`` in Cognito ``groups``, or a bank
+        ``system`` signing with IAM. Returns (status, parsed body); payments reach the stream."""
+        identity: dict[str, Any] = {"sourceIp": "127.0.0.1", "userArn": None}
+        authorizer: dict[str, Any] = {}
+        if user:
+            authorizer = {"claims": {"cognito:username": user, "sub": user, "cognito:groups": ",".join(groups)}}
+        elif system:
+            identity["userArn"] = f"arn:aws:iam::{ACCOUNT}:role/bank-payments"
+        event = {
+            "resource": path,
+            "path": path,
+            "httpMethod": method,
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {},
+            "queryStringParameters": None,
+            "multiValueQueryStringParameters": None,
+            "pathParameters": None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": path,
+                "httpMethod": method,
+                "path": path,
+                "stage": "local",
+                "requestId": f"api-{len(self.dispatcher.calls)}",
+                "identity": identity,
+                "authorizer": authorizer,
+            },
+            "body": json.dumps(body) if body is not None else None,
+            "isBase64Encoded": False,
+        }
+        response = self.dispatcher.invoke("api", event)
+        if method == "POST" and path.endswith("/payments"):
+            self._drain_stream(deliver=True)
+        self.settle()
+        payload = json.loads(response["body"]) if response.get("body") else None
+        return int(response["statusCode"]), payload
 
     # -- the stream -----------------------------------------------------------------------------------
     def _stream_iterators(self, stream_arn: str) -> dict[str, str]:

@@ -108,3 +108,110 @@ def test_path_7_the_scan_run_twice_the_same_day_opens_one_case_and_sends_once(ru
     assert [c["case_id"]["S"] for c in cases if not c["case_id"]["S"].startswith("customer#")] == [CASE]
     sfn = rt.client("stepfunctions")
     assert len(sfn.list_executions(stateMachineArn=rt.resources.state_machine_arn)["executions"]) == 1
+
+
+SUPERVISOR = {"user": "sup1", "groups": ("supervisor",)}
+AGENT = {"user": "ag1", "groups": ("agent",)}
+
+
+def test_path_2_agrees_a_plan_and_keeps_it_and_is_settled(runtime: LocalRuntime) -> None:
+    rt = runtime
+    rt.load_book([borrower()], date(2026, 6, 16))
+    rt.run_day(date(2026, 6, 17))
+
+    def negotiate() -> None:
+        assert rt.api("POST", f"/cases/{CASE}/assignment", {"agent": "ag1"}, **SUPERVISOR)[0] == 200
+        status, plan = rt.api("POST", f"/cases/{CASE}/plan-proposals", {}, **AGENT)
+        assert status == 200, plan
+        assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+
+    rt.run_day(date(2026, 6, 18), [("12:00", negotiate)])
+    plan = rt.services.cases.require(CASE)["plan"]
+    (installment,) = plan["installments"]  # affordable in one month
+    assert installment["due_date"] == "2026-06-25"
+
+    def pay_the_plan() -> None:
+        status, _ = rt.api(
+            "POST", "/loans/L1/payments", {"date": "2026-06-25", "amount": installment["amount"]}, system=True
+        )
+        assert status == 200
+
+    for day in days(date(2026, 6, 19), 6):
+        rt.run_day(day)
+    rt.run_day(date(2026, 6, 25), [("10:00", pay_the_plan)])
+    case = rt.services.cases.require(CASE)
+    assert (case["status"], case["outcome"]) == ("CLOSED", "SETTLED")
+    stages = rt.stages_entered(CASE)
+    assert stages[-2:] == ["Closed: settled", "Closed: settled: done"]
+    assert "Follow up plan" in stages and "Await agreement" in stages
+    templates = [m.template for m in sent_messages(rt, CASE)]
+    assert "plan_installment_reminder" in templates  # 3 days before the plan installment
+    kinds = audit_ok(rt, CASE)
+    assert {"plan_proposed", "plan_accepted", "waiver_decision"} <= set(kinds)
+
+
+def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: LocalRuntime) -> None:
+    rt = runtime
+    big = borrower(
+        principal="300000.00",
+        collateral={"type": "real_estate", "value": "600000.00"},
+        customer={
+            "name": "李强",
+            "phone": "+8613900139000",
+            "email": "lq@example.com",
+            "monthly_income": "80000.00",
+            "monthly_expenses": "20000.00",
+        },
+    )
+    rt.load_book([big], date(2026, 6, 16))
+    rt.run_day(date(2026, 6, 17))
+
+    def plan() -> None:
+        status, body = rt.api("POST", f"/cases/{CASE}/plan-proposals", {}, **SUPERVISOR)
+        assert status == 200, body
+        assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+
+    rt.run_day(date(2026, 6, 18), [("12:00", plan)])
+    # the customer never pays: the plan breaks, is renegotiated once, breaks again
+    renegotiated = False
+    for day in days(date(2026, 6, 19), 40):
+        case = rt.services.cases.require(CASE)
+        if case["status"] != "OPEN":
+            break
+        actions = []
+        if case.get("waiting_state") == "Await agreement" and not renegotiated:
+            renegotiated = True
+            actions = [("12:00", plan)]
+        rt.run_day(day, actions)
+    case = rt.services.cases.require(CASE)
+    assert (case["status"], case["outcome"]) == ("CLOSED", "LITIGATION")
+    stages = rt.stages_entered(CASE)
+    assert stages.count("Follow up plan") >= 2 and stages.count("Negotiate by phone") == 1
+    assert stages[-4:] == ["Legal review", "Litigate?", "Closed: litigation", "Closed: litigation: done"]
+    kinds = audit_ok(rt, CASE)
+    assert "litigation_package" in kinds
+    status, package = rt.api("GET", f"/cases/{CASE}/litigation-package", user="law1", groups=("legal",))
+    assert status == 200 and package[0]["record"]["body"]["asset_preservation_requested"] is True
+    assert rt.api("GET", f"/cases/{CASE}/litigation-package", **AGENT)[0] == 403
+
+
+def test_path_5_a_complaint_pauses_contact_and_the_case_resumes_after_resolution(runtime: LocalRuntime) -> None:
+    rt = runtime
+    rt.load_book([borrower()], date(2026, 6, 16))
+    rt.run_day(date(2026, 6, 17))  # first reminders go out
+    rt.run_day(date(2026, 6, 18), [("09:00", lambda: rt.api("POST", f"/cases/{CASE}/complaints", **AGENT))])
+    before = len(sent_messages(rt, CASE))
+    for day in days(date(2026, 6, 19), 9):  # the wake-up date (06-24) passes while the complaint is open
+        rt.run_day(day)
+    assert len(sent_messages(rt, CASE)) == before == 2
+    assert rt.services.cases.require(CASE)["waiting_state"] == "Await response"
+    rt.run_day(
+        date(2026, 6, 28), [("10:00", lambda: rt.api("POST", f"/cases/{CASE}/complaints/resolve", **SUPERVISOR))]
+    )
+    rt.run_day(date(2026, 6, 29))  # the next scan wakes the case where it was
+    templates = [m.template for m in sent_messages(rt, CASE)]
+    assert templates.count("second_reminder") >= 2  # sms and email of the second reminder
+    sent_after = [m for m in sent_messages(rt, CASE) if m.sent_at.date() >= date(2026, 6, 28)]  # type: ignore[union-attr]
+    assert sent_after and all(m.template == "second_reminder" or m.channel == "call" for m in sent_after)
+    kinds = audit_ok(rt, CASE)
+    assert kinds.count("complaint_opened") == 1 and kinds.count("complaint_resolved") == 1

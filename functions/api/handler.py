@@ -1,0 +1,151 @@
+"""The DueFlow REST API (API Gateway, Cognito for staff, IAM for bank systems).
+
+Routes parse and validate the request (pydantic, 422 with the field on bad input), identify the caller,
+and call one case action. Business refusals are 409 with the reason; forbidden actions 403.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from dueflow.services import case_actions as actions
+from dueflow.services.case_actions import Caller
+from dueflow.services.context import default_services
+from dueflow.services.payments import post_payment
+
+logger = Logger(service="dueflow-api")
+app = APIGatewayRestResolver(enable_validation=True)
+
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentIn(_Body):
+    date: date
+    amount: Annotated[Decimal, Field(gt=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
+
+
+class PlanIn(_Body):
+    waive_penalty: Money = Decimal("0")
+    waive_interest: Money = Decimal("0")
+    months: Annotated[int, Field(ge=1, le=120)] | None = None
+
+
+class PromiseIn(_Body):
+    promised_date: date
+    amount: Money
+
+
+class OptOutIn(_Body):
+    channel: Annotated[str, Field(pattern="^(sms|email|call)$")]
+
+
+class AssignIn(_Body):
+    agent: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def caller() -> Caller:
+    """Staff from the Cognito authorizer's claims; bank systems from an IAM-signed request."""
+    context = app.current_event.request_context
+    claims = (context.authorizer.raw_event or {}).get("claims") if context.authorizer else None
+    if claims:
+        groups = claims.get("cognito:groups", "")
+        names = groups if isinstance(groups, list) else [g for g in str(groups).replace(",", " ").split() if g]
+        return Caller(principal=str(claims.get("cognito:username") or claims.get("sub")), groups=frozenset(names))
+    identity = context.identity
+    if identity and identity.user_arn:
+        return Caller(principal=identity.user_arn, groups=frozenset(), system=True)
+    raise actions.Forbidden("unauthenticated")
+
+
+def _error(status: int, message: str) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message})
+
+
+@app.exception_handler(actions.Forbidden)
+def forbidden(exc: actions.Forbidden) -> Response[Any]:
+    return _error(403, str(exc))
+
+
+@app.exception_handler(actions.NotFound)
+def not_found(exc: actions.NotFound) -> Response[Any]:
+    return _error(404, str(exc))
+
+
+@app.exception_handler(actions.Refused)
+def refused(exc: actions.Refused) -> Response[Any]:
+    return _error(409, str(exc))
+
+
+@app.post("/loans/<loan_id>/payments")
+def payments(loan_id: str, body: Annotated[PaymentIn, Body()]) -> dict[str, Any]:
+    who = caller()
+    if not who.system:
+        raise actions.Forbidden("payments are posted by the bank's payment system")
+    try:
+        return post_payment(default_services(), loan_id, body.date, str(body.amount))
+    except KeyError as exc:
+        raise actions.NotFound(str(exc)) from None
+
+
+@app.get("/cases/<case_id>")
+def read(case_id: str) -> dict[str, Any]:
+    return actions.read_case(default_services(), caller(), case_id)
+
+
+@app.post("/cases/<case_id>/assignment")
+def assign(case_id: str, body: Annotated[AssignIn, Body()]) -> dict[str, Any]:
+    return actions.assign(default_services(), caller(), case_id, body.agent)
+
+
+@app.post("/cases/<case_id>/plan-proposals")
+def propose(case_id: str, body: Annotated[PlanIn, Body()]) -> dict[str, Any]:
+    return actions.propose(default_services(), caller(), case_id, body.waive_penalty, body.waive_interest, body.months)
+
+
+@app.post("/cases/<case_id>/plan-acceptance")
+def accept(case_id: str) -> dict[str, Any]:
+    return actions.accept(default_services(), caller(), case_id)
+
+
+@app.post("/cases/<case_id>/promises")
+def promise(case_id: str, body: Annotated[PromiseIn, Body()]) -> dict[str, Any]:
+    return actions.promise(default_services(), caller(), case_id, body.promised_date, body.amount)
+
+
+@app.post("/cases/<case_id>/complaints")
+def complaint(case_id: str) -> dict[str, Any]:
+    return actions.open_complaint(default_services(), caller(), case_id)
+
+
+@app.post("/cases/<case_id>/complaints/resolve")
+def resolve(case_id: str) -> dict[str, Any]:
+    return actions.resolve_complaint(default_services(), caller(), case_id)
+
+
+@app.post("/cases/<case_id>/opt-outs")
+def opt_out(case_id: str, body: Annotated[OptOutIn, Body()]) -> dict[str, Any]:
+    return actions.opt_out(default_services(), caller(), case_id, body.channel)
+
+
+@app.get("/cases/<case_id>/audit")
+def audit(case_id: str) -> list[dict[str, Any]]:
+    return actions.audit_records(default_services(), caller(), case_id)
+
+
+@app.get("/cases/<case_id>/litigation-package")
+def litigation(case_id: str) -> list[dict[str, Any]]:
+    return actions.audit_records(default_services(), caller(), case_id, litigation_only=True)
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

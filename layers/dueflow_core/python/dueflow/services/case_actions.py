@@ -1,0 +1,281 @@
+"""What people and bank systems do to a case through the API: plans, acceptance, promises, complaints,
+opt-outs, assignment. Each action checks who may do it, records it in the audit chain, and answers the
+case's pending callback when the workflow is waiting for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dueflow import clock
+from dueflow.domain.money import fmt
+from dueflow.domain.plan import PlanPolicy, propose_plan
+from dueflow.domain.position import assess
+from dueflow.domain.waiver import decide_waiver
+from dueflow.services import audit_log
+from dueflow.services.context import Services
+from dueflow.services.workflow import resume
+
+STAFF_ROLES = ("agent", "supervisor", "legal", "auditor")
+
+
+class Forbidden(Exception):
+    """The caller may not do this (HTTP 403)."""
+
+
+class Refused(Exception):
+    """The request is understood but refused by a business rule (HTTP 409), with the reason."""
+
+
+class NotFound(Exception):
+    """No such case or loan (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a staff member (Cognito groups) or a bank system (IAM)."""
+
+    principal: str
+    groups: frozenset[str]
+    system: bool = False
+
+    @property
+    def role(self) -> str | None:
+        """The highest staff role of the caller."""
+        for role in ("supervisor", "agent", "legal", "auditor"):
+            if role in self.groups:
+                return role
+        return None
+
+
+def _case(services: Services, case_id: str) -> dict[str, Any]:
+    case = services.cases.get(case_id)
+    if case is None or case_id.startswith("customer#"):
+        raise NotFound(f"no case {case_id!r}")
+    return case
+
+
+def _may_act(caller: Caller, case: dict[str, Any]) -> None:
+    """Agents act only on cases assigned to them; supervisors on any; systems on any."""
+    if caller.system or "supervisor" in caller.groups:
+        return
+    if "agent" in caller.groups and case.get("assigned_to") == caller.principal:
+        return
+    raise Forbidden("only the assigned agent or a supervisor may act on this case")
+
+
+def _open(case: dict[str, Any]) -> None:
+    if case.get("status") != "OPEN":
+        raise Refused(f"case {case['case_id']} is closed ({case.get('outcome')})")
+
+
+def read_case(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+    case = _case(services, case_id)
+    if not (caller.system or caller.groups & {"supervisor", "legal", "auditor"}):
+        _may_act(caller, case)
+    hidden = {"task_token", "audit_pending_body", "audit_keys"}
+    return {k: (sorted(v) if isinstance(v, set) else v) for k, v in case.items() if k not in hidden}
+
+
+def assign(services: Services, caller: Caller, case_id: str, agent: str) -> dict[str, Any]:
+    if not (caller.system or "supervisor" in caller.groups):
+        raise Forbidden("only a supervisor assigns cases")
+    case = _case(services, case_id)
+    services.cases.update(case_id, {"assigned_to": agent})
+    return {"case_id": case["case_id"], "assigned_to": agent}
+
+
+def propose(
+    services: Services,
+    caller: Caller,
+    case_id: str,
+    waive_penalty: Decimal = Decimal("0"),
+    waive_interest: Decimal = Decimal("0"),
+    months: int | None = None,
+) -> dict[str, Any]:
+    """An agent or supervisor proposes a repayment plan, with waivers within their authority."""
+    case = _case(services, case_id)
+    _may_act(caller, case)
+    _open(case)
+    role = "supervisor" if caller.system else (caller.role or "")
+    loan = services.loans.get(case["loan_id"])
+    if loan is None:
+        raise NotFound(f"no loan {case['loan_id']!r}")
+    today = clock.today(services.settings.time_zone)
+    position = assess(loan, today)
+    waiver = decide_waiver(role, waive_penalty, waive_interest, position.penalty, position.overdue_interest)
+    now = clock.now()
+    version = int(case.get("plan_version", 0)) + 1
+    audit_log.append(
+        services,
+        case_id,
+        "waiver_decision",
+        now,
+        {
+            "role": role,
+            "by": caller.principal,
+            "penalty_requested": fmt(waive_penalty),
+            "interest_requested": fmt(waive_interest),
+            "approved": waiver.approved,
+            "reason": waiver.reason,
+            "required_role": waiver.required_role,
+        },
+        dedupe=f"waiver:{version}",
+    )
+    if not waiver.approved:
+        raise Refused(waiver.reason or "waiver refused")
+    income = services.loans.contact(loan.loan_id)
+    amount = position.total_overdue - waiver.total
+    decision = propose_plan(
+        amount,
+        _money(income.get("monthly_income")),
+        _money(income.get("monthly_expenses")),
+        today + timedelta(days=7),
+        PlanPolicy(),
+        months=months,
+    )
+    if not decision.ok:
+        raise Refused(decision.reason or "no plan fits")
+    plan = {
+        "version": version,
+        "proposed_on": today.isoformat(),
+        "proposed_by": caller.principal,
+        "amount": fmt(amount),
+        "waived_penalty": fmt(waiver.penalty_waived),
+        "waived_interest": fmt(waiver.interest_waived),
+        "installments": [
+            {"seq": i.seq, "due_date": i.due_date.isoformat(), "amount": fmt(i.amount)} for i in decision.installments
+        ],
+    }
+    services.cases.update(case_id, {"plan": plan, "plan_version": version})
+    audit_log.append(services, case_id, "plan_proposed", now, plan, dedupe=f"plan:{version}")
+    resume(services, case_id, {"kind": "plan_proposed"})
+    return plan
+
+
+def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+    """The customer accepts the proposed plan (recorded by staff or the bank's channel)."""
+    case = _case(services, case_id)
+    if not caller.system:
+        _may_act(caller, case)
+    _open(case)
+    plan = case.get("plan")
+    if not plan:
+        raise Refused("there is no proposed plan to accept")
+    if plan.get("accepted_on"):
+        return dict(plan)
+    today = clock.today(services.settings.time_zone)
+    plan = {
+        **plan,
+        "accepted_on": today.isoformat(),
+        "waived_total": fmt(Decimal(plan["waived_penalty"]) + Decimal(plan["waived_interest"])),
+    }
+    services.cases.update(case_id, {"plan": plan, "waived": plan["waived_total"]})
+    audit_log.append(
+        services,
+        case_id,
+        "plan_accepted",
+        clock.now(),
+        {"version": plan["version"]},
+        dedupe=f"accept:{plan['version']}",
+    )
+    resume(services, case_id, {"kind": "plan_accepted"})
+    return dict(plan)
+
+
+def promise(services: Services, caller: Caller, case_id: str, promised_date: date, amount: Decimal) -> dict[str, Any]:
+    case = _case(services, case_id)
+    _may_act(caller, case)
+    _open(case)
+    record = {"promised_date": promised_date.isoformat(), "amount": fmt(amount), "by": caller.principal}
+    services.cases.update(case_id, {"promise": record})
+    audit_log.append(
+        services, case_id, "promise_to_pay", clock.now(), record, dedupe=f"promise:{promised_date}:{amount}"
+    )
+    resume(services, case_id, {"kind": "promise_to_pay"})
+    return record
+
+
+def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+    """A complaint pauses all contact on the case and starts the resolution clock; supervisors hear of it."""
+    case = _case(services, case_id)
+    _open(case)
+    today = clock.today(services.settings.time_zone)
+    deadline = today + timedelta(days=services.settings.complaint_resolution_days)
+    services.cases.update(
+        case_id,
+        {"complaint_open": True, "complaint_opened_on": today.isoformat(), "complaint_deadline": deadline.isoformat()},
+    )
+    count = int(case.get("complaints", 0)) + 1
+    services.cases.update(case_id, {"complaints": count})
+    audit_log.append(
+        services,
+        case_id,
+        "complaint_opened",
+        clock.now(),
+        {"by": caller.principal, "deadline": deadline.isoformat()},
+        dedupe=f"complaint:{count}:open",
+    )
+    services.clients["sns"].publish(
+        TopicArn=services.resources.internal_topic_arn,
+        Subject="DueFlow: complaint opened",
+        Message=f'{{"type": "complaint_opened", "case_id": "{case_id}", "deadline": "{deadline.isoformat()}"}}',
+    )
+    return {"case_id": case_id, "complaint_open": True, "deadline": deadline.isoformat()}
+
+
+def resolve_complaint(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+    """Resolving the complaint resumes the case where it was (its wake-up date still stands)."""
+    if not (caller.system or caller.groups & {"supervisor", "agent"}):
+        raise Forbidden("only staff resolve complaints")
+    case = _case(services, case_id)
+    if not case.get("complaint_open"):
+        raise Refused("no complaint is open on this case")
+    services.cases.update(
+        case_id,
+        {"complaint_open": False, "complaint_resolved_on": clock.today(services.settings.time_zone).isoformat()},
+    )
+    audit_log.append(
+        services,
+        case_id,
+        "complaint_resolved",
+        clock.now(),
+        {"by": caller.principal},
+        dedupe=f"complaint:{case.get('complaints', 1)}:resolved",
+    )
+    return {"case_id": case_id, "complaint_open": False}
+
+
+def opt_out(services: Services, caller: Caller, case_id: str, channel: str) -> dict[str, Any]:
+    if channel not in ("sms", "email", "call"):
+        raise Refused(f"unknown channel {channel!r}")
+    case = _case(services, case_id)
+    channels = set(case.get("opt_out", set())) | {channel}
+    services.cases.update(case_id, {"opt_out": channels})
+    audit_log.append(services, case_id, "customer_reply", clock.now(), {"opt_out": channel}, dedupe=f"optout:{channel}")
+    return {"case_id": case_id, "opt_out": sorted(channels)}
+
+
+def audit_records(
+    services: Services, caller: Caller, case_id: str, litigation_only: bool = False
+) -> list[dict[str, Any]]:
+    """Audit records of a case: auditors and legal read them; legal alone reads litigation packages."""
+    import json
+
+    if litigation_only and not ({"legal"} & caller.groups):
+        raise Forbidden("only legal may read litigation packages")
+    if not litigation_only and not (caller.groups & {"auditor", "legal"}):
+        raise Forbidden("only auditors and legal read audit records")
+    case = _case(services, case_id)
+    out = []
+    for key, data in services.audit_store.read_case(case["loan_id"], case_id):
+        if litigation_only and not key.endswith("-litigation_package.json"):
+            continue
+        out.append({"key": key, "record": json.loads(data)})
+    return out
+
+
+def _money(value: str | None) -> Decimal | None:
+    return Decimal(value) if value else None
