@@ -3,16 +3,21 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LAYER  := build/layers/deps/python
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 
 .PHONY: install demo test unit lint typecheck synth bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml package.json package-lock.json
+$(STAMP): requirements.txt requirements-dev.txt requirements-layer.txt constraints.txt pyproject.toml package.json package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	npm ci --no-audit --no-fund --loglevel=error
+	# the Lambda layer's dependencies, for the Lambda platform (no Docker needed to synthesize)
+	rm -rf $(LAYER) && $(PY) -m pip install --quiet --disable-pip-version-check --target $(LAYER) \
+		--platform manylinux2014_x86_64 --python-version 3.14 --implementation cp --only-binary=:all: \
+		-r requirements-layer.txt -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and node_modules with the pinned dependencies

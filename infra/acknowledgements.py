@@ -18,7 +18,84 @@ def _ack(construct: IConstruct, rule: str, reason: str) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=reason))
 
 
+def _logical(construct: IConstruct) -> str:
+    child = construct.node.default_child
+    return Stack.of(construct).get_logical_id(child)  # type: ignore[arg-type]
+
+
+XRAY = (
+    "X-Ray tracing statements added by CDK for Tracing.ACTIVE: xray:PutTraceSegments and "
+    "xray:PutTelemetryRecords support no resource-level permissions."
+)
+
+
 def acknowledge(stack: DueFlowStack) -> None:
+    audit_objects = f"<{_logical(stack.audit.bucket)}.Arn>/cases/*"
+    for name, role in stack.compute.roles.items():
+        _ack(role.node.find_child("DefaultPolicy"), "AwsSolutions::AwsSolutions-IAM5[Resource::*]", XRAY)
+        policy = stack.compute.node.find_child("".join(p.title() for p in name.split("_")) + "Policy")
+        _ack(
+            policy,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{audit_objects}]",
+            "Audit records are objects under cases/<loan_id>/<case_id>/: one key per record, so the grant "
+            "covers the prefix (PutObject and GetObject only; Object Lock forbids overwrite and delete).",
+        )
+    _ack(
+        stack.compute.node.find_child("OutboxDispatcherPolicy"),
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "An SMS is sns:Publish to a phone number, which IAM authorises against no resource ARN.",
+    )
+    stream_policy = stack.compute.roles["payment_stream"].node.find_child("DefaultPolicy")
+    for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+        _ack(
+            stream_policy,
+            f"AwsSolutions::AwsSolutions-IAM5[Action::{action}]",
+            "CDK's grant to send failed stream batches to the KMS-encrypted failure queue (SqsDlq); scoped to "
+            "the data key.",
+        )
+    for queue in (stack.compute.dlq, stack.schedules.dead_letters):
+        _ack(
+            queue,
+            "Serverless::Serverless-SQSRedrivePolicy",
+            "This queue is itself a dead-letter queue (Lambda async failures / Scheduler targets): a DLQ of a "
+            "DLQ would only move the problem.",
+        )
+    _ack(
+        stack.schedules.dead_letters,
+        "AwsSolutions::AwsSolutions-SQS3",
+        "This queue is the dead-letter queue of the EventBridge Scheduler targets (cdk-nag sees no SQS "
+        "redrive pointing at it because Scheduler configures it on the schedule).",
+    )
+    for child in Stack.of(stack).node.children:
+        if child.node.id.startswith("SchedulerRoleForTarget"):
+            for fn in (stack.compute.functions["scan"], stack.compute.functions["outbox_dispatcher"]):
+                _ack(
+                    child.node.find_child("DefaultPolicy"),
+                    f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical(fn)}.Arn>:*]",
+                    "CDK's Scheduler target role may invoke the function's versions and aliases (<arn>:*) "
+                    "as well as the function itself.",
+                )
+    _ack(
+        stack.api.rest_api.node.find_child("CloudWatchRole"),
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]",
+        "API Gateway's account-level logging role: AWS documents this managed policy as the way to let API "
+        "Gateway write execution logs.",
+    )
+    for path in ("loans/{loan_id}/payments", "cases/{case_id}/plan-acceptance"):
+        method = stack.api.rest_api.root.resource_for_path(path).node.find_child("POST")
+        _ack(
+            method,
+            "AwsSolutions::AwsSolutions-COG4",
+            "Called by the bank's own systems (payment feed, customer channels) with IAM SigV4 "
+            "authorisation, not by staff: a Cognito user pool authorizer does not apply.",
+        )
+    _ack(
+        stack.workflow.state_machine.role.node.find_child("DefaultPolicy"),
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray tracing APIs support no "
+        "resource-level permissions; CDK adds them for logging level ALL and tracing.",
+    )
     _ack(
         stack.audit.access_logs,
         "AwsSolutions::AwsSolutions-S1",

@@ -4,8 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from dueflow.observability import count
 from dueflow.services.context import default_services
-from dueflow.services.workflow import StageEvent, run_stage
+from dueflow.services.workflow import STAGE_NAMES, StageEvent, run_stage
 
 logger = Logger(service="dueflow-case-stage")
 
@@ -15,5 +16,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stage = StageEvent.parse(event)
     logger.append_keys(case_id=stage.case_id, stage=stage.stage)
     result = run_stage(default_services(), stage)
+    if stage.stage == "close":
+        count("CasesClosed", Outcome=str(result.get("outcome")))
+    elif stage.stage in STAGE_NAMES:
+        count("StageEntered", Stage=STAGE_NAMES[stage.stage])
     logger.info("stage done", extra={"outcome": result.get("outcome")})
     return result

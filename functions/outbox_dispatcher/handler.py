@@ -4,6 +4,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from dueflow.observability import count
 from dueflow.services.context import default_services
 from dueflow.services.dispatch import run_dispatch
 
@@ -13,5 +14,9 @@ logger = Logger(service="dueflow-outbox-dispatcher")
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = run_dispatch(default_services()).as_dict()
+    for channel, sent in report["by_channel"].items():
+        count("MessagesSent", sent, Channel=channel)
+    count("MessagesDeferred", report["deferred"])
+    count("MessagesDropped", report["dropped"])
     logger.info("dispatch finished", extra=report)
     return report

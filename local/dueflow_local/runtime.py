@@ -71,6 +71,7 @@ class LocalRuntime:
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "DueFlow",
+            "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would only clutter a local run
         }
         self._set_env(env)
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})

@@ -9,7 +9,7 @@ time, send by SNS (SMS), SES v2 (email) or as an agent call task on the internal
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ class DispatchReport:
     sent: int = 0
     deferred: int = 0
     dropped: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +42,8 @@ def run_dispatch(services: Services, now: datetime | None = None) -> DispatchRep
             continue
         outcome = dispatch_one(services, message, now)
         setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome == "sent":
+            report.by_channel[message.channel] = report.by_channel.get(message.channel, 0) + 1
     return report
 
 

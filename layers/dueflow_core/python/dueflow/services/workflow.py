@@ -120,7 +120,7 @@ def run_stage(services: Services, event: StageEvent) -> dict[str, Any]:
     loan = _loan(services, event.loan_id)
     position = assess(loan, clock.today(services.settings.time_zone))
     if event.stage != "reevaluate":
-        services.cases.update(event.case_id, {"stage": _STAGE_NAMES.get(event.stage, event.stage)})
+        services.cases.update(event.case_id, {"stage": STAGE_NAMES.get(event.stage, event.stage)})
         audit_log.append(
             services, event.case_id, "stage_entered", event.at, {"stage": event.stage}, event.dedupe("entered")
         )
@@ -288,7 +288,7 @@ _STAGES: dict[str, StageFn] = {
     "reevaluate": _reevaluate,
     "close": _close,
 }
-_STAGE_NAMES = {
+STAGE_NAMES = {
     "confirm_overdue": "Confirm overdue",
     "first_contact": "First contact",
     "second_reminder": "Second reminder",

@@ -1,0 +1,133 @@
+"""The REST API: Cognito for staff, IAM for the bank's payment system, validated, logged, throttled,
+behind a WAF."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as waf
+from constructs import Construct
+
+from dueflow.settings import Settings
+from infra.constructs.logging import retention
+
+# (method, path, authorization): staff routes use Cognito; the payment feed signs with IAM.
+ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("POST", "loans/{loan_id}/payments", "iam"),
+    ("GET", "cases/{case_id}", "cognito"),
+    ("POST", "cases/{case_id}/assignment", "cognito"),
+    ("POST", "cases/{case_id}/plan-proposals", "cognito"),
+    ("POST", "cases/{case_id}/plan-acceptance", "iam"),
+    ("POST", "cases/{case_id}/promises", "cognito"),
+    ("POST", "cases/{case_id}/complaints", "cognito"),
+    ("POST", "cases/{case_id}/complaints/resolve", "cognito"),
+    ("POST", "cases/{case_id}/opt-outs", "cognito"),
+    ("GET", "cases/{case_id}/audit", "cognito"),
+    ("GET", "cases/{case_id}/litigation-package", "cognito"),
+)
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        handler: lambda_.IFunction,
+        user_pool: cognito.IUserPool,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=retention(settings), encryption_key=key, removal_policy=RemovalPolicy.RETAIN
+        )
+        self.rest_api = apigw.RestApi(
+            self,
+            "Rest",
+            rest_api_name=f"{settings.prefix}-api",
+            description="DueFlow: payments, plans, promises, complaints, case lookup",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=settings.environment,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies may carry amounts and names: never in logs
+                tracing_enabled=True,
+                throttling_rate_limit=settings.api_rate_limit,
+                throttling_burst_limit=settings.api_burst_limit,
+            ),
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+        )
+        self.validator = self.rest_api.add_request_validator(
+            "Validate", validate_request_body=True, validate_request_parameters=True
+        )
+        authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Staff", cognito_user_pools=[user_pool])
+        integration = apigw.LambdaIntegration(handler)
+        for method, path, auth in ROUTES:
+            resource = self.rest_api.root.resource_for_path(path)
+            if auth == "iam":
+                resource.add_method(
+                    method,
+                    integration,
+                    authorization_type=apigw.AuthorizationType.IAM,
+                    request_validator=self.validator,
+                )
+            else:
+                resource.add_method(
+                    method,
+                    integration,
+                    authorization_type=apigw.AuthorizationType.COGNITO,
+                    authorizer=authorizer,
+                    request_validator=self.validator,
+                )
+        self.web_acl = waf.CfnWebACL(
+            self,
+            "Firewall",
+            scope="REGIONAL",
+            default_action=waf.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=waf.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=f"{settings.prefix}-api", sampled_requests_enabled=True
+            ),
+            rules=[
+                _managed_rule("AWSManagedRulesCommonRuleSet", 0),
+                _managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 1),
+                _managed_rule("AWSManagedRulesAmazonIpReputationList", 2),
+            ],
+        )
+        waf.CfnWebACLAssociation(
+            self,
+            "FirewallAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=self.web_acl.attr_arn,
+        )
+
+
+def _managed_rule(name: str, priority: int) -> waf.CfnWebACL.RuleProperty:
+    return waf.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=waf.CfnWebACL.OverrideActionProperty(none={}),
+        statement=waf.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=waf.CfnWebACL.ManagedRuleGroupStatementProperty(vendor_name="AWS", name=name)
+        ),
+        visibility_config=waf.CfnWebACL.VisibilityConfigProperty(
+            cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+        ),
+    )

@@ -1,0 +1,306 @@
+"""Lambda layers and functions: every folder of functions/, each with its own least-privilege role.
+
+Permissions are written out statement by statement (no CDK ``grant*`` helpers, which add wildcard
+actions): exact actions on the exact tables, indexes, keys, topic and state machine each function needs.
+Only the functions that contact customers (the dispatcher) or size plans from income (the API) may
+decrypt with the PII key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from dueflow.adapters.schema import CASES, LOANS, OUTBOX
+from dueflow.services.context import Resources
+from dueflow.settings import Settings
+from infra.constructs.audit import AuditStore
+from infra.constructs.data import Data
+from infra.constructs.keys import Keys
+from infra.constructs.logging import retention
+from infra.constructs.messaging import Messaging
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPS_LAYER = ROOT / "build" / "layers" / "deps"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    description: str
+    timeout_s: int = 60
+    memory_mb: int = 512
+    reserved: int | None = None  # caps concurrency where a downstream quota must not be exceeded
+    tables_read: tuple[str, ...] = ()
+    tables_write: tuple[str, ...] = ()
+    audit: bool = True
+    pii_decrypt: bool = False
+    publish_internal: bool = False
+    send_sms: bool = False
+    send_email: bool = False
+    start_executions: bool = False
+    resume_executions: bool = False
+    invoke_self: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+SPECS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        "scan",
+        "Daily scan: due-soon reminders, new cases, wake-ups",
+        timeout_s=900,
+        reserved=16,
+        tables_read=("loans",),
+        tables_write=("cases", "outbox"),
+        start_executions=True,
+        resume_executions=True,
+        invoke_self=True,
+    ),
+    FunctionSpec(
+        "case_stage",
+        "A stage task of the case state machine",
+        timeout_s=120,
+        tables_read=("loans",),
+        tables_write=("cases", "outbox"),
+        publish_internal=True,
+    ),
+    FunctionSpec(
+        "case_wait",
+        "A callback state: park the task token and wake-up date",
+        timeout_s=60,
+        tables_read=("loans",),
+        tables_write=("cases",),
+        resume_executions=True,
+    ),
+    FunctionSpec(
+        "outbox_dispatcher",
+        "Send due messages through the contact policy gate",
+        timeout_s=600,
+        reserved=1,
+        tables_read=("loans",),
+        tables_write=("cases", "outbox"),
+        pii_decrypt=True,
+        publish_internal=True,
+        send_sms=True,
+        send_email=True,
+    ),
+    FunctionSpec(
+        "payment_stream",
+        "Loans-table stream: cure cases on payment",
+        timeout_s=120,
+        tables_read=("loans",),
+        tables_write=("cases",),
+        resume_executions=True,
+    ),
+    FunctionSpec(
+        "api",
+        "REST API: payments, plans, promises, complaints, case lookup",
+        timeout_s=29,
+        tables_read=(),
+        tables_write=("loans", "cases", "outbox"),
+        pii_decrypt=True,
+        publish_internal=True,
+        resume_executions=True,
+    ),
+)
+
+
+def state_machine_name(settings: Settings) -> str:
+    return f"{settings.prefix}-cases"
+
+
+class Compute(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        keys: Keys,
+        data: Data,
+        audit: AuditStore,
+        messaging: Messaging,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not (DEPS_LAYER / "python").is_dir():
+            raise FileNotFoundError(
+                f"{DEPS_LAYER}/python is missing: run `make install` (it builds the Lambda dependency layer)"
+            )
+        stack = Stack.of(self)
+        self.settings = settings
+        self.state_machine_arn = (
+            f"arn:{Aws.PARTITION}:states:{Aws.REGION}:{Aws.ACCOUNT_ID}:stateMachine:{state_machine_name(settings)}"
+        )
+        self.execution_arns = (
+            f"arn:{Aws.PARTITION}:states:{Aws.REGION}:{Aws.ACCOUNT_ID}:execution:{state_machine_name(settings)}:*"
+        )
+        self.deps_layer = lambda_.LayerVersion(
+            self,
+            "DepsLayer",
+            code=lambda_.Code.from_asset(str(DEPS_LAYER)),
+            compatible_runtimes=[RUNTIME],
+            description="Powertools, pydantic, cryptography, tzdata",
+        )
+        self.domain_layer = lambda_.LayerVersion(
+            self,
+            "DomainLayer",
+            code=lambda_.Code.from_asset(str(ROOT / "layers" / "dueflow_core")),
+            compatible_runtimes=[RUNTIME],
+            description="DueFlow domain engine, services and adapters",
+        )
+        self.dlq = sqs.Queue(
+            self,
+            "AsyncFailures",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=keys.data,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        resources = Resources(
+            audit_bucket=audit.bucket.bucket_name,
+            pii_key_arn=keys.pii.key_arn,
+            state_machine_arn=self.state_machine_arn,
+            internal_topic_arn=messaging.internal.topic_arn,
+            email_configuration_set=messaging.configuration_set.configuration_set_name,
+        )
+        self.functions: dict[str, lambda_.Function] = {}
+        self.roles: dict[str, iam.Role] = {}
+        for spec in SPECS:
+            self._function(spec, settings, keys, data, audit, messaging, resources, stack)
+
+    def _function(
+        self,
+        spec: FunctionSpec,
+        settings: Settings,
+        keys: Keys,
+        data: Data,
+        audit: AuditStore,
+        messaging: Messaging,
+        resources: Resources,
+        stack: Stack,
+    ) -> None:
+        construct_id = "".join(part.title() for part in spec.name.split("_"))
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            log_group_name=f"/aws/lambda/{settings.prefix}-{spec.name}",
+            retention=retention(settings),
+            encryption_key=keys.data,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{settings.prefix}-{spec.name}: least privilege",
+        )
+        statements = [
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            ),
+        ]
+        tables = {"loans": data.loans, "cases": data.cases, "outbox": data.outbox}
+        read_actions = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"]
+        write_actions = [
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:ConditionCheckItem",
+        ]
+        for name in dict.fromkeys(spec.tables_read + spec.tables_write):
+            table = tables[name]
+            arns = [table.table_arn] + [f"{table.table_arn}/index/{index}" for index in _indexes(name)]
+            actions = read_actions + (write_actions if name in spec.tables_write else [])
+            statements.append(iam.PolicyStatement(actions=actions, resources=arns))
+        statements.append(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], resources=[keys.data.key_arn]
+            )
+        )
+        if spec.audit:
+            statements += [
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:GetObject"], resources=[f"{audit.bucket.bucket_arn}/cases/*"]
+                ),
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[audit.bucket.bucket_arn]),
+                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[keys.audit.key_arn]),
+            ]
+        if spec.pii_decrypt or "loans" in spec.tables_write:
+            pii_actions = ["kms:GenerateDataKey"] + (["kms:Decrypt"] if spec.pii_decrypt else [])
+            statements.append(iam.PolicyStatement(actions=pii_actions, resources=[keys.pii.key_arn]))
+        if spec.publish_internal or spec.send_sms:
+            statements.append(iam.PolicyStatement(actions=["sns:Publish"], resources=[messaging.internal.topic_arn]))
+        if spec.send_sms:
+            # SMS to a phone number is authorised against no resource: sns:Publish on "*", refused for topics
+            statements.append(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        if spec.send_email:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["ses:SendEmail"],
+                    resources=[
+                        f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:identity/{settings.sender_email}",
+                        f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}:configuration-set/"
+                        f"{messaging.configuration_set.configuration_set_name}",
+                    ],
+                )
+            )
+        if spec.start_executions:
+            statements.append(
+                iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.state_machine_arn])
+            )
+        if spec.resume_executions:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[self.state_machine_arn]
+                )
+            )
+        function_name = f"{settings.prefix}-{spec.name}"
+        if spec.invoke_self:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"],
+                    resources=[f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name}"],
+                )
+            )
+        policy = iam.Policy(self, f"{construct_id}Policy", statements=statements)
+        policy.attach_to_role(role)
+        function = lambda_.Function(
+            self,
+            construct_id,
+            function_name=function_name,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(ROOT / "functions" / spec.name)),
+            layers=[self.deps_layer, self.domain_layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            reserved_concurrent_executions=spec.reserved,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=log_group,
+            dead_letter_queue=self.dlq,
+            environment={
+                "DUEFLOW_SETTINGS": settings.to_env(),
+                "POWERTOOLS_SERVICE_NAME": f"dueflow-{spec.name}",
+                "POWERTOOLS_METRICS_NAMESPACE": "DueFlow",
+                **resources.to_env(),
+                **spec.extra,
+            },
+        )
+        function.node.add_dependency(policy)
+        self.functions[spec.name] = function
+        self.roles[spec.name] = role
+
+
+def _indexes(table: str) -> tuple[str, ...]:
+    return tuple(index.name for index in {"loans": LOANS, "cases": CASES, "outbox": OUTBOX}[table].indexes)
