@@ -1,0 +1,153 @@
+"""Functions, the state machine, schedules, the API and observability in the synthesized template."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk.assertions import Match, Template
+
+from dueflow.settings import Settings
+from dueflow.workflow.definition import Functions, build_definition
+from infra.constructs.compute import SPECS
+from infra.stack import DueFlowStack
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = template.find_resources(kind)
+    return found
+
+
+def our_functions(template: Template) -> dict[str, Any]:
+    return {
+        r["Properties"]["FunctionName"]: r
+        for r in resources(template, "AWS::Lambda::Function").values()
+        if str(r["Properties"].get("FunctionName", "")).startswith("dueflow-")
+    }
+
+
+def test_every_function_folder_is_deployed_on_the_newest_python_with_tracing_and_its_own_role(
+    template: Template,
+) -> None:
+    functions = our_functions(template)
+    assert sorted(functions) == sorted(f"dueflow-dev-{s.name}" for s in SPECS)
+    roles = set()
+    for fn in functions.values():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.14"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert len(props["Layers"]) == 2
+        assert "DUEFLOW_SETTINGS" in props["Environment"]["Variables"]
+        roles.add(json.dumps(props["Role"]))
+    assert len(roles) == len(functions)  # one role per function
+
+
+def _policy_of(template: Template, function: str) -> list[dict[str, Any]]:
+    fn = our_functions(template)[f"dueflow-dev-{function}"]
+    role_ref = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements: list[dict[str, Any]] = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_ref} in policy["Properties"].get("Roles", []):
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def _actions(statements: list[dict[str, Any]]) -> set[str]:
+    out: set[str] = set()
+    for s in statements:
+        out |= {s["Action"]} if isinstance(s["Action"], str) else set(s["Action"])
+    return out
+
+
+def test_only_the_dispatcher_and_the_api_may_decrypt_pii(
+    template: Template, dev: tuple[DueFlowStack, Template]
+) -> None:
+    pii_key = dev[0].get_logical_id(dev[0].keys.pii.node.default_child)  # type: ignore[arg-type]
+    readers = set()
+    for spec in SPECS:
+        for statement in _policy_of(template, spec.name):
+            if "kms:Decrypt" in _actions([statement]) and pii_key in json.dumps(statement["Resource"]):
+                readers.add(spec.name)
+    assert readers == {"outbox_dispatcher", "api"}
+
+
+def test_only_the_dispatcher_sends_sms_and_email(template: Template) -> None:
+    for spec in SPECS:
+        actions = _actions(_policy_of(template, spec.name))
+        assert ("ses:SendEmail" in actions) == (spec.name == "outbox_dispatcher")
+
+
+def test_the_state_machine_is_the_shared_definition_logged_at_all_and_traced(template: Template) -> None:
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    props = machine["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    parts = props["DefinitionString"]["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else "ARN" for p in parts)
+    deployed = json.loads(text)
+    expected = build_definition(Functions("ARN", "ARN"), Settings())
+    assert list(deployed["States"]) == list(expected["States"])
+
+
+def test_failed_timed_out_and_aborted_executions_alarm_the_internal_topic(template: Template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    names = {a["Properties"]["MetricName"] for a in alarms if a["Properties"].get("Namespace") == "AWS/States"}
+    assert names == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+
+
+def test_the_daily_scan_runs_at_02_00_shanghai_with_retries_and_a_dead_letter_queue(template: Template) -> None:
+    schedules = {
+        s["Properties"]["Name"]: s["Properties"] for s in resources(template, "AWS::Scheduler::Schedule").values()
+    }
+    scan = schedules["dueflow-dev-daily-scan"]
+    assert scan["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    assert scan["ScheduleExpressionTimezone"] == "Asia/Shanghai"
+    assert scan["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    assert "Arn" in json.dumps(scan["Target"]["DeadLetterConfig"])
+    assert schedules["dueflow-dev-outbox-dispatcher"]["ScheduleExpression"] == "rate(15 minutes)"
+
+
+def test_the_dispatcher_is_capped_to_one_concurrent_run(template: Template) -> None:
+    assert our_functions(template)["dueflow-dev-outbox_dispatcher"]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+def test_the_api_uses_cognito_for_staff_and_iam_for_systems_with_validation_and_logging(template: Template) -> None:
+    methods = resources(template, "AWS::ApiGateway::Method").values()
+    kinds = sorted(m["Properties"]["AuthorizationType"] for m in methods if m["Properties"]["HttpMethod"] != "OPTIONS")
+    assert kinds.count("AWS_IAM") == 2 and kinds.count("COGNITO_USER_POOLS") == 9
+    assert all("RequestValidatorId" in m["Properties"] for m in methods)
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "TracingEnabled": True,
+            "MethodSettings": Match.array_with(
+                [Match.object_like({"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100, "DataTraceEnabled": False})]
+            ),
+        },
+    )
+    template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+
+
+def test_the_dashboard_shows_cases_stages_contacts_and_failures(template: Template) -> None:
+    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for title in (
+        "Cases opened and closed per day",
+        "Cases entering each stage per day",
+        "Contacts sent per channel",
+        "Failures",
+    ):
+        assert title in body
+    for metric in ("CasesOpened", "CasesClosed", "StageEntered", "MessagesSent"):
+        assert metric in body
+
+
+def test_the_payment_stream_reports_partial_failures_to_a_queue(template: Template) -> None:
+    (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert "OnFailure" in props["DestinationConfig"]
