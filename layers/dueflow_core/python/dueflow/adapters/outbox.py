@@ -147,6 +147,13 @@ class Outbox:
         """PENDING -> SENDING; True for exactly one dispatcher."""
         return self._transition(message_id, "PENDING", "SENDING", remove=("pending_shard",))
 
+    def release(self, message_id: str) -> bool:
+        """SENDING -> PENDING: the provider refused the call (nothing went out), so it may be retried."""
+        message = self.get(message_id)
+        if message is None:
+            return False
+        return self._transition(message_id, "SENDING", "PENDING", {"pending_shard": shard_of(message_id, self._shards)})
+
     def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
         return self._transition(message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id})
 

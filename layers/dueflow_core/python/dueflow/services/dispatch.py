@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from dueflow import clock
 from dueflow.adapters.outbox import Message
 from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide
@@ -82,7 +84,13 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     if not services.outbox.claim(message.message_id):
         return "deferred"  # another dispatcher has it
     rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
-    provider_id = _send(services, message, contact, rendered.subject, rendered.text)
+    try:
+        provider_id = _send(services, message, contact, rendered.subject, rendered.text)
+    except ClientError:
+        # the provider refused the call: nothing went out, so the message goes back to PENDING and the
+        # next tick retries it (a crash here, by contrast, leaves it SENDING: never sent twice)
+        services.outbox.release(message.message_id)
+        return "deferred"
     services.outbox.sent(message.message_id, now, provider_id)
     if message.channel in ("sms", "call"):
         services.cases.add_contact(message.customer_id, now)

@@ -55,6 +55,10 @@ def run_scan(services: Services, as_of: date | None = None, shards: list[int] | 
                 case = services.cases.get(case_id_for(loan.loan_id, position))
                 if case is None and services.cases.open_case_for_loan(loan.loan_id) is None:
                     report.cases_opened += int(open_case(services, loan, position))
+                elif case is not None and not case.get("execution_arn") and case.get("status") == "OPEN":
+                    # opened by an earlier run that failed before its execution started: start it now
+                    open_case(services, loan, position)
+                    report.cases_already_open += 1
                 else:
                     report.cases_already_open += 1
         report.items_scanned += stats.scanned

@@ -77,7 +77,15 @@ def _stage_task(functions: Functions, stage: str, next_state: str, **extra: Any)
                 "MaxAttempts": 6,
                 "BackoffRate": 2.0,
                 "JitterStrategy": "FULL",
-            }
+            },
+            {
+                # a handler that failed part-way (an AWS call that kept failing): stage work is idempotent
+                # (deterministic message ids, audit dedupe keys), so running it again is safe
+                "ErrorEquals": ["States.TaskFailed"],
+                "IntervalSeconds": 5,
+                "MaxAttempts": 3,
+                "BackoffRate": 3.0,
+            },
         ],
         "TimeoutSeconds": 300,
         "Next": next_state,

@@ -1,0 +1,147 @@
+"""Handlers against moto when AWS fails once: a retry ends with exactly one message and one record."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, date, datetime
+from typing import Any
+from unittest import mock
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+
+from dueflow import clock
+from dueflow.domain.audit_chain import verify_chain
+from dueflow.services.dispatch import run_dispatch
+from dueflow.services.scan import run_scan
+from dueflow_local.generate import generate_book
+
+NOON = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+class _Raw:
+    def stream(self, **_: Any) -> Any:
+        yield b""
+
+
+def fail_first(client: Any, event: str, status: int = 500) -> list[int]:
+    """Make the first matching request fail with ``status`` below botocore's retry handler."""
+    calls: list[int] = []
+
+    def hook(request: Any, **_: Any) -> AWSResponse | None:
+        calls.append(1)
+        if len(calls) == 1:
+            return AWSResponse(request.url, status, {}, _Raw())  # type: ignore[arg-type]
+        return None
+
+    client.meta.events.register_first(event, hook)
+    return calls
+
+
+def open_case_with_messages(services: Any) -> str:
+    clock.set_clock(lambda: NOON)
+    loan = next(iter(generate_book(1, seed=3, as_of=date(2026, 7, 1))))
+    services.loans.put([loan], date(2026, 7, 1))
+    case_id = f"{loan.loan_id}-x"
+    services.cases.create(
+        {
+            "case_id": case_id,
+            "loan_id": loan.loan_id,
+            "customer_id": loan.customer_id,
+            "opened_on": "2026-07-01",
+            "status": "OPEN",
+        }
+    )
+    from dueflow.adapters.outbox import Message
+
+    for channel in ("sms", "email"):
+        services.outbox.enqueue(
+            Message(
+                f"{case_id}:first_reminder:{channel}",
+                case_id,
+                loan.loan_id,
+                loan.customer_id,
+                channel,
+                "first_reminder",
+                "en",
+                NOON,
+                {"ref": "0001", "amount": "10.00", "currency": "CNY", "bank_phone": "95588"},
+            )
+        )
+    return case_id
+
+
+def sent_and_records(services: Any, case_id: str, loan_id: str) -> tuple[int, int]:
+    table = f"{services.settings.prefix}-outbox"
+    items = services.clients["dynamodb"].scan(TableName=table)["Items"]
+    sent = sum(1 for i in items if i["status"]["S"] == "SENT")
+    objects = services.audit_store.read_case(loan_id, case_id)
+    assert verify_chain(case_id, objects, services.cases.require(case_id).get("audit_head")).ok
+    return sent, sum(1 for key, _ in objects if key.endswith("-message_sent.json"))
+
+
+def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(services: Any) -> None:
+    case_id = open_case_with_messages(services)
+    loan_id = services.cases.require(case_id)["loan_id"]
+    real = services.clients["sesv2"].send_email
+    attempts: list[int] = []
+
+    def refuse_once(**kwargs: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}, "SendEmail")
+        return real(**kwargs)
+
+    with mock.patch.object(services.clients["sesv2"], "send_email", side_effect=refuse_once):
+        first = run_dispatch(services, NOON)
+        assert (first.sent, first.deferred) == (1, 1)  # the SMS went, the email waits for the next tick
+        second = run_dispatch(services, NOON)
+        assert (second.sent, second.deferred) == (1, 0)
+        third = run_dispatch(services, NOON)
+        assert third.sent == 0
+    assert sent_and_records(services, case_id, loan_id) == (2, 2)
+    clock.reset_clock()
+
+
+def test_sns_and_s3_failing_once_are_retried_by_the_sdk_with_one_message_and_one_record(services: Any) -> None:
+    case_id = open_case_with_messages(services)
+    loan_id = services.cases.require(case_id)["loan_id"]
+    sns_calls = fail_first(services.clients["sns"], "before-send.sns.Publish", 500)
+    s3_calls = fail_first(services.clients["s3"], "before-send.s3.PutObject", 503)
+    report = run_dispatch(services, NOON)
+    assert report.sent == 2 and len(sns_calls) >= 2 and len(s3_calls) >= 2
+    assert sent_and_records(services, case_id, loan_id) == (2, 2)
+    clock.reset_clock()
+
+
+def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any) -> None:
+    clock.set_clock(lambda: NOON)
+    book = list(generate_book(60, seed=4, as_of=date(2026, 7, 1)))
+    services.loans.put(book, date(2026, 7, 1))
+    with (
+        mock.patch.object(
+            services.clients["stepfunctions"],
+            "start_execution",
+            side_effect=ClientError({"Error": {"Code": "ThrottlingException", "Message": "rate"}}, "StartExecution"),
+        ),
+        contextlib.suppress(ClientError),
+    ):
+        run_scan(services, date(2026, 7, 1))
+    with mock.patch.object(
+        services.clients["stepfunctions"], "start_execution", return_value={"executionArn": "arn:x"}
+    ) as start:
+        report = run_scan(services, date(2026, 7, 1))
+        again = run_scan(services, date(2026, 7, 1))
+    opened = report.cases_opened + report.cases_already_open
+    assert opened > 0 and again.cases_opened == 0
+    # every overdue loan got exactly one case, and the execution was (re)started for the first one
+    cases = [
+        i
+        for i in services.clients["dynamodb"].scan(TableName=f"{services.settings.prefix}-cases")["Items"]
+        if not i["case_id"]["S"].startswith("customer#")
+    ]
+    assert len(cases) == opened == len({c["loan_id"]["S"] for c in cases})
+    # the cases whose execution failed to start the first time got it started on the rerun, once
+    assert start.call_count == len(cases)
+    assert all("execution_arn" in c for c in cases)
+    clock.reset_clock()
