@@ -160,6 +160,47 @@ def demo(
     out.print(f"  .venv/bin/dueflow assess --book {path} --as-of {day}")
 
 
+@app.command("invoke")
+def invoke(
+    function: Annotated[
+        str, typer.Argument(help="Function folder name under functions/ (scan, case_stage, api, ...).")
+    ],
+    event_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Event JSON (see events/).")],
+    book: Annotated[Path, typer.Option("--book", exists=True, dir_okay=False, help="Loan book to load first.")] = Path(
+        "events/book.jsonl"
+    ),
+    as_of: AsOfOpt = "2026-06-18",
+) -> None:
+    """Run one handler locally on moto: load the book, run that morning's scan (so cases exist), then
+    invoke FUNCTION with the event and print what it returned."""
+    from datetime import UTC, datetime, timedelta
+
+    from dueflow_local.runtime import FUNCTIONS, LocalRuntime
+
+    if function not in FUNCTIONS:
+        err.print(f"[red]unknown function {function!r}; one of: {', '.join(FUNCTIONS)}[/red]")
+        raise typer.Exit(2)
+    try:
+        event = json.loads(event_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        err.print(f"[red]{event_file}: bad JSON: {exc.msg} (line {exc.lineno})[/red]")
+        raise typer.Exit(2) from None
+    day = _parse_date(as_of, "--as-of")
+    loans = _load(book).loans
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
+    with LocalRuntime(start=start) as runtime:
+        runtime.load_book(loans, day - timedelta(days=1))
+        if function != "scan":
+            runtime.scan(day)
+        when = event.get("time") if isinstance(event, dict) else None
+        if when:
+            moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+            if moment > runtime.now:
+                runtime.at(moment)
+        result = runtime.invoke(function, event)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str, indent=2) + "\n")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),

@@ -219,6 +219,13 @@ class LocalRuntime:
             self.settle()
         self.dispatch_through(self.local(day, "23:59"))
 
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        """Invoke one handler as Lambda would, then deliver stream records and let the workflow settle."""
+        result = self.dispatcher.invoke(function, event)
+        self._drain_stream(deliver=True)
+        self.settle()
+        return result
+
     def post_payment(self, loan_id: str, paid_on: date, amount: str) -> None:
         """A payment from the bank's feed: written to the loans table, then the stream delivers it."""
         self.services.loans.add_payment(loan_id, paid_on, amount, clock.today(self.settings.time_zone))
