@@ -63,6 +63,7 @@ SPECS: tuple[FunctionSpec, ...] = (
         start_executions=True,
         resume_executions=True,
         invoke_self=True,
+        extra={"SCAN_FAN_OUT": "true"},
     ),
     FunctionSpec(
         "case_stage",

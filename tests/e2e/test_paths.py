@@ -90,10 +90,25 @@ def test_path_6_a_reminder_due_at_23_00_goes_out_at_08_00() -> None:
         rt.scan(date(2026, 6, 17))  # 23:00 Shanghai: the case opens and the first reminder is queued
         rt.dispatch_through(rt.local(date(2026, 6, 18), "12:00"))
         sent = sent_messages(rt, CASE)
-        assert len(sent) == 2
+        assert [(m.channel, m.template, m.language) for m in sent] == [
+            ("email", "first_reminder", "zh-CN"),
+            ("sms", "first_reminder", "zh-CN"),
+        ]
         for message in sent:
             local = message.sent_at.astimezone(SHANGHAI)  # type: ignore[union-attr]
             assert (local.date(), local.strftime("%H:%M")) == (date(2026, 6, 18), "08:00")
+        # and the case goes on to its outcome: the customer pays that afternoon
+        rt.at(rt.local(date(2026, 6, 18), "15:00"))
+        rt.post_payment("L1", date(2026, 6, 18), "1100.00")
+        assert rt.services.cases.require(CASE)["outcome"] == "CURED"
+        assert [s for s in rt.stages_entered(CASE) if not s.endswith("?")] == [
+            "Confirm overdue",
+            "First contact",
+            "Await response",
+            "Closed: cured",
+            "Closed: cured: done",
+        ]
+        assert audit_ok(rt, CASE).count("message_sent") == 2
 
 
 def test_path_7_the_scan_run_twice_the_same_day_opens_one_case_and_sends_once(runtime: LocalRuntime) -> None:
@@ -108,6 +123,18 @@ def test_path_7_the_scan_run_twice_the_same_day_opens_one_case_and_sends_once(ru
     assert [c["case_id"]["S"] for c in cases if not c["case_id"]["S"].startswith("customer#")] == [CASE]
     sfn = rt.client("stepfunctions")
     assert len(sfn.list_executions(stateMachineArn=rt.resources.state_machine_arn)["executions"]) == 1
+    # the one case still runs its course: never answering, it reaches the second reminder on day 8
+    for day in days(date(2026, 6, 18), 8):
+        rt.run_day(day)
+    assert [s for s in rt.stages_entered(CASE) if not s.endswith("?")][:5] == [
+        "Confirm overdue",
+        "First contact",
+        "Await response",
+        "Second reminder",
+        "Await response to second reminder",
+    ]
+    assert [m.template for m in sent_messages(rt, CASE)].count("first_reminder") == 2  # sms + email, once
+    audit_ok(rt, CASE)
 
 
 SUPERVISOR = {"user": "sup1", "groups": ("supervisor",)}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 from unittest import mock
@@ -145,3 +147,33 @@ def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any) -> None:
     assert start.call_count == len(cases)
     assert all("execution_arn" in c for c in cases)
     clock.reset_clock()
+
+
+def test_the_scheduled_scan_fans_out_one_invocation_per_shard(services: Any) -> None:
+    from dueflow.services.scan import fan_out
+
+    lambda_client = mock.Mock()
+    assert fan_out(services, lambda_client, "dueflow-test-scan", {"time": "2026-07-01T18:00:00Z"}) == 4
+    payloads = sorted(json.loads(c.kwargs["Payload"])["shard"] for c in lambda_client.invoke.call_args_list)
+    assert payloads == [0, 1, 2, 3]
+    assert all(c.kwargs["InvocationType"] == "Event" for c in lambda_client.invoke.call_args_list)
+
+
+def test_the_pacer_keeps_start_executions_under_the_rate() -> None:
+    from dueflow.services.scan import Pacer
+
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(10, sleep=sleep, now=lambda: now[0])
+    calls = []
+    for _ in range(5):
+        pacer.wait()
+        calls.append(now[0])
+    # five calls at 10 per second, asked for at once: spaced a tenth of a second apart
+    assert [round(b - a, 6) for a, b in itertools.pairwise(calls)] == [0.1] * 4
+    assert len(slept) == 4

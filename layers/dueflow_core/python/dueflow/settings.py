@@ -65,7 +65,7 @@ class Settings(BaseModel):
     log_retention_days: Literal[30, 60, 90, 180, 365, 731, 1827, 3653] = 365
     api_rate_limit: int = Field(default=50, ge=1)
     api_burst_limit: int = Field(default=100, ge=1)
-    max_concurrent_executions_started: int = Field(default=10, ge=1)
+    start_executions_per_second: int = Field(default=40, ge=1)  # under the StartExecution quota
     alarm_email: str | None = None
     penalty_rate_multiplier: Decimal = Decimal("1.5")
 

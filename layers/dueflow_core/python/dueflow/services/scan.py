@@ -1,13 +1,19 @@
 """The daily scan (逾期识别与预警): pre-due reminders, new cases, and wake-ups whose date has come.
 
 It reads only the sparse due-index (loans due soon or overdue) and the sparse wake-index (cases with a
-wake-up date), shard by shard, so a run can be split across invocations one shard at a time. Re-running
-it the same day opens no second case (deterministic case ids and execution names, conditional writes)
-and queues no second message (deterministic message ids).
+wake-up date), shard by shard. In AWS the scheduled invocation fans out: it invokes itself
+asynchronously once per shard (``fan_out``), so a book of any size is split across parallel
+invocations, each well inside Lambda's 15 minutes; StartExecution calls are paced so that all shards
+together stay under ``start_executions_per_second``. Re-running it the same day opens no second case
+(deterministic case ids and execution names, conditional writes) and queues no second message
+(deterministic message ids).
 """
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -36,12 +42,45 @@ class ScanReport:
         return asdict(self)
 
 
-def run_scan(services: Services, as_of: date | None = None, shards: list[int] | None = None) -> ScanReport:
+class Pacer:
+    """At most ``rate`` calls a second (sleeps between calls when they come faster)."""
+
+    def __init__(
+        self, rate: float, sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+        self._sleep = sleep
+        self._now = now
+
+    def wait(self) -> None:
+        now = self._now()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self._interval
+
+
+def fan_out(services: Services, lambda_client: Any, function_name: str, event: dict[str, Any]) -> int:
+    """Invoke this function asynchronously once per shard with ``{**event, "shard": n}``."""
+    for shard in range(services.settings.index_shards):
+        lambda_client.invoke(
+            FunctionName=function_name, InvocationType="Event", Payload=json.dumps({**event, "shard": shard}).encode()
+        )
+    return services.settings.index_shards
+
+
+def run_scan(
+    services: Services, as_of: date | None = None, shards: list[int] | None = None, pacer: Pacer | None = None
+) -> ScanReport:
     """Scan ``shards`` (all by default) as of ``as_of`` (today in the bank's zone by default)."""
     settings = services.settings
     as_of = as_of or clock.today(settings.time_zone)
     report = ScanReport(as_of=as_of.isoformat())
     policy = WarningPolicy(due_soon_days=settings.due_soon_days)
+    if pacer is None:
+        # each shard gets its share of the account's StartExecution budget (shards run in parallel)
+        pacer = Pacer(settings.start_executions_per_second / max(settings.index_shards, 1) * (len(shards or []) or 1))
     for shard in shards if shards is not None else range(settings.index_shards):
         stats = ScanStats()
         for loan in services.loans.due_by(as_of, settings.due_soon_days, stats, shard=shard):
@@ -54,6 +93,7 @@ def run_scan(services: Services, as_of: date | None = None, shards: list[int] | 
             if position.dpd >= max(settings.grace_days, 1):
                 case = services.cases.get(case_id_for(loan.loan_id, position))
                 if case is None and services.cases.open_case_for_loan(loan.loan_id) is None:
+                    pacer.wait()
                     report.cases_opened += int(open_case(services, loan, position))
                 elif case is not None and not case.get("execution_arn") and case.get("status") == "OPEN":
                     # opened by an earlier run that failed before its execution started: start it now
