@@ -17,7 +17,7 @@ from infra.constructs.logging import retention as _retention
 
 class Messaging(Construct):
     """``internal``: notifications to the legal team and supervisors (and alarms); ``ses_events``: SES
-    bounce and complaint events, which the workflow turns into do-not-email flags; the configuration
+    bounce, complaint and reject events (for the operations team to subscribe to); the configuration
     set every customer email is sent with; the SNS SMS monthly spend limit of the account."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, key: kms.IKey) -> None:
