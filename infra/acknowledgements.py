@@ -20,7 +20,7 @@ def _ack(construct: IConstruct, rule: str, reason: str) -> None:
 
 def _logical(construct: IConstruct) -> str:
     child = construct.node.default_child
-    return Stack.of(construct).get_logical_id(child)  # type: ignore[arg-type]
+    return str(Stack.of(construct).get_logical_id(child))
 
 
 XRAY = (
