@@ -31,6 +31,7 @@ from dueflow.domain.loan import Loan
 from dueflow.services.context import Resources, Services, reset_default_services
 from dueflow.settings import ENV_VAR, Settings
 from dueflow.workflow.definition import Functions, build_definition
+from dueflow_local.api_events import api_gateway_event
 from dueflow_local.lambda_dispatch import Dispatcher, dispatching
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,34 +245,9 @@ class LocalRuntime:
     ) -> tuple[int, Any]:
         """Call the REST API as API Gateway would: a staff ``user`` in Cognito ``groups``, or a bank
         ``system`` signing with IAM. Returns (status, parsed body); payments reach the stream."""
-        identity: dict[str, Any] = {"sourceIp": "127.0.0.1", "userArn": None}
-        authorizer: dict[str, Any] = {}
-        if user:
-            authorizer = {"claims": {"cognito:username": user, "sub": user, "cognito:groups": ",".join(groups)}}
-        elif system:
-            identity["userArn"] = f"arn:aws:iam::{ACCOUNT}:role/bank-payments"
-        event = {
-            "resource": path,
-            "path": path,
-            "httpMethod": method,
-            "headers": {"Content-Type": "application/json"},
-            "multiValueHeaders": {},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
-            "pathParameters": None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourcePath": path,
-                "httpMethod": method,
-                "path": path,
-                "stage": "local",
-                "requestId": f"api-{len(self.dispatcher.calls)}",
-                "identity": identity,
-                "authorizer": authorizer,
-            },
-            "body": json.dumps(body) if body is not None else None,
-            "isBase64Encoded": False,
-        }
+        event = api_gateway_event(
+            method, path, body, user=user, groups=groups, system=system, request_id=f"api-{len(self.dispatcher.calls)}"
+        )
         response = self.dispatcher.invoke("api", event)
         if method == "POST" and path.endswith("/payments"):
             self._drain_stream(deliver=True)

@@ -14,6 +14,7 @@ from typing import Any
 from dueflow.adapters.loan_repository import LoanRepository
 from dueflow.domain.book import iter_jsonl
 from dueflow.domain.loan import Loan
+from dueflow_local.api_events import api_gateway_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 AS_OF = date(2026, 6, 18)
@@ -58,35 +59,20 @@ def sample_book() -> list[Loan]:
 
 
 def api_event(method: str, path: str, body: dict[str, Any] | None, *, groups: str | None = None) -> dict[str, Any]:
-    context: dict[str, Any] = {
-        "resourcePath": path,
-        "httpMethod": method,
-        "path": path,
-        "stage": "dev",
-        "requestId": "sample",
-        "identity": {"sourceIp": "203.0.113.10", "userArn": None},
-    }
     if groups:
-        context["authorizer"] = {
-            "claims": {"cognito:username": "sample-user", "sub": "sample-user", "cognito:groups": groups}
-        }
-    else:
-        context["identity"]["userArn"] = "arn:aws:iam::123456789012:role/bank-payments"
-        context["authorizer"] = {}
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": context,
-        "body": json.dumps(body) if body is not None else None,
-        "isBase64Encoded": False,
-    }
+        return api_gateway_event(
+            method,
+            path,
+            body,
+            user="sample-user",
+            groups=(groups,),
+            stage="dev",
+            request_id="sample",
+            source_ip="203.0.113.10",
+        )
+    return api_gateway_event(
+        method, path, body, system=True, stage="dev", request_id="sample", source_ip="203.0.113.10"
+    )
 
 
 def main() -> None:

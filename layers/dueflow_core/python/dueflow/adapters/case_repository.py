@@ -14,17 +14,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dueflow.adapters.dynamo import from_item, to_item, values
+from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, to_item, values
 from dueflow.adapters.loan_repository import shard_of
 
 LOAN_INDEX = "loan-index"
 WAKE_INDEX = "wake-index"
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
-
-
-def conditional_failed(exc: ClientError) -> bool:
-    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class CaseRepository:
@@ -44,15 +40,7 @@ class CaseRepository:
     # -- cases ---------------------------------------------------------------------------------------
     def create(self, case: dict[str, Any]) -> bool:
         """Store a new case; False when a case with this id exists already (a re-run scan)."""
-        try:
-            self._ddb.put_item(
-                TableName=self._table, Item=to_item(case), ConditionExpression="attribute_not_exists(case_id)"
-            )
-        except ClientError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return put_if_absent(self._ddb, self._table, case, "case_id")
 
     def get(self, case_id: str) -> dict[str, Any] | None:
         item = self._ddb.get_item(TableName=self._table, Key={"case_id": {"S": case_id}}, ConsistentRead=True).get(

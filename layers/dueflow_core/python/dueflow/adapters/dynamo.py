@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -47,3 +48,19 @@ def _ints(value: Any) -> Any:
 def values(**kwargs: Any) -> dict[str, Any]:
     """ExpressionAttributeValues from keyword arguments: ``values(s="x")`` -> ``{":s": {"S": "x"}}``."""
     return {f":{k}": _serializer.serialize(_prepare(v)) for k, v in kwargs.items()}
+
+
+def conditional_failed(exc: ClientError) -> bool:
+    """Whether a write failed only because its condition did not hold."""
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def put_if_absent(client: Any, table: str, values: dict[str, Any], key: str) -> bool:
+    """Write an item unless one with the same ``key`` exists; False when it did (a retried write)."""
+    try:
+        client.put_item(TableName=table, Item=to_item(values), ConditionExpression=f"attribute_not_exists({key})")
+    except ClientError as exc:
+        if conditional_failed(exc):
+            return False
+        raise
+    return True

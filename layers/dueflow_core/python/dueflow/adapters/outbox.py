@@ -16,8 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dueflow.adapters.case_repository import conditional_failed
-from dueflow.adapters.dynamo import from_item, to_item, values
+from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, values
 from dueflow.adapters.loan_repository import shard_of
 
 PENDING_INDEX = "pending-index"
@@ -96,15 +95,7 @@ class Outbox:
             "pending_shard": shard_of(message.message_id, self._shards),
             "expires_at": int((message.not_before + timedelta(days=KEEP_DAYS)).timestamp()),
         }
-        try:
-            self._ddb.put_item(
-                TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(message_id)"
-            )
-        except ClientError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return put_if_absent(self._ddb, self._table, item, "message_id")
 
     def get(self, message_id: str) -> Message | None:
         item = self._ddb.get_item(

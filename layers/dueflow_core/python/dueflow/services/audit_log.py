@@ -15,8 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dueflow.adapters.case_repository import conditional_failed
-from dueflow.adapters.dynamo import values
+from dueflow.adapters.dynamo import conditional_failed, values
 from dueflow.domain.audit_chain import GENESIS, AuditRecord, sha256
 from dueflow.services.context import Services
 

@@ -1,0 +1,51 @@
+"""API Gateway REST proxy events, as API Gateway hands them to the ``api`` Lambda (one builder for the
+local runtime and the sample events)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SYSTEM_ROLE = "arn:aws:iam::123456789012:role/bank-payments"
+
+
+def api_gateway_event(
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    user: str | None = None,
+    groups: tuple[str, ...] = (),
+    system: bool = False,
+    stage: str = "local",
+    request_id: str = "local",
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """A staff ``user`` in Cognito ``groups`` (the authorizer's claims), or a bank ``system`` signing
+    with IAM (the caller's role ARN); neither is an unauthenticated call."""
+    identity: dict[str, Any] = {"sourceIp": source_ip, "userArn": SYSTEM_ROLE if system and not user else None}
+    authorizer: dict[str, Any] = {}
+    if user:
+        authorizer = {"claims": {"cognito:username": user, "sub": user, "cognito:groups": ",".join(groups)}}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": path,
+            "stage": stage,
+            "requestId": request_id,
+            "identity": identity,
+            "authorizer": authorizer,
+        },
+        "body": json.dumps(body) if body is not None else None,
+        "isBase64Encoded": False,
+    }
