@@ -201,6 +201,42 @@ def invoke(
     sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str, indent=2) + "\n")
 
 
+@app.command("simulate")
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for summary.json and cases.jsonl.")],
+    start: Annotated[str, typer.Option("--start", help="First simulated day (YYYY-MM-DD).")],
+    days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How many days to simulate.")],
+    book: Annotated[Path | None, typer.Option("--book", exists=True, dir_okay=False, help="Loan book.")] = None,
+    events: Annotated[Path | None, typer.Option("--events", exists=True, dir_okay=False, help="Event log.")] = None,
+) -> None:
+    """Play a loan book through the real workflow on the local runtime, day by day."""
+    from dueflow_local.simulate import Simulation, read_events
+
+    if book is None:
+        err.print("[red]--book is required (a generated book arrives with the behaviour model)[/red]")
+        raise typer.Exit(2)
+    first = _parse_date(start, "--start")
+    loans = _load(book).loans
+    parsed, problems = read_events(events, {loan.loan_id for loan in loans}) if events else ([], [])
+    for problem in problems:
+        err.print(str(problem), markup=False, highlight=False)
+    simulation = Simulation(loans, parsed, first, days, problems=list(problems))
+    with _progress() as progress:
+        task = progress.add_task("simulating", total=days)
+
+        def advance(done: int, state: dict[str, int]) -> None:
+            progress.update(task, completed=done, description=f"day {done}/{days}, {state['open']} open cases")
+
+        summary = simulation.run(out_dir, advance)
+    for problem in simulation.problems[len(problems) :]:
+        err.print(str(problem), markup=False, highlight=False)
+    out.print(
+        f"{summary['loans']} loans, {summary['cases_opened']} cases: {summary['cases_by_outcome']}; "
+        f"messages {summary['messages_by_channel']}; audit chains verified: {summary['audit_chains_verified']}"
+    )
+    out.print(f"wrote {out_dir / 'summary.json'} and {out_dir / 'cases.jsonl'}")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),

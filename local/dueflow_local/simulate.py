@@ -1,0 +1,266 @@
+"""``dueflow simulate``: a loan book played day by day through the real workflow on the local runtime.
+
+Each simulated day runs the daily scan at its local time, the outbox dispatcher at its ticks, and that
+day's events (payments, plans, promises, complaints, opt-outs) at their times through the same entry
+point production uses: the REST API handler. Outputs go to ``summary.json`` and ``cases.jsonl``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dueflow.domain.audit_chain import verify_chain
+from dueflow.domain.book import validation_errors
+from dueflow.domain.loan import Loan
+from dueflow.domain.portfolio import assess_portfolio
+from dueflow.settings import Settings
+from dueflow_local.runtime import LocalRuntime
+
+SUPERVISOR = "sim-supervisor"
+AGENT = "sim-agent"
+
+
+class SimEvent(BaseModel):
+    """One line of an event log (JSON Lines)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date
+    time: str = Field(default="12:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    type: Literal[
+        "payment",
+        "plan_proposed",
+        "plan_accepted",
+        "promise_to_pay",
+        "complaint_opened",
+        "complaint_resolved",
+        "opt_out",
+    ]
+    loan_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal | None = Field(default=None, gt=0, max_digits=15, decimal_places=2)
+    role: Literal["agent", "supervisor"] = "agent"
+    waive_penalty: Decimal = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
+    waive_interest: Decimal = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
+    months: int | None = Field(default=None, ge=1, le=120)
+    promised_date: dt.date | None = None
+    channel: Literal["sms", "email", "call"] | None = None
+
+
+@dataclass
+class EventProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"event line {self.line}: {self.reason}"
+
+
+def read_events(path: Path, loan_ids: set[str]) -> tuple[list[tuple[int, SimEvent]], list[EventProblem]]:
+    """Valid events with their line numbers, and every bad line with its reason (skipped, not fatal)."""
+    events: list[tuple[int, SimEvent]] = []
+    problems: list[EventProblem] = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            raw = json.loads(text)
+            event = SimEvent.model_validate(raw)
+        except json.JSONDecodeError as exc:
+            problems.append(EventProblem(number, f"bad JSON: {exc.msg}"))
+            continue
+        except ValidationError as exc:
+            field_name, reason = validation_errors(exc)[0]
+            problems.append(EventProblem(number, f"field {field_name}: {reason}"))
+            continue
+        if event.loan_id not in loan_ids:
+            problems.append(EventProblem(number, f"unknown loan {event.loan_id!r}"))
+            continue
+        if event.type == "payment" and event.amount is None:
+            problems.append(EventProblem(number, "field amount: a payment needs an amount"))
+            continue
+        events.append((number, event))
+    return events, problems
+
+
+@dataclass
+class Simulation:
+    book: list[Loan]
+    events: list[tuple[int, SimEvent]]
+    start: date
+    days: int
+    settings: Settings = field(default_factory=lambda: Settings(environment="sim", index_shards=4))
+    problems: list[EventProblem] = field(default_factory=list)
+    applied: int = 0
+
+    def run(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
+        out.mkdir(parents=True, exist_ok=True)
+        by_day: dict[date, list[tuple[int, SimEvent]]] = {}
+        for number, event in self.events:
+            by_day.setdefault(event.date, []).append((number, event))
+        begin = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC) - timedelta(days=1)
+        with LocalRuntime(self.settings, start=begin) as rt:
+            rt.load_book(self.book, self.start - timedelta(days=1))
+            for offset in range(self.days):
+                day = self.start + timedelta(days=offset)
+                actions = [
+                    (event.time, self._action(rt, number, event))
+                    for number, event in sorted(by_day.get(day, []), key=lambda pair: pair[1].time)
+                ]
+                rt.run_day(day, actions)
+                if progress is not None:
+                    progress(offset + 1, {"open": len(self._cases(rt, status="OPEN"))})
+            end = self.start + timedelta(days=self.days - 1)
+            cases = [self._case_line(rt, case) for case in self._cases(rt)]
+            summary = self._summary(rt, cases, end)
+        with (out / "cases.jsonl").open("w", encoding="utf-8") as handle:
+            for line in cases:
+                handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+        (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
+        return summary
+
+    # -- events ---------------------------------------------------------------------------------------
+    def _action(self, rt: LocalRuntime, number: int, event: SimEvent) -> Callable[[], None]:
+        def apply() -> None:
+            status, body = self._apply(rt, event)
+            if status == 200:
+                self.applied += 1
+            else:
+                reason = (body or {}).get("message") if isinstance(body, dict) else body
+                self.problems.append(EventProblem(number, f"{event.type} refused ({status}): {reason}"))
+
+        return apply
+
+    def _apply(self, rt: LocalRuntime, event: SimEvent) -> tuple[int, Any]:
+        if event.type == "payment":
+            payment = {"date": event.date.isoformat(), "amount": str(event.amount)}
+            return rt.api("POST", f"/loans/{event.loan_id}/payments", payment, system=True)
+        case = rt.services.cases.open_case_for_loan(event.loan_id)
+        if case is None:
+            return 409, {"message": f"loan {event.loan_id} has no open case"}
+        case_id = case["case_id"]
+        staff = {"user": SUPERVISOR, "groups": ("supervisor",)}
+        if event.role == "agent" and event.type in ("plan_proposed", "promise_to_pay"):
+            rt.api("POST", f"/cases/{case_id}/assignment", {"agent": AGENT}, **staff)  # type: ignore[arg-type]
+            staff = {"user": AGENT, "groups": ("agent",)}
+        if event.type == "plan_proposed":
+            body: dict[str, Any] = {
+                "waive_penalty": str(event.waive_penalty),
+                "waive_interest": str(event.waive_interest),
+            }
+            if event.months:
+                body["months"] = event.months
+            return rt.api("POST", f"/cases/{case_id}/plan-proposals", body, **staff)  # type: ignore[arg-type]
+        if event.type == "plan_accepted":
+            return rt.api("POST", f"/cases/{case_id}/plan-acceptance", system=True)
+        if event.type == "promise_to_pay":
+            promise = {"promised_date": str(event.promised_date or event.date), "amount": str(event.amount or "0.00")}
+            return rt.api("POST", f"/cases/{case_id}/promises", promise, **staff)  # type: ignore[arg-type]
+        if event.type == "complaint_opened":
+            return rt.api("POST", f"/cases/{case_id}/complaints", **staff)  # type: ignore[arg-type]
+        if event.type == "complaint_resolved":
+            return rt.api("POST", f"/cases/{case_id}/complaints/resolve", **staff)  # type: ignore[arg-type]
+        return rt.api("POST", f"/cases/{case_id}/opt-outs", {"channel": event.channel or "sms"}, **staff)  # type: ignore[arg-type]
+
+    # -- results --------------------------------------------------------------------------------------
+    @staticmethod
+    def _cases(rt: LocalRuntime, status: str | None = None) -> list[dict[str, Any]]:
+        ddb = rt.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        for page in ddb.get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-cases"):
+            for item in page["Items"]:
+                case_id = item["case_id"]["S"]
+                if case_id.startswith("customer#"):
+                    continue
+                if status is None or item.get("status", {}).get("S") == status:
+                    case = rt.services.cases.get(case_id)
+                    if case is not None:
+                        items.append(case)
+        return sorted(items, key=lambda c: c["case_id"])
+
+    def _case_line(self, rt: LocalRuntime, case: dict[str, Any]) -> dict[str, Any]:
+        objects = rt.services.audit_store.read_case(case["loan_id"], case["case_id"])
+        records = [json.loads(data) for _, data in objects]
+        zone = ZoneInfo(self.settings.time_zone)
+        stages = [
+            {"stage": r["body"]["stage"], "entered": r["at"]}
+            for r in records
+            if r["type"] == "stage_entered" and "stage" in r["body"]
+        ]
+        messages = [
+            {
+                "date": datetime.fromisoformat(r["at"]).astimezone(zone).date().isoformat(),
+                "local_time": r["body"].get("local_time"),
+                "channel": r["body"]["channel"],
+                "template": r["body"]["template"],
+                "language": r["body"]["language"],
+            }
+            for r in records
+            if r["type"] == "message_sent"
+        ]
+        recovered = sum(
+            (Decimal(r["body"]["amount"]) for r in records if r["type"] == "payment_received"), Decimal("0")
+        )
+        report = verify_chain(case["case_id"], objects, case.get("audit_head"))
+        return {
+            "loan_id": case["loan_id"],
+            "case_id": case["case_id"],
+            "execution_name": case["case_id"],
+            "outcome": case.get("outcome", "OPEN"),
+            "stage": case.get("stage"),
+            "opened": case.get("opened_on"),
+            "closed": case.get("closed_on"),
+            "stages": stages,
+            "messages": messages,
+            "plan": case.get("plan"),
+            "waived": case.get("waived", "0.00"),
+            "recovered": str(recovered),
+            "audit_records": len(objects),
+            "audit_chain_ok": report.ok,
+            "complaints": int(case.get("complaints", 0)),
+            "broken_promises": int(case.get("renegotiations_used", 0)),
+            "litigation_package": case.get("litigation_package_seq") is not None,
+        }
+
+    def _summary(self, rt: LocalRuntime, cases: list[dict[str, Any]], end: date) -> dict[str, Any]:
+        final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
+        at_start = assess_portfolio(self.book, self.start - timedelta(days=1))
+        at_end = assess_portfolio(final_book, end)
+        outcomes = Counter(c["outcome"] for c in cases)
+        channels = Counter(m["channel"] for c in cases for m in c["messages"])
+        plans = [c["plan"] for c in cases if c["plan"]]
+        return {
+            "loans": len(self.book),
+            "start": self.start.isoformat(),
+            "days": self.days,
+            "cases_opened": len(cases),
+            "cases_by_outcome": dict(sorted(outcomes.items())),
+            "cases_by_stage": dict(sorted(Counter(c["stage"] for c in cases if c["outcome"] == "OPEN").items())),
+            "messages_by_channel": dict(sorted(channels.items())),
+            "plans": {
+                "proposed": len(plans),
+                "accepted": sum(1 for p in plans if p.get("accepted_on")),
+                "completed": outcomes.get("SETTLED", 0),
+                "broken": sum(c["broken_promises"] for c in cases),
+            },
+            "waivers_granted": str(sum((Decimal(str(c["waived"])) for c in cases), Decimal("0"))),
+            "complaints": sum(c["complaints"] for c in cases),
+            "litigation_packages": sum(1 for c in cases if c["litigation_package"]),
+            "overdue_at_start": at_start.as_dict()["total_overdue"],
+            "overdue_at_end": at_end.as_dict()["total_overdue"],
+            "recovered": str(sum((Decimal(c["recovered"]) for c in cases), Decimal("0"))),
+            "audit_records": sum(c["audit_records"] for c in cases),
+            "audit_chains_verified": all(c["audit_chain_ok"] for c in cases),
+            "events_applied": self.applied,
+            "event_problems": [str(p) for p in self.problems],
+        }

@@ -1,0 +1,72 @@
+"""``dueflow simulate`` on a small book with a hand-written event log: exact outcomes and counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dueflow.domain.book import iter_jsonl
+from dueflow_local.cli import app
+from tests.e2e.conftest import borrower
+
+runner = CliRunner()
+
+
+def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_path: Path) -> None:
+    book = tmp_path / "book.jsonl"
+    book.write_text(
+        "".join(iter_jsonl([borrower("L1"), borrower("L2", principal="3000.00"), borrower("L3", language="en")])),
+        encoding="utf-8",
+    )
+    events = tmp_path / "events.jsonl"
+    lines = [
+        {"date": "2026-06-18", "time": "12:00", "type": "payment", "loan_id": "L1", "amount": "1100.00"},
+        {"date": "2026-06-18", "type": "plan_proposed", "loan_id": "L3", "role": "supervisor"},
+        {"date": "2026-06-18", "time": "13:00", "type": "plan_accepted", "loan_id": "L3"},
+        {"date": "2026-06-25", "time": "10:00", "type": "payment", "loan_id": "L3", "amount": "1070.00"},
+        {"date": "2026-06-19", "type": "payment", "loan_id": "NOPE", "amount": "1.00"},
+        {"date": "2026-06-19", "type": "teleport", "loan_id": "L1"},
+    ]
+    events.write_text("\n".join(json.dumps(line) for line in lines) + "\n{broken\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--book",
+            str(book),
+            "--events",
+            str(events),
+            "--start",
+            "2026-06-17",
+            "--days",
+            "10",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    # bad lines are reported with their line numbers, and the run went on
+    assert "event line 5: unknown loan 'NOPE'" in result.stderr
+    assert "event line 6: field type" in result.stderr
+    assert "event line 7: bad JSON" in result.stderr
+    cases = {c["loan_id"]: c for c in map(json.loads, (out / "cases.jsonl").read_text().splitlines())}
+    assert {loan: c["outcome"] for loan, c in cases.items()} == {"L1": "CURED", "L2": "OPEN", "L3": "SETTLED"}
+    assert cases["L2"]["stage"] == "Await response to second reminder"  # reminded twice, never answered
+    assert [m["template"] for m in cases["L2"]["messages"]].count("second_reminder") == 2
+    assert all(m["language"] == "en" for m in cases["L3"]["messages"])
+    assert all(c["audit_chain_ok"] for c in cases.values())
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["loans"] == 3 and summary["cases_opened"] == 3
+    assert summary["cases_by_outcome"] == {"CURED": 1, "OPEN": 1, "SETTLED": 1}
+    assert (
+        summary["plans"]["proposed"] == 1 and summary["plans"]["accepted"] == 1 and summary["plans"]["completed"] == 1
+    )
+    assert summary["audit_chains_verified"] is True
+    assert summary["events_applied"] == 4
+    assert len(summary["event_problems"]) == 3
+    assert summary["messages_by_channel"]["sms"] >= 4
+    assert date.fromisoformat(summary["start"]) == date(2026, 6, 17)
