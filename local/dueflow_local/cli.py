@@ -207,15 +207,28 @@ def simulate(
     start: Annotated[str, typer.Option("--start", help="First simulated day (YYYY-MM-DD).")],
     days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How many days to simulate.")],
     book: Annotated[Path | None, typer.Option("--book", exists=True, dir_okay=False, help="Loan book.")] = None,
+    generate: Annotated[int | None, typer.Option("--generate", min=1, help="Generate a book of N loans.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated book and behaviour.")] = 7,
     events: Annotated[Path | None, typer.Option("--events", exists=True, dir_okay=False, help="Event log.")] = None,
 ) -> None:
     """Play a loan book through the real workflow on the local runtime, day by day."""
     from dueflow_local.simulate import Simulation, read_events
 
-    if book is None:
-        err.print("[red]--book is required (a generated book arrives with the behaviour model)[/red]")
+    if (book is None) == (generate is None):
+        err.print("[red]give exactly one of --book FILE and --generate N[/red]")
         raise typer.Exit(2)
     first = _parse_date(start, "--start")
+    if generate is not None:
+        from dueflow_local.behaviour import generate_run
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        loans_made, made = generate_run(generate, seed, first, days)
+        book = out_dir / "book.jsonl"
+        book.write_text("".join(iter_jsonl(loans_made)), encoding="utf-8")
+        if events is None:
+            events = out_dir / "events.jsonl"
+            events.write_text("".join(json.dumps(e) + "\n" for e in made), encoding="utf-8")
+    assert book is not None  # one of --book / --generate, checked above
     loans = _load(book).loans
     parsed, problems = read_events(events, {loan.loan_id for loan in loans}) if events else ([], [])
     for problem in problems:
