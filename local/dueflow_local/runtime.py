@@ -90,24 +90,6 @@ class LocalRuntime:
         self.services = Services.build(self.settings, self.resources, self.client)
         for name in FUNCTIONS:
             self.dispatcher.register(name, load_handler(name).handler)
-        # Which executions are parked in a callback state, known exactly and without AWS calls: a case
-        # parks when case_wait returns its token, and leaves when a handler sends that token back.
-        self._parked: dict[str, str] = {}  # task token -> case id
-        wait_handler = self.dispatcher.handlers["case_wait"]
-
-        def tracking_wait(event: dict[str, Any], context: Any) -> Any:
-            result = wait_handler(event, context)
-            case = self.services.cases.get(event["case_id"])
-            if case is not None and case.get("task_token") == event["token"]:
-                self._parked[event["token"]] = event["case_id"]
-            return result
-
-        self.dispatcher.register("case_wait", tracking_wait)
-        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        if session is not None:
-            for operation in ("SendTaskSuccess", "SendTaskFailure"):
-                session.events.register(f"before-call.sfn.{operation}", self._resumed)
-            self._stack.append(lambda: self._unregister(session))
         stream_arn = self.client("dynamodb").describe_table(TableName=f"{self.settings.prefix}-{LOANS.suffix}")[
             "Table"
         ]["LatestStreamArn"]
@@ -322,19 +304,16 @@ class LocalRuntime:
             time.sleep(0.01)
         raise TimeoutError("the workflow did not settle")
 
-    def _resumed(self, params: dict[str, Any], **_: Any) -> None:
-        self._parked.pop(params.get("taskToken", ""), None)
-
-    def _unregister(self, session: Any) -> None:
-        for operation in ("SendTaskSuccess", "SendTaskFailure"):
-            session.events.unregister(f"before-call.sfn.{operation}", self._resumed)
-
     def _all_parked(self, sfn: Any) -> bool:
-        parked = set(self._parked.values())
         pages = sfn.get_paginator("list_executions").paginate(
             stateMachineArn=self.resources.state_machine_arn, statusFilter="RUNNING"
         )
-        return all(execution["name"] in parked for page in pages for execution in page["executions"])
+        for page in pages:
+            for execution in page["executions"]:
+                case = self.services.cases.get(execution["name"])
+                if case is None or not case.get("task_token"):
+                    return False
+        return True
 
     # -- reading results ------------------------------------------------------------------------------
     def execution(self, case_id: str) -> dict[str, Any]:
