@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, to_item, values
+from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, to_item, values
 from dueflow.adapters.loan_repository import shard_of
 
 LOAN_INDEX = "loan-index"
@@ -139,17 +139,10 @@ class CaseRepository:
 
     def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:
         """Case ids whose wake-up date is on or before ``as_of``, from the sparse wake-index."""
-        width = max(2, len(str(self._shards - 1)))
-        for current in range(self._shards) if shard is None else [shard]:
-            pages = self._ddb.get_paginator("query").paginate(
-                TableName=self._table,
-                IndexName=WAKE_INDEX,
-                KeyConditionExpression="wake_shard = :s AND wake_on <= :d",
-                ExpressionAttributeValues=values(s=f"{current:0{width}d}", d=as_of.isoformat()),
-            )
-            for page in pages:
-                for item in page.get("Items", []):
-                    yield item["case_id"]["S"]
+        for item in query_shards(
+            self._ddb, self._table, WAKE_INDEX, "wake_shard", "wake_on", as_of.isoformat(), self._shards, shard
+        ):
+            yield item["case_id"]["S"]
 
     # -- customer contact log (for the contact caps) --------------------------------------------------
     def contacts(self, customer_id: str) -> list[datetime]:

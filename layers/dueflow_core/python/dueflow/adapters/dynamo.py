@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -64,3 +65,34 @@ def put_if_absent(client: Any, table: str, values: dict[str, Any], key: str) -> 
             return False
         raise
     return True
+
+
+def shard_label(shard: int, shards: int) -> str:
+    """How shard ``shard`` of ``shards`` is written in a sharded index key (``"07"``)."""
+    return f"{shard:0{max(2, len(str(shards - 1)))}d}"
+
+
+def query_shards(
+    client: Any,
+    table: str,
+    index: str,
+    shard_attribute: str,
+    sort_attribute: str,
+    upper: str,
+    shards: int,
+    shard: int | None = None,
+    on_page: Callable[[dict[str, Any]], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Items of a sparse sharded index whose sort key is at most ``upper``, every shard in turn (or one
+    ``shard``): how the due-index, the wake-index and the pending-index are read."""
+    for current in range(shards) if shard is None else [shard]:
+        pages = client.get_paginator("query").paginate(
+            TableName=table,
+            IndexName=index,
+            KeyConditionExpression=f"{shard_attribute} = :s AND {sort_attribute} <= :u",
+            ExpressionAttributeValues={":s": {"S": shard_label(current, shards)}, ":u": {"S": upper}},
+        )
+        for page in pages:
+            if on_page is not None:
+                on_page(page)
+            yield from page.get("Items", [])

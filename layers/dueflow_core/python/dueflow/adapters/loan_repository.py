@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from dueflow.adapters.dynamo import query_shards, shard_label
 from dueflow.adapters.pii import PiiCipher
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
@@ -27,8 +28,7 @@ PII_FIELDS = ("name", "phone", "email", "monthly_income", "monthly_expenses")
 
 def shard_of(key: str, shards: int) -> str:
     """A stable shard for ``key`` (two or three digits), from its SHA-256."""
-    width = max(2, len(str(shards - 1)))
-    return f"{int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % shards:0{width}d}"
+    return shard_label(int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % shards, shards)
 
 
 def attention_date(position: Position) -> date | None:
@@ -152,22 +152,17 @@ class LoanRepository:
         """Every loan whose oldest unpaid installment is due on or before ``as_of + horizon_days``: the
         due-soon and overdue loans, from the sparse due-index, shard by shard (or one ``shard``)."""
         limit = (as_of + timedelta(days=horizon_days)).isoformat()
-        width = max(2, len(str(self._shards - 1)))
-        for current in range(self._shards) if shard is None else [shard]:
-            paginator = self._ddb.get_paginator("query")
-            pages = paginator.paginate(
-                TableName=self._table,
-                IndexName=DUE_INDEX,
-                KeyConditionExpression="due_shard = :s AND next_due_date <= :d",
-                ExpressionAttributeValues={":s": {"S": f"{current:0{width}d}"}, ":d": {"S": limit}},
-            )
-            for page in pages:
-                if stats is not None:
-                    stats.queries += 1
-                    stats.scanned += page.get("ScannedCount", 0)
-                    stats.returned += page.get("Count", 0)
-                for item in page.get("Items", []):
-                    yield from_item(item)
+
+        def count(page: dict[str, Any]) -> None:
+            if stats is not None:
+                stats.queries += 1
+                stats.scanned += page.get("ScannedCount", 0)
+                stats.returned += page.get("Count", 0)
+
+        for item in query_shards(
+            self._ddb, self._table, DUE_INDEX, "due_shard", "next_due_date", limit, self._shards, shard, count
+        ):
+            yield from_item(item)
 
 
 def from_item(item: dict[str, Any]) -> Loan:

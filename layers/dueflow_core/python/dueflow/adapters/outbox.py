@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, values
+from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, shard_label, values
 from dueflow.adapters.loan_repository import shard_of
 
 PENDING_INDEX = "pending-index"
@@ -105,28 +105,20 @@ class Outbox:
 
     def due(self, now: datetime) -> Iterator[str]:
         """Ids of pending messages whose time has come, from the sparse pending-index."""
-        width = max(2, len(str(self._shards - 1)))
-        for shard in range(self._shards):
-            pages = self._ddb.get_paginator("query").paginate(
-                TableName=self._table,
-                IndexName=PENDING_INDEX,
-                KeyConditionExpression="pending_shard = :s AND not_before <= :t",
-                ExpressionAttributeValues=values(s=f"{shard:0{width}d}", t=now.isoformat()),
-            )
-            for page in pages:
-                for item in page.get("Items", []):
-                    yield item["message_id"]["S"]
+        for item in query_shards(
+            self._ddb, self._table, PENDING_INDEX, "pending_shard", "not_before", now.isoformat(), self._shards
+        ):
+            yield item["message_id"]["S"]
 
     def earliest_pending(self) -> datetime | None:
         """The earliest ``not_before`` of any pending message (one item read per shard)."""
-        width = max(2, len(str(self._shards - 1)))
         earliest: datetime | None = None
         for shard in range(self._shards):
             items = self._ddb.query(
                 TableName=self._table,
                 IndexName=PENDING_INDEX,
                 KeyConditionExpression="pending_shard = :s",
-                ExpressionAttributeValues=values(s=f"{shard:0{width}d}"),
+                ExpressionAttributeValues=values(s=shard_label(shard, self._shards)),
                 Limit=1,
             ).get("Items", [])
             if items:
