@@ -49,6 +49,7 @@ class Dispatcher:
         self._count = 0
         self.inflight = 0
         self.errors: list[tuple[str, BaseException]] = []
+        self.parked_tokens: set[str] = set()  # callback tokens whose ``case_wait`` invocation returned
 
     def register(self, function_name: str, handler: Handler) -> None:
         self.handlers[function_name] = handler
@@ -64,7 +65,12 @@ class Dispatcher:
             request_id = f"local-{self._count:08d}"
             self.calls.append((name, event))
         try:
-            return handler(event, LambdaContext(name, request_id))
+            result = handler(event, LambdaContext(name, request_id))
+            token = event.get("token") if name == "case_wait" else None
+            if isinstance(token, str):
+                with self._lock:
+                    self.parked_tokens.add(token)
+            return result
         except BaseException as exc:
             self.errors.append((name, exc))
             raise

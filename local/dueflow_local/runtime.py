@@ -33,6 +33,7 @@ from dueflow.settings import ENV_VAR, Settings
 from dueflow.workflow.definition import Functions, build_definition
 from dueflow_local.api_events import api_gateway_event
 from dueflow_local.lambda_dispatch import Dispatcher, dispatching
+from dueflow_local.moto_speed import fast_attribute_values
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -78,6 +79,9 @@ class LocalRuntime:
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
         mock.start()
         self._stack.append(mock.stop)
+        speed = fast_attribute_values()
+        speed.__enter__()
+        self._stack.append(lambda: speed.__exit__(None, None, None))
         patch = dispatching(self.dispatcher)
         patch.__enter__()
         self._stack.append(lambda: patch.__exit__(None, None, None))
@@ -286,34 +290,48 @@ class LocalRuntime:
         return delivered
 
     # -- settling -------------------------------------------------------------------------------------
-    def settle(self, timeout: float = 30.0) -> None:
-        """Wait until every running execution is parked in a callback state (or finished)."""
-        sfn = self.client("stepfunctions")
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until every running execution is parked in a callback state (or finished).
+
+        Read from moto's in-process execution state rather than through the API: an execution is parked
+        when its newest callback token has no answer yet and the ``case_wait`` invocation that received
+        that token has returned (so the token is stored on the case). Anything else (just started, a
+        token answered, a task running, between states) is still moving."""
         deadline = time.monotonic() + timeout
-        calm = 0
         while time.monotonic() < deadline:
             if self.dispatcher.errors:
                 name, error = self.dispatcher.errors[0]
                 raise RuntimeError(f"handler {name} failed: {error!r}") from error
-            if self.dispatcher.inflight == 0 and self._all_parked(sfn):
-                calm += 1
-                if calm >= 2:
-                    return
-            else:
-                calm = 0
-            time.sleep(0.01)
-        raise TimeoutError("the workflow did not settle")
+            if self.dispatcher.inflight == 0 and self._all_parked():
+                return
+            time.sleep(0.002)
+        raise TimeoutError(f"the workflow did not settle: {', '.join(self.moving())}")
 
-    def _all_parked(self, sfn: Any) -> bool:
-        pages = sfn.get_paginator("list_executions").paginate(
-            stateMachineArn=self.resources.state_machine_arn, statusFilter="RUNNING"
-        )
-        for page in pages:
-            for execution in page["executions"]:
-                case = self.services.cases.get(execution["name"])
-                if case is None or not case.get("task_token"):
-                    return False
-        return True
+    def _executions(self) -> list[Any]:
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[ACCOUNT][self.settings.region]
+        return [execution for machine in list(backend.state_machines) for execution in list(machine.executions)]
+
+    def moving(self) -> list[str]:
+        """Names of the executions that are running and not parked at a callback."""
+        parked = self.dispatcher.parked_tokens
+        names = []
+        for execution in self._executions():
+            if execution.exec_status is None or execution.exec_status.value != "RUNNING":
+                continue
+            env = getattr(execution.exec_worker, "env", None)
+            try:
+                pool = env.callback_pool_manager._pool if env is not None else {}
+                newest = next(reversed(pool.values()), None) if pool else None
+            except RuntimeError:  # the pool changed while we looked: it is moving
+                newest = None
+            if newest is None or newest.get_outcome() is not None or newest.callback_id not in parked:
+                names.append(execution.name)
+        return names
+
+    def _all_parked(self) -> bool:
+        return not self.moving()
 
     # -- reading results ------------------------------------------------------------------------------
     def execution(self, case_id: str) -> dict[str, Any]:
