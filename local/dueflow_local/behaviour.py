@@ -69,14 +69,15 @@ def events_for(loan: Loan, profile: str, start: date, days: int, rng: random.Ran
         )
         events.append(_event(talk, "plan_accepted", loan.loan_id, time="15:00"))
         if profile == "keeps_plan":
-            total = sum((i.amount for i in iter_schedule(loan) if i.due_date <= talk + timedelta(days=40)), Decimal(0))
-            ample = round_up(total * Decimal("1.10"))
+            # what is overdue when they talk plus what falls due in the next 40 days, with room to spare
+            coming = sum((i.amount for i in due if talk < i.due_date <= talk + timedelta(days=40)), Decimal(0))
+            ample = round_up((assess(loan, talk).total_overdue + coming) * Decimal("1.10"))
             events.append(_event(talk + timedelta(days=7), "payment", loan.loan_id, time="10:00", amount=fmt(ample)))
         return events
     if profile == "complains":
         events.append(_event(opened + timedelta(days=2), "complaint_opened", loan.loan_id, time="10:00"))
         events.append(_event(opened + timedelta(days=9), "complaint_resolved", loan.loan_id, time="16:00"))
-        overdue = sum((i.amount for i in iter_schedule(loan) if i.due_date <= opened + timedelta(days=12)), Decimal(0))
+        overdue = assess(loan, opened + timedelta(days=12)).total_overdue  # nothing was paid meanwhile
         events.append(
             _event(opened + timedelta(days=12), "payment", loan.loan_id, amount=fmt(round_up(overdue * margin)))
         )

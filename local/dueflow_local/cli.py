@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +22,10 @@ from dueflow.domain.statement import statement_dict
 app = typer.Typer(help="DueFlow: overdue-loan collection, run locally.", no_args_is_help=True, add_completion=False)
 book_app = typer.Typer(help="Loan books (JSON Lines, one loan per line).", no_args_is_help=True)
 app.add_typer(book_app, name="book")
+case_app = typer.Typer(help="Cases of a finished simulation run.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+audit_app = typer.Typer(help="The audit records a run left behind.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 # Wide enough for statements when the output is a file or a CI log rather than a terminal.
 out = Console(width=None if sys.stdout.isatty() else 132)
@@ -238,7 +242,8 @@ def simulate(
         task = progress.add_task("simulating", total=days)
 
         def advance(done: int, state: dict[str, int]) -> None:
-            progress.update(task, completed=done, description=f"day {done}/{days}, {state['open']} open cases")
+            description = f"day {done}/{days}, {state['open']} open cases, {state['sent']} messages sent"
+            progress.update(task, completed=done, description=description)
 
         summary = simulation.run(out_dir, advance)
     for problem in simulation.problems[len(problems) :]:
@@ -247,7 +252,82 @@ def simulate(
         f"{summary['loans']} loans, {summary['cases_opened']} cases: {summary['cases_by_outcome']}; "
         f"messages {summary['messages_by_channel']}; audit chains verified: {summary['audit_chains_verified']}"
     )
-    out.print(f"wrote {out_dir / 'summary.json'} and {out_dir / 'cases.jsonl'}")
+    out.print(f"estimated AWS cost for this book: {summary['aws']['monthly_cost_usd']['total']} USD a month")
+    out.print(f"wrote {out_dir / 'summary.json'}, {out_dir / 'cases.jsonl'} and the report: {out_dir / 'report.html'}")
+
+
+OutOpt = Annotated[Path, typer.Option("--out", exists=True, file_okay=False, help="Folder of a finished run.")]
+
+
+def _case_lines(out_dir: Path) -> list[dict[str, object]]:
+    path = out_dir / "cases.jsonl"
+    if not path.is_file():
+        err.print(f"[red]{path}: not found; run dueflow simulate --out {out_dir} first[/red]")
+        raise typer.Exit(2)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@case_app.command("show")
+def case_show(
+    loan_id: Annotated[str, typer.Argument(help="The loan whose case(s) to show.")],
+    out_dir: OutOpt,
+) -> None:
+    """One loan's case timeline from a finished run: stages, messages, plan, payments, audit records."""
+    from zoneinfo import ZoneInfo
+
+    from dueflow.settings import Settings
+    from dueflow_local.audit_files import read_case_records
+
+    zone = ZoneInfo(Settings().time_zone)  # the bank's zone: stages in it, messages in the customer's
+    cases = [c for c in _case_lines(out_dir) if c["loan_id"] == loan_id]
+    if not cases:
+        err.print(f"[red]loan {loan_id}: no case in {out_dir / 'cases.jsonl'}[/red]")
+        raise typer.Exit(1)
+    for case in cases:
+        out.print(
+            f"[bold]{case['case_id']}[/bold]  outcome [bold]{case['outcome']}[/bold], stage {case['stage']}; "
+            f"opened {case['opened']}, closed {case['closed'] or '-'}; recovered {case['recovered']}, "
+            f"waived {case['waived']}"
+        )
+        if case.get("next_action"):
+            out.print(f"next: {case['next_action']}")
+        rows: list[tuple[str, str, str]] = []
+        for stage in case["stages"]:  # type: ignore[attr-defined]
+            entered = datetime.fromisoformat(str(stage["entered"])).astimezone(zone)
+            rows.append((entered.strftime("%Y-%m-%d %H:%M"), "stage", str(stage["stage"])))
+        for message in case["messages"]:  # type: ignore[attr-defined]
+            when = f"{message['date']} {message['local_time'] or ''}".strip()
+            rows.append((when, str(message["channel"]), f"{message['template']} ({message['language']})"))
+        for payment in case.get("payments", []):  # type: ignore[attr-defined]
+            rows.append((str(payment["date"]), "payment", str(payment["amount"])))
+        timeline = Table(f"when ({zone.key})", "what", "detail", title="timeline", title_justify="left")
+        for row in sorted(rows, key=lambda r: r[0]):  # stable: same-minute rows keep their order
+            timeline.add_row(*row)
+        out.print(timeline)
+        if case.get("plan"):
+            out.print(f"plan: {json.dumps(case['plan'], ensure_ascii=False, default=str)}")
+        records = read_case_records(out_dir, str(case["loan_id"]), str(case["case_id"]))
+        audit = Table("seq", "type", "at", "hash", title="audit records", title_justify="left")
+        for record in records:
+            audit.add_row(str(record["seq"]), record["type"], record["at"][:19], record["hash"][:16])
+        out.print(audit)
+
+
+@audit_app.command("verify")
+def audit_verify(out_dir: OutOpt) -> None:
+    """Re-read every audit record of a finished run and verify every case's hash chain and head."""
+    from dueflow_local.audit_files import verify_run
+
+    results = verify_run(out_dir, _case_lines(out_dir))
+    bad = [r for r in results if not r.ok]
+    for report in bad:
+        for problem in report.problems:
+            out.print(f"[red]{report.case_id}: {problem}[/red]", highlight=False)
+    records = sum(r.records for r in results)
+    if bad:
+        out.print(f"[red]{len(bad)} of {len(results)} case chains failed ({records} records read)[/red]")
+        raise typer.Exit(1)
+    out.print(f"[green]all {len(results)} case chains verify ({records} records, every head matches)[/green]")
 
 
 def _progress() -> Progress:

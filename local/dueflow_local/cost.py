@@ -34,6 +34,8 @@ PRICES: dict[str, tuple[Decimal, str]] = {
     "dashboard_month": (D("3.00"), "aws.amazon.com/cloudwatch/pricing (per dashboard)"),
     "alarm_month": (D("0.10"), "aws.amazon.com/cloudwatch/pricing (per standard alarm)"),
     "logs_gb": (D("0.50"), "aws.amazon.com/cloudwatch/pricing (log ingestion, per GB)"),
+    "s3_get": (D("0.0000004"), "aws.amazon.com/s3/pricing ($0.0004 per 1,000 GET and other requests)"),
+    "sns_publish": (D("0.0000005"), "aws.amazon.com/sns/pricing ($0.50 per 1M publishes to a topic)"),
     "api_request": (D("0.0000035"), "aws.amazon.com/api-gateway/pricing (REST: $3.50 per 1M requests)"),
     "waf_request": (D("0.0000006"), "aws.amazon.com/waf/pricing ($0.60 per 1M requests)"),
 }
@@ -111,6 +113,59 @@ def table(books: tuple[int, ...] = (10_000, 100_000, 1_000_000)) -> str:
     totals = [sum(costs[n].values(), D(0)) for n in books]
     lines.append("| **total per month** | " + " | ".join(f"**{t:,}**" for t in totals) + " |")
     return "\n".join(lines) + "\n"
+
+
+DDB_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
+DDB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def measured_monthly_cost(
+    calls: dict[str, dict[str, int]],
+    lambda_invocations: int,
+    state_transitions: int,
+    api_requests: int,
+    days: int,
+    a: Assumptions = Assumptions(),
+) -> dict[str, Decimal]:
+    """USD per month by item, from what a simulation of ``days`` days actually called, scaled to 30 days.
+
+    Approximations, stated: every DynamoDB read call is one read unit and every write call one write
+    unit (items here are under 1 KB to 4 KB; a query page reads at least one unit); Lambda bills
+    ``lambda_seconds`` at ``lambda_gb`` per invocation; DynamoDB Streams reads by Lambda are free;
+    Step Functions API calls are free, its state transitions are not. Storage is left out (see
+    ``monthly_cost``), the fixed monthly items (keys, WAF, dashboard, alarms, schedules) are in."""
+
+    def p(key: str) -> Decimal:
+        return PRICES[key][0]
+
+    scale = D(30) / D(max(days, 1))
+    ddb = calls.get("dynamodb", {})
+    s3 = calls.get("s3", {})
+    sns = calls.get("sns", {})
+    reads = sum(n for op, n in ddb.items() if op in DDB_READS)
+    writes = sum(n for op, n in ddb.items() if op in DDB_WRITES)
+    kms = sum(calls.get("kms", {}).values())
+    items = {
+        "Step Functions": state_transitions * p("sfn_transition"),
+        "Lambda": lambda_invocations * (p("lambda_request") + a.lambda_seconds * a.lambda_gb * p("lambda_gb_second")),
+        "DynamoDB": reads * p("ddb_read_unit") + writes * p("ddb_write_unit"),
+        "S3 audit store": s3.get("PutObject", 0) * p("s3_put")
+        + sum(n for op, n in s3.items() if op != "PutObject") * p("s3_get"),
+        "SMS (SNS)": sns.get("Publish:sms", 0) * p("sns_sms") + sns.get("Publish", 0) * p("sns_publish"),
+        "Email (SES)": calls.get("sesv2", {}).get("SendEmail", 0) * p("ses_email"),
+        "KMS requests": kms * p("kms_request"),
+        "API Gateway + WAF requests": api_requests * (p("api_request") + p("waf_request")),
+    }
+    monthly = {k: v * scale for k, v in items.items()}
+    monthly["Fixed (keys, schedules, WAF, dashboard, alarms)"] = (
+        3 * p("kms_key_month")
+        + D(30 * 97) * p("scheduler_invocation")
+        + p("waf_acl_month")
+        + 3 * p("waf_rule_month")
+        + p("dashboard_month")
+        + a.alarms * p("alarm_month")
+    )
+    return {k: v.quantize(D("0.01"), rounding=ROUND_HALF_UP) for k, v in monthly.items()}
 
 
 if __name__ == "__main__":

@@ -330,6 +330,20 @@ class LocalRuntime:
                 names.append(execution.name)
         return names
 
+    def running_executions(self) -> int:
+        """How many executions (open cases) are running, from moto's state (no API call)."""
+        return sum(1 for e in self._executions() if e.exec_status is not None and e.exec_status.value == "RUNNING")
+
+    def state_transitions(self) -> int:
+        """State transitions of every execution so far (what Step Functions Standard bills): the
+        ``...StateEntered`` events of their histories."""
+        sfn = self.client("stepfunctions")
+        total = 0
+        for execution in self._executions():
+            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution.exec_arn):
+                total += sum(1 for event in page["events"] if event["type"].endswith("StateEntered"))
+        return total
+
     def _all_parked(self) -> bool:
         return not self.moving()
 

@@ -14,17 +14,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dueflow.adapters.dynamo import from_item
+from dueflow.adapters.loan_repository import from_item as loan_from_item
 from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.book import validation_errors
+from dueflow.domain.classification import bucket
 from dueflow.domain.loan import Loan
 from dueflow.domain.portfolio import assess_portfolio
+from dueflow.domain.position import assess
+from dueflow.services.workflow import STAGE_NAMES
 from dueflow.settings import Settings
+from dueflow.workflow.definition import CLOSED
+from dueflow_local.cost import measured_monthly_cost
+from dueflow_local.meter import CallMeter, metering
+from dueflow_local.report import render_report
 from dueflow_local.runtime import LocalRuntime
 
 SUPERVISOR = "sim-supervisor"
@@ -93,6 +103,20 @@ def read_events(path: Path, loan_ids: set[str]) -> tuple[list[tuple[int, SimEven
     return events, problems
 
 
+FUNNEL = (
+    "Confirm overdue",
+    "First contact",
+    "Await response",
+    "Second reminder",
+    "Await response to second reminder",
+    "Negotiate by phone",
+    "Await agreement",
+    "Follow up plan",
+    "Await plan event",
+    "Legal review",
+)
+
+
 @dataclass
 class Simulation:
     book: list[Loan]
@@ -109,8 +133,12 @@ class Simulation:
         for number, event in self.events:
             by_day.setdefault(event.date, []).append((number, event))
         begin = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC) - timedelta(days=1)
-        with LocalRuntime(self.settings, start=begin) as rt:
-            rt.load_book(self.book, self.start - timedelta(days=1))
+        meter = CallMeter()
+        daily: list[dict[str, Any]] = []
+        with LocalRuntime(self.settings, start=begin) as rt, metering(meter):
+            with meter.pause():
+                rt.load_book(self.book, self.start - timedelta(days=1))
+                snapshots = [self._buckets(rt, self.start - timedelta(days=1))]
             for offset in range(self.days):
                 day = self.start + timedelta(days=offset)
                 actions = [
@@ -118,15 +146,34 @@ class Simulation:
                     for number, event in sorted(by_day.get(day, []), key=lambda pair: pair[1].time)
                 ]
                 rt.run_day(day, actions)
+                open_now = rt.running_executions()
+                daily.append({"date": day.isoformat(), "open": open_now})
+                if (offset + 1) % 30 == 0:
+                    with meter.pause():
+                        snapshots.append(self._buckets(rt, day))
                 if progress is not None:
-                    progress(offset + 1, {"open": len(self._cases(rt, status="OPEN"))})
+                    progress(offset + 1, {"open": open_now, "sent": meter.messages_sent()})
             end = self.start + timedelta(days=self.days - 1)
-            cases = [self._case_line(rt, case) for case in self._cases(rt)]
-            summary = self._summary(rt, cases, end)
+            with meter.pause():
+                cases = [self._case_line(rt, case, out) for case in self._cases(rt)]
+                sent = self._sent_messages(rt)
+                transitions = rt.state_transitions()
+                final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
+            invocations = Counter(name for name, _ in rt.dispatcher.calls)
+        aws = self._aws(meter, invocations, transitions)
+        summary = self._summary(cases, sent, final_book, end, snapshots, aws)
+        self._fill_daily(daily, cases, sent)
+        open_rows = [
+            {k: c[k] for k in ("loan_id", "case_id", "opened", "stage", "next_action")}
+            for c in cases
+            if c["outcome"] == "OPEN"
+        ]
         with (out / "cases.jsonl").open("w", encoding="utf-8") as handle:
             for line in cases:
                 handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
+        (out / "daily.json").write_text(json.dumps(daily, indent=1, ensure_ascii=False) + "\n")
+        (out / "report.html").write_text(render_report(summary, daily, open_rows), encoding="utf-8")
         return summary
 
     # -- events ---------------------------------------------------------------------------------------
@@ -174,28 +221,46 @@ class Simulation:
 
     # -- results --------------------------------------------------------------------------------------
     @staticmethod
-    def _cases(rt: LocalRuntime, status: str | None = None) -> list[dict[str, Any]]:
-        ddb = rt.client("dynamodb")
+    def _cases(rt: LocalRuntime) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
-        for page in ddb.get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-cases"):
+        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-cases"):
             for item in page["Items"]:
-                case_id = item["case_id"]["S"]
-                if case_id.startswith("customer#"):
-                    continue
-                if status is None or item.get("status", {}).get("S") == status:
-                    case = rt.services.cases.get(case_id)
-                    if case is not None:
-                        items.append(case)
+                if not item["case_id"]["S"].startswith("customer#"):
+                    items.append(from_item(item))
         return sorted(items, key=lambda c: c["case_id"])
 
-    def _case_line(self, rt: LocalRuntime, case: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _buckets(rt: LocalRuntime, day: date) -> dict[str, str]:
+        """Every loan's delinquency bucket at the end of ``day``, read back from the loans table."""
+        out: dict[str, str] = {}
+        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-loans"):
+            for item in page["Items"]:
+                loan = loan_from_item(item)
+                out[loan.loan_id] = bucket(assess(loan, day).dpd)
+        return out
+
+    def _sent_messages(self, rt: LocalRuntime) -> list[dict[str, str]]:
+        """Every message that went out (pre-due reminders too), from the outbox table."""
+        zone = ZoneInfo(self.settings.time_zone)
+        sent = []
+        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-outbox"):
+            for item in page["Items"]:
+                message = from_item(item)
+                if message.get("status") == "SENT" and message.get("sent_at"):
+                    at = datetime.fromisoformat(message["sent_at"]).astimezone(zone)
+                    sent.append({"date": at.date().isoformat(), "channel": message["channel"]})
+        return sent
+
+    def _case_line(self, rt: LocalRuntime, case: dict[str, Any], out: Path) -> dict[str, Any]:
         objects = rt.services.audit_store.read_case(case["loan_id"], case["case_id"])
+        export_audit(out, objects)
         records = [json.loads(data) for _, data in objects]
         zone = ZoneInfo(self.settings.time_zone)
+        outcome = case.get("outcome", "OPEN")
         stages = [
-            {"stage": r["body"]["stage"], "entered": r["at"]}
+            {"stage": stage_name(r["body"]["stage"], outcome), "entered": r["at"]}
             for r in records
-            if r["type"] == "stage_entered" and "stage" in r["body"]
+            if r["type"] == "stage_entered" and "stage" in r["body"] and r["body"]["stage"] != "reevaluate"
         ]
         messages = [
             {
@@ -208,37 +273,66 @@ class Simulation:
             for r in records
             if r["type"] == "message_sent"
         ]
-        recovered = sum(
-            (Decimal(r["body"]["amount"]) for r in records if r["type"] == "payment_received"), Decimal("0")
-        )
+        payments = [
+            {"date": r["body"]["date"], "amount": r["body"]["amount"]}
+            for r in records
+            if r["type"] == "payment_received"
+        ]
         report = verify_chain(case["case_id"], objects, case.get("audit_head"))
         return {
             "loan_id": case["loan_id"],
             "case_id": case["case_id"],
             "execution_name": case["case_id"],
-            "outcome": case.get("outcome", "OPEN"),
-            "stage": case.get("stage"),
+            "outcome": outcome,
+            "stage": stage_name(case.get("stage") or "", outcome),
             "opened": case.get("opened_on"),
             "closed": case.get("closed_on"),
             "stages": stages,
             "messages": messages,
             "plan": case.get("plan"),
             "waived": case.get("waived", "0.00"),
-            "recovered": str(recovered),
+            "recovered": str(sum((Decimal(p["amount"]) for p in payments), Decimal("0"))),
+            "payments": payments,
+            "next_action": next_action(case) if outcome == "OPEN" else None,
             "audit_records": len(objects),
+            "audit_head": case.get("audit_head"),
             "audit_chain_ok": report.ok,
             "complaints": int(case.get("complaints", 0)),
             "broken_promises": int(case.get("renegotiations_used", 0)),
             "litigation_package": case.get("litigation_package_seq") is not None,
         }
 
-    def _summary(self, rt: LocalRuntime, cases: list[dict[str, Any]], end: date) -> dict[str, Any]:
-        final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
+    def _aws(self, meter: CallMeter, invocations: Counter[str], transitions: int) -> dict[str, Any]:
+        calls = meter.by_service()
+        cost = measured_monthly_cost(calls, sum(invocations.values()), transitions, invocations["api"], self.days)
+        return {
+            "calls": calls,
+            "calls_by_service": {service: sum(ops.values()) for service, ops in calls.items()},
+            "calls_total": meter.total(),
+            "lambda_invocations": dict(sorted(invocations.items())),
+            "state_transitions": transitions,
+            "monthly_cost_usd": {**{k: str(v) for k, v in cost.items()}, "total": str(sum(cost.values(), Decimal(0)))},
+            "cost_basis": (
+                f"calls counted over {self.days} simulated days for {len(self.book)} loans, scaled to 30 days; "
+                "AWS list prices, us-east-1, on-demand, USD (dueflow_local/cost.py PRICES, each with its page); "
+                "SMS at an assumed average of 0.02 per message; storage not included"
+            ),
+        }
+
+    def _summary(
+        self,
+        cases: list[dict[str, Any]],
+        sent: list[dict[str, str]],
+        final_book: list[Loan],
+        end: date,
+        snapshots: list[dict[str, str]],
+        aws: dict[str, Any],
+    ) -> dict[str, Any]:
         at_start = assess_portfolio(self.book, self.start - timedelta(days=1))
         at_end = assess_portfolio(final_book, end)
         outcomes = Counter(c["outcome"] for c in cases)
-        channels = Counter(m["channel"] for c in cases for m in c["messages"])
         plans = [c["plan"] for c in cases if c["plan"]]
+        entered = Counter(stage for c in cases for stage in {s["stage"] for s in c["stages"]})
         return {
             "loans": len(self.book),
             "start": self.start.isoformat(),
@@ -246,7 +340,11 @@ class Simulation:
             "cases_opened": len(cases),
             "cases_by_outcome": dict(sorted(outcomes.items())),
             "cases_by_stage": dict(sorted(Counter(c["stage"] for c in cases if c["outcome"] == "OPEN").items())),
-            "messages_by_channel": dict(sorted(channels.items())),
+            "stage_funnel": {stage: entered.get(stage, 0) for stage in FUNNEL},
+            "messages_by_channel": dict(sorted(Counter(m["channel"] for m in sent).items())),
+            "case_messages_by_channel": dict(
+                sorted(Counter(m["channel"] for c in cases for m in c["messages"]).items())
+            ),
             "plans": {
                 "proposed": len(plans),
                 "accepted": sum(1 for p in plans if p.get("accepted_on")),
@@ -259,8 +357,76 @@ class Simulation:
             "overdue_at_start": at_start.as_dict()["total_overdue"],
             "overdue_at_end": at_end.as_dict()["total_overdue"],
             "recovered": str(sum((Decimal(c["recovered"]) for c in cases), Decimal("0"))),
+            "roll_rates": roll_rates(snapshots),
             "audit_records": sum(c["audit_records"] for c in cases),
             "audit_chains_verified": all(c["audit_chain_ok"] for c in cases),
             "events_applied": self.applied,
             "event_problems": [str(p) for p in self.problems],
+            "aws": aws,
         }
+
+    @staticmethod
+    def _fill_daily(daily: list[dict[str, Any]], cases: list[dict[str, Any]], sent: list[dict[str, str]]) -> None:
+        opened = Counter(c["opened"] for c in cases)
+        cured = Counter(c["closed"] for c in cases if c["outcome"] == "CURED")
+        other = Counter(c["closed"] for c in cases if c["outcome"] not in ("CURED", "OPEN"))
+        paid: Counter[str] = Counter()
+        for c in cases:
+            for p in c["payments"]:
+                paid[p["date"]] += Decimal(p["amount"])  # type: ignore[assignment]
+        messages: dict[str, Counter[str]] = {}
+        for m in sent:
+            messages.setdefault(m["date"], Counter())[m["channel"]] += 1
+        total = Decimal(0)
+        for entry in daily:
+            day = entry["date"]
+            total += Decimal(paid.get(day, 0))
+            entry.update(
+                opened=opened.get(day, 0),
+                cured=cured.get(day, 0),
+                closed_other=other.get(day, 0),
+                messages=dict(sorted(messages.get(day, Counter()).items())),
+                recovered_to_date=str(total),
+            )
+
+
+def stage_name(stage: str, outcome: str) -> str:
+    """The state's name as the Step Functions console shows it."""
+    if stage == "close" or stage.startswith("Closed"):
+        return CLOSED.get(outcome, stage)
+    return STAGE_NAMES.get(stage, stage)
+
+
+def next_action(case: dict[str, Any]) -> str:
+    """What happens next to an open case, in a collections manager's words."""
+    stage, wake = case.get("stage") or "", case.get("wake_on")
+    when = f" on {wake}" if wake else ""
+    if case.get("complaint_open"):
+        return "complaint open: collection paused until it is resolved"
+    if stage == "Await plan event":
+        return f"plan in force: next instalment check{when}"
+    if stage == "Await agreement":
+        return f"agent to agree a repayment plan; escalates{when}"
+    if stage.startswith("Await response"):
+        return f"waiting for payment or a reply; next step{when}"
+    if stage in ("Legal review", "Litigate?"):
+        return "legal team: cost-benefit review and litigation package"
+    return f"{stage}{when}" if stage else "starting"
+
+
+def roll_rates(snapshots: list[dict[str, str]]) -> dict[str, dict[str, int]]:
+    """Bucket-to-bucket counts between consecutive month-end snapshots, summed over the months."""
+    matrix: dict[str, Counter[str]] = {}
+    for before, after in pairwise(snapshots):
+        for loan_id, source in before.items():
+            if loan_id in after:
+                matrix.setdefault(source, Counter())[after[loan_id]] += 1
+    return {source: dict(sorted(targets.items())) for source, targets in sorted(matrix.items())}
+
+
+def export_audit(out: Path, objects: list[tuple[str, bytes]]) -> None:
+    """Copy a case's audit objects to ``out/audit/<key>``, byte for byte, for ``dueflow audit verify``."""
+    for key, data in objects:
+        path = out / "audit" / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)

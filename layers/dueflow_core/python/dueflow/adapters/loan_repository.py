@@ -106,9 +106,10 @@ class LoanRepository:
         ).get("Item")
         return item
 
-    def contact(self, loan_id: str) -> dict[str, str | None]:
-        """The borrower's contact details, opened just in time (needs kms:Decrypt on the PII key)."""
-        item = self.get_item(loan_id) or {}
+    def contact(self, loan_id: str, item: dict[str, Any] | None = None) -> dict[str, str | None]:
+        """The borrower's contact details, opened just in time (needs kms:Decrypt on the PII key); from
+        ``item`` when the caller has just read it."""
+        item = (item if item is not None else self.get_item(loan_id)) or {}
         sealed = {k: v["S"] for k, v in item.get("customer_sealed", {}).get("M", {}).items()}
         if not sealed:
             return {}
@@ -151,6 +152,13 @@ class LoanRepository:
     ) -> Iterator[Loan]:
         """Every loan whose oldest unpaid installment is due on or before ``as_of + horizon_days``: the
         due-soon and overdue loans, from the sparse due-index, shard by shard (or one ``shard``)."""
+        for loan, _ in self.due_items_by(as_of, horizon_days, stats, shard):
+            yield loan
+
+    def due_items_by(
+        self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
+    ) -> Iterator[tuple[Loan, dict[str, Any]]]:
+        """``due_by`` with each loan's raw item (the index projects the whole item: nothing is re-read)."""
         limit = (as_of + timedelta(days=horizon_days)).isoformat()
 
         def count(page: dict[str, Any]) -> None:
@@ -162,7 +170,7 @@ class LoanRepository:
         for item in query_shards(
             self._ddb, self._table, DUE_INDEX, "due_shard", "next_due_date", limit, self._shards, shard, count
         ):
-            yield from_item(item)
+            yield from_item(item), item
 
 
 def from_item(item: dict[str, Any]) -> Loan:

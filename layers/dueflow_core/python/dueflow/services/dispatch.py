@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dueflow import clock
+from dueflow.adapters.loan_repository import from_item
 from dueflow.adapters.outbox import Message
 from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide
 from dueflow.domain.messages import render
@@ -55,10 +56,11 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
     if case is not None and case.get("status") != "OPEN":
         return _drop(services, message, case, now, "the case has closed")
-    loan = services.loans.get(message.loan_id)
-    if loan is None:
+    item = services.loans.get_item(message.loan_id)
+    if item is None:
         return _drop(services, message, case, now, "the loan is gone")
-    contact = services.loans.contact(message.loan_id)
+    loan = from_item(item)
+    contact = services.loans.contact(message.loan_id, item)
     verified = {Channel.EMAIL} if contact.get("email") else set()
     if contact.get("phone"):
         verified |= {Channel.SMS, Channel.CALL}

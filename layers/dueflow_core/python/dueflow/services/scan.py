@@ -83,12 +83,12 @@ def run_scan(
         pacer = Pacer(settings.start_executions_per_second / max(settings.index_shards, 1) * (len(shards or []) or 1))
     for shard in shards if shards is not None else range(settings.index_shards):
         stats = ScanStats()
-        for loan in services.loans.due_by(as_of, settings.due_soon_days, stats, shard=shard):
+        for loan, item in services.loans.due_items_by(as_of, settings.due_soon_days, stats, shard=shard):
             report.loans_read += 1
             position = assess(loan, as_of, policy)
             if FLAG_DUE_SOON in position.flags and position.next_due_date is not None:
                 report.reminders_queued += _pre_due(
-                    services, loan, position.next_due_date, fmt(position.next_due_amount)
+                    services, loan, item, position.next_due_date, fmt(position.next_due_amount)
                 )
             if position.dpd >= max(settings.grace_days, 1):
                 case = services.cases.get(case_id_for(loan.loan_id, position))
@@ -108,9 +108,8 @@ def run_scan(
     return report
 
 
-def _pre_due(services: Services, loan: Any, due_on: date, amount: str) -> int:
+def _pre_due(services: Services, loan: Any, item: dict[str, Any], due_on: date, amount: str) -> int:
     language = loan.customer.language if loan.customer else "zh-CN"
-    item = services.loans.get_item(loan.loan_id) or {}
     sealed = item.get("customer_sealed", {}).get("M", {})
     queued = 0
     for channel, field in (("sms", "phone"), ("email", "email")):

@@ -389,7 +389,7 @@ def park(services: Services, event: dict[str, Any]) -> dict[str, Any]:
         services,
         case_id,
         "stage_entered",
-        _at(event["entered"]),
+        clock.now(),  # the time of record, like every stage task's (the state's entry time stays in dedupe)
         {"stage": state, "wake_on": str(wake_on)},
         dedupe=f"{state}:{event['entered']}:entered",
     )
