@@ -1,4 +1,22 @@
-"""A faster path through moto's response serializer for DynamoDB items (local runtime only).
+"""Two adjustments of moto for the local runtime: one request at a time, and a faster serializer.
+
+**One request at a time.** moto's backends are not thread-safe: when the main thread (an API handler)
+and an execution's worker thread (a stage task) update the same DynamoDB item at once, moto can mutate
+the item while serializing it ("dictionary changed size during iteration"). AWS services apply each
+request atomically, so ``serialized_requests`` runs moto's requests one at a time under a process-wide
+lock, except Lambda invocations: they run our handlers, whose own requests take the lock in turn.
+
+**Cheaper bookkeeping.** Two moto costs grow with a run: every DynamoDB query first lists the whole
+table sorted by hash key, comparing ``DynamoType`` objects (slow), and every request lists the
+response class's methods with ``inspect``. ``faster_bookkeeping`` sorts string keys as plain strings
+(the same order) and remembers each class's method names (classes do not change).
+
+**One parse per definition.** moto parses the state machine's definition (ANTLR) afresh for every
+execution it starts: most of the cost of a StartExecution. ``parse_once`` keeps the syntax tree of
+each definition text and builds fresh evaluation components from it for every execution, so no state
+is shared between executions.
+
+**A faster serializer for DynamoDB items.**
 
 moto 5.2 serializes every response by walking the botocore output shape, and for each value of each
 DynamoDB attribute it tries half a dozen alias rules across all ten members of ``AttributeValue``. For
@@ -13,11 +31,18 @@ else changes: other shapes and other services go through moto's serializer untou
 from __future__ import annotations
 
 import base64
+import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from moto.core import responses
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.serialize import BaseJSONSerializer
+from moto.dynamodb.models.table import Table
+from moto.stepfunctions.parser.asl.parse import asl_parser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 _original = BaseJSONSerializer._serialize_type_structure
 
@@ -61,3 +86,78 @@ def fast_attribute_values() -> Iterator[None]:
         yield
     finally:
         BaseJSONSerializer._serialize_type_structure = _original  # type: ignore[method-assign]
+
+
+_lock = threading.RLock()
+_process_request = BotocoreStubber.process_request
+
+
+def _one_at_a_time(self: Any, request: Any) -> Any:
+    if "/invocations" in str(request.url):  # a Lambda invocation runs a handler: do not hold the lock
+        return _process_request(self, request)
+    with _lock:
+        return _process_request(self, request)
+
+
+@contextmanager
+def serialized_requests() -> Iterator[None]:
+    """While active, moto handles one request at a time (Lambda invocations excepted)."""
+    BotocoreStubber.process_request = _one_at_a_time  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]
+
+
+_all_items = Table.all_items
+_method_names = responses.method_names_from_class  # type: ignore[attr-defined]
+
+
+def _all_items_by_string_key(self: Any) -> list[Any]:
+    if self.range_key_attr or self.hash_key_type != "S":
+        return _all_items(self)
+    return sorted(self.items.values(), key=lambda item: item.hash_key.value)
+
+
+@functools.cache
+def _cached_method_names(clazz: object) -> list[str]:
+    return _method_names(clazz)
+
+
+@contextmanager
+def faster_bookkeeping() -> Iterator[None]:
+    """While active, string-keyed tables list their items by plain string order (the order moto's
+    comparison gives), and response classes' method names are computed once."""
+    Table.all_items = _all_items_by_string_key  # type: ignore[method-assign]
+    responses.method_names_from_class = _cached_method_names  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        Table.all_items = _all_items  # type: ignore[method-assign]
+        responses.method_names_from_class = _method_names  # type: ignore[attr-defined]
+
+
+_parse = asl_parser.AmazonStateLanguageParser.parse
+_trees: dict[str, Any] = {}
+_trees_lock = threading.Lock()
+
+
+def _parse_once(definition: str) -> tuple[Any, Any]:
+    with _trees_lock:
+        tree = _trees.get(definition)
+    if tree is None:
+        _, tree = _parse(definition)  # raises on a syntax error, as before; nothing is kept then
+        with _trees_lock:
+            _trees[definition] = tree
+    return Preprocessor().visit(tree), tree
+
+
+@contextmanager
+def parse_once() -> Iterator[None]:
+    """While active, each definition text is parsed once; every execution gets its own components."""
+    asl_parser.AmazonStateLanguageParser.parse = staticmethod(_parse_once)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        asl_parser.AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
+        _trees.clear()

@@ -33,7 +33,12 @@ from dueflow.settings import ENV_VAR, Settings
 from dueflow.workflow.definition import Functions, build_definition
 from dueflow_local.api_events import api_gateway_event
 from dueflow_local.lambda_dispatch import Dispatcher, dispatching
-from dueflow_local.moto_speed import fast_attribute_values
+from dueflow_local.moto_speed import (
+    fast_attribute_values,
+    faster_bookkeeping,
+    parse_once,
+    serialized_requests,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -79,9 +84,9 @@ class LocalRuntime:
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
         mock.start()
         self._stack.append(mock.stop)
-        speed = fast_attribute_values()
-        speed.__enter__()
-        self._stack.append(lambda: speed.__exit__(None, None, None))
+        for adjustment in (fast_attribute_values(), serialized_requests(), faster_bookkeeping(), parse_once()):
+            adjustment.__enter__()
+            self._stack.append(lambda a=adjustment: a.__exit__(None, None, None))
         patch = dispatching(self.dispatcher)
         patch.__enter__()
         self._stack.append(lambda: patch.__exit__(None, None, None))

@@ -13,6 +13,7 @@ from dueflow_local.cli import app
 from tests.e2e.conftest import borrower
 
 runner = CliRunner()
+SVG_NS = "http://www.w3.org/2000/svg"
 
 
 def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_path: Path) -> None:
@@ -70,3 +71,46 @@ def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_pa
     assert len(summary["event_problems"]) == 3
     assert summary["messages_by_channel"]["sms"] >= 4
     assert date.fromisoformat(summary["start"]) == date(2026, 6, 17)
+    # what the run cost: every AWS call counted by service, priced per month
+    aws = summary["aws"]
+    assert aws["calls_by_service"]["stepfunctions"] >= 3  # three StartExecutions at least
+    assert aws["calls"]["stepfunctions"]["StartExecution"] == 3
+    assert aws["calls"]["sesv2"]["SendEmail"] == summary["messages_by_channel"].get("email", 0)
+    assert aws["calls"]["sns"]["Publish:sms"] == summary["messages_by_channel"]["sms"]
+    assert aws["lambda_invocations"]["scan"] == 10  # once a simulated day
+    assert aws["state_transitions"] > 0
+    assert float(aws["monthly_cost_usd"]["total"]) > 0
+    # the report: one self-contained page with every part the issue names
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for heading in (
+        "Stage funnel",
+        "Cases opened and cured per day",
+        "Bucket roll rates",
+        "Recovery curve",
+        "Contacts per channel per day",
+        "Open cases (1)",
+    ):
+        assert heading in page
+    assert page.count("<svg") >= 5 and "<script" not in page and "http://" not in page.replace(SVG_NS, "")
+    assert "L2" in page  # the open case is listed with its next action
+    daily = json.loads((out / "daily.json").read_text())
+    assert len(daily) == 10 and sum(d["opened"] for d in daily) == 3 and sum(d["cured"] for d in daily) == 1
+
+    # case show: one loan's timeline, from the files the run left
+    shown = runner.invoke(app, ["case", "show", "L3", "--out", str(out)])
+    assert shown.exit_code == 0, shown.stdout
+    assert "SETTLED" in shown.stdout and "Await plan event" in shown.stdout and "payment_received" in shown.stdout
+    assert runner.invoke(app, ["case", "show", "NOPE", "--out", str(out)]).exit_code == 1
+
+    # audit verify: every chain verifies; then one edited record and one removed record are caught
+    verified = runner.invoke(app, ["audit", "verify", "--out", str(out)])
+    assert verified.exit_code == 0 and "all 3 case chains verify" in verified.stdout
+    l1 = sorted((out / "audit" / "cases" / "L1").rglob("*.json"))
+    edited = l1[1]
+    edited.write_bytes(edited.read_bytes().replace(b'"seq":2', b'"seq":2 '))
+    l2 = sorted((out / "audit" / "cases" / "L2").rglob("*.json"))
+    l2[2].unlink()
+    tampered = runner.invoke(app, ["audit", "verify", "--out", str(out)])
+    assert tampered.exit_code == 1
+    assert "2 of 3 case chains failed" in tampered.stdout
+    assert "prev_hash does not match" in tampered.stdout and "missing records" in tampered.stdout

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide
+from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide, first_window_moment
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ALL = frozenset(Channel)
@@ -101,3 +101,11 @@ def test_what_is_sent_or_deferred_lands_inside_the_window_and_under_the_caps(
     assert rules.window_start <= local.time() < rules.window_end
     # deferring is stable: asked again at the deferred time, with the same history, the gate says send
     assert decide(channel, when, recipient, sent, rules).verdict == Verdict.SEND
+
+
+def test_a_message_queued_at_night_is_queued_for_the_window_opening_in_the_customer_zone() -> None:
+    night = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)  # 02:00 in Shanghai, 19:00 in London
+    assert first_window_moment(night, "Asia/Shanghai") == datetime(2026, 6, 2, 0, 0, tzinfo=UTC)  # 08:00 local
+    assert first_window_moment(night, "Europe/London") == night  # inside the London window: at once
+    late = datetime(2026, 6, 1, 21, 30, tzinfo=UTC)  # 22:30 in London: after the window
+    assert first_window_moment(late, "Europe/London") == datetime(2026, 6, 2, 7, 0, tzinfo=UTC)

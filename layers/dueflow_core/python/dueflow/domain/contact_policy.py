@@ -95,6 +95,15 @@ def decide(
     return Decision(Verdict.DEFER, reason, earliest.astimezone(ZoneInfo("UTC")))
 
 
+def first_window_moment(now: datetime, timezone: str, rules: ContactRules = ContactRules()) -> datetime:
+    """``now`` if it is inside the contact window in ``timezone``, else the window's next opening (UTC).
+    A message queued at night is queued for the morning: the dispatcher does not pick it up, defer it
+    and pick it up again (the gate still decides when it is due)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return _next_window_opening(now.astimezone(ZoneInfo(timezone)), rules).astimezone(ZoneInfo("UTC"))
+
+
 def _in_window(local: datetime, rules: ContactRules) -> bool:
     return rules.window_start <= local.time() < rules.window_end
 

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from dueflow import clock
 from dueflow.adapters.loan_repository import from_item
 from dueflow.adapters.outbox import Message
-from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide
+from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide, first_window_moment
 from dueflow.domain.messages import render
 from dueflow.services import audit_log
 from dueflow.services.context import Services
@@ -71,12 +71,7 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
         opted_out=frozenset(opted_out),
         complaint_open=bool((case or {}).get("complaint_open")),
     )
-    rules = ContactRules(
-        settings.contact_window_start,
-        settings.contact_window_end,
-        settings.max_contacts_per_day,
-        settings.max_contacts_per_7_days,
-    )
+    rules = contact_rules(settings)
     decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
     if decision.verdict == Verdict.DEFER and decision.not_before is not None:
         services.outbox.defer(message.message_id, decision.not_before)
@@ -114,6 +109,22 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
             dedupe=f"sent:{message.message_id}",
         )
     return "sent"
+
+
+def contact_rules(settings: Any) -> ContactRules:
+    return ContactRules(
+        settings.contact_window_start,
+        settings.contact_window_end,
+        settings.max_contacts_per_day,
+        settings.max_contacts_per_7_days,
+    )
+
+
+def first_send_time(services: Services, loan: Any, at: datetime) -> datetime:
+    """When a message to ``loan``'s customer queued for ``at`` may first go out: ``at`` or the next
+    opening of the contact window in the customer's zone."""
+    zone = loan.customer.timezone if loan.customer else services.settings.time_zone
+    return first_window_moment(at, zone, contact_rules(services.settings))
 
 
 def recipient_zone(recipient: Recipient) -> Any:

@@ -25,6 +25,7 @@ from dueflow.domain.messages import loan_reference
 from dueflow.domain.money import fmt
 from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
 from dueflow.services.context import Services
+from dueflow.services.dispatch import first_send_time
 from dueflow.services.workflow import case_id_for, open_case, wake
 
 
@@ -123,7 +124,7 @@ def _pre_due(services: Services, loan: Any, item: dict[str, Any], due_on: date, 
             channel=channel,
             template="pre_due_reminder",
             language=language,
-            not_before=clock.now(),
+            not_before=first_send_time(services, loan, clock.now()),
             values={
                 "ref": loan_reference(loan.loan_id),
                 "amount": amount,

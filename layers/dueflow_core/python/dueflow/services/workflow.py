@@ -27,6 +27,7 @@ from dueflow.domain.position import Position, assess
 from dueflow.domain.statement import statement_dict
 from dueflow.services import audit_log
 from dueflow.services.context import Services
+from dueflow.services.dispatch import first_send_time
 from dueflow.workflow.definition import AWAIT_PLAN
 
 BANK_PHONE = "95588"
@@ -487,7 +488,7 @@ def _enqueue(
         channel=channel,
         template=template,
         language=language,
-        not_before=max(clock.now(), at),
+        not_before=first_send_time(services, loan, max(clock.now(), at)),
         values=values,
         created_at=clock.now(),
     )
