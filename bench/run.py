@@ -2,6 +2,10 @@
 
 Assessment throughput: the domain engine assesses a generated 100,000-loan book as of one date, in one
 process on one core. Reported as the best of several passes (the least disturbed run) beside the median.
+Simulation throughput: ``dueflow simulate --generate`` on a small book (300 loans, 30 days by default;
+``--demo`` also times the make demo run, 2,000 loans over 120 days): wall time and simulated case-days
+per second (a case open for one day is one case-day).
+
 Writes bench/results.json and prints a table.
 """
 
@@ -78,18 +82,52 @@ def bench_assess(loans: int, seed: int, repeat: int) -> dict[str, float]:
     }
 
 
+def bench_simulation(loans: int, days: int, seed: int = 7) -> dict[str, float]:
+    """``dueflow simulate --generate`` in-process: wall time and simulated case-days per second."""
+    import tempfile
+
+    from dueflow_local.behaviour import generate_run
+    from dueflow_local.simulate import SimEvent, Simulation
+
+    start = date(2026, 3, 1)
+    book, made = generate_run(loans, seed, start, days)
+    events = [(number, SimEvent.model_validate(event)) for number, event in enumerate(made, start=1)]
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        summary = Simulation(book, events, start, days).run(Path(folder))
+        wall = time.perf_counter() - started
+    cases = max(summary["cases_opened"], 1)
+    return {
+        "sim_loans": loans,
+        "sim_days": days,
+        "sim_wall_s": round(wall, 1),
+        "sim_cases": summary["cases_opened"],
+        "sim_case_days": summary["case_days"],
+        "sim_case_days_per_s": round(summary["case_days"] / wall, 2),
+        "sim_loan_days_per_s": round(loans * days / wall, 1),
+        "sim_calls_per_case": round(summary["aws"]["calls_total"] / cases, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--loans", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--sim-loans", type=int, default=300, help="book size of the simulation figure")
+    parser.add_argument("--sim-days", type=int, default=30, help="days of the simulation figure")
+    parser.add_argument("--demo", action="store_true", help="time the make demo run (2,000 loans, 120 days)")
     args = parser.parse_args()
     results: dict[str, object] = {}
     if args.out.exists():
         results.update(json.loads(args.out.read_text()))
     results["calibration_loop_s"] = calibration_s()
     results.update(bench_assess(args.loans, args.seed, args.repeat))
+    results.update(bench_simulation(args.sim_loans, args.sim_days))
+    if args.demo:
+        demo = bench_simulation(2000, 120)
+        results.update({"demo_" + key.removeprefix("sim_"): value for key, value in demo.items()})
     results["machine"] = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     results["measured_on"] = date.today().isoformat()
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
@@ -103,7 +141,20 @@ def main() -> None:
         ("load + validate book", f"{results['load_loans_per_s']:,.0f} loans/s", ""),
         ("overdue share of the book", f"{results['assess_overdue_share']:.1%}", ""),
         ("calibration loop (machine speed now)", f"{results['calibration_loop_s']:.3f} s", ""),
+        (
+            f"simulate {results['sim_loans']} loans x {results['sim_days']} days (wall)",
+            f"{results['sim_wall_s']:.0f} s, {results['sim_case_days_per_s']:.2f} case-days/s",
+            "",
+        ),
     ]
+    if "demo_wall_s" in results:
+        rows.append(
+            (
+                "make demo: simulate 2,000 loans x 120 days (wall)",
+                f"{results['demo_wall_s']:.0f} s, {results['demo_case_days_per_s']:.2f} case-days/s",
+                "a few minutes",
+            )
+        )
     print("| figure | measured | target |\n|---|---|---|")
     for name, value, target in rows:
         print(f"| {name} | {value} | {target} |")

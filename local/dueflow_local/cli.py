@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -245,14 +246,19 @@ def simulate(
             description = f"day {done}/{days}, {state['open']} open cases, {state['sent']} messages sent"
             progress.update(task, completed=done, description=description)
 
+        started = time.perf_counter()
         summary = simulation.run(out_dir, advance)
+        wall = time.perf_counter() - started
     for problem in simulation.problems[len(problems) :]:
         err.print(str(problem), markup=False, highlight=False)
     out.print(
         f"{summary['loans']} loans, {summary['cases_opened']} cases: {summary['cases_by_outcome']}; "
         f"messages {summary['messages_by_channel']}; audit chains verified: {summary['audit_chains_verified']}"
     )
-    out.print(f"estimated AWS cost for this book: {summary['aws']['monthly_cost_usd']['total']} USD a month")
+    out.print(
+        f"{days} days in {wall:.0f} s of wall time: {summary['case_days'] / wall:.1f} simulated case-days/s; "
+        f"estimated AWS cost for this book: {summary['aws']['monthly_cost_usd']['total']} USD a month"
+    )
     out.print(f"wrote {out_dir / 'summary.json'}, {out_dir / 'cases.jsonl'} and the report: {out_dir / 'report.html'}")
 
 

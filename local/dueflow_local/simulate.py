@@ -32,7 +32,7 @@ from dueflow.domain.position import assess
 from dueflow.services.workflow import STAGE_NAMES
 from dueflow.settings import Settings
 from dueflow.workflow.definition import CLOSED
-from dueflow_local.cost import measured_monthly_cost
+from dueflow_local.cost import PRICES, measured_monthly_cost
 from dueflow_local.meter import CallMeter, metering
 from dueflow_local.report import render_report
 from dueflow_local.runtime import LocalRuntime
@@ -312,6 +312,7 @@ class Simulation:
             "lambda_invocations": dict(sorted(invocations.items())),
             "state_transitions": transitions,
             "monthly_cost_usd": {**{k: str(v) for k, v in cost.items()}, "total": str(sum(cost.values(), Decimal(0)))},
+            "prices_usd": {key: {"price": str(price), "source": source} for key, (price, source) in PRICES.items()},
             "cost_basis": (
                 f"calls counted over {self.days} simulated days for {len(self.book)} loans, scaled to 30 days; "
                 "AWS list prices, us-east-1, on-demand, USD (dueflow_local/cost.py PRICES, each with its page); "
@@ -338,6 +339,7 @@ class Simulation:
             "start": self.start.isoformat(),
             "days": self.days,
             "cases_opened": len(cases),
+            "case_days": case_days(cases, end),
             "cases_by_outcome": dict(sorted(outcomes.items())),
             "cases_by_stage": dict(sorted(Counter(c["stage"] for c in cases if c["outcome"] == "OPEN").items())),
             "stage_funnel": {stage: entered.get(stage, 0) for stage in FUNNEL},
@@ -388,6 +390,18 @@ class Simulation:
                 messages=dict(sorted(messages.get(day, Counter()).items())),
                 recovered_to_date=str(total),
             )
+
+
+def case_days(cases: list[dict[str, Any]], end: date) -> int:
+    """Days cases spent open within the run, summed (a case open on its first and last day counts both)."""
+    total = 0
+    for case in cases:
+        if not case["opened"]:
+            continue
+        opened = date.fromisoformat(str(case["opened"]))
+        closed = date.fromisoformat(str(case["closed"])) if case["closed"] else end
+        total += max((min(closed, end) - opened).days + 1, 1)
+    return total
 
 
 def stage_name(stage: str, outcome: str) -> str:
