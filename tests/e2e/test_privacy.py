@@ -1,0 +1,97 @@
+"""Privacy: after a run with cases, messages, a plan (which reads income) and a payment, no customer's
+plaintext name, phone or e-mail is found in what the system leaves behind: DynamoDB items, Step
+Functions inputs, outputs and histories, log output, and audit object keys. The audit objects' bodies
+hold the rendered message texts, in the KMS-encrypted, Object Lock bucket, by design."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from moto.sns.models import sns_backends
+
+from dueflow_local.runtime import ACCOUNT, LocalRuntime
+from tests.e2e.conftest import borrower
+
+PEOPLE = {
+    "P1": {"name": "李秀英", "phone": "+8613911112222", "email": "li.xiuying@example.cn"},
+    "P2": {"name": "Grace O'Neill", "phone": "+447700900123", "email": "grace.oneill@example.co.uk"},
+}
+
+
+def _forms(value: str) -> set[str]:
+    """The ways a value can appear in stored text: as is, JSON-escaped, and a phone without its +."""
+    forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    if value.startswith("+"):
+        forms.add(value[1:])
+    return forms
+
+
+def _everything(rt: LocalRuntime) -> dict[str, str]:
+    """Every place a run leaves data, as text, by place."""
+    places: dict[str, str] = {}
+    ddb = rt.client("dynamodb")
+    for table in ddb.list_tables()["TableNames"]:
+        items = [item for page in ddb.get_paginator("scan").paginate(TableName=table) for item in page["Items"]]
+        places[f"dynamodb:{table}"] = json.dumps(items, default=str)
+    sfn = rt.client("stepfunctions")
+    for execution in sfn.list_executions(stateMachineArn=rt.resources.state_machine_arn)["executions"]:
+        arn = execution["executionArn"]
+        described = sfn.describe_execution(executionArn=arn)
+        history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        places[f"stepfunctions:{execution['name']}"] = json.dumps([described, history], default=str)
+    s3 = rt.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=rt.resources.audit_bucket).get("Contents", [])]
+    places["s3:audit keys"] = json.dumps(keys)
+    places["lambda:invocation events"] = json.dumps(rt.dispatcher.calls, default=str)
+    return places
+
+
+def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rt = runtime
+    loans = [
+        borrower(loan_id, customer={**person, "timezone": "Asia/Shanghai", "language": "zh-CN",
+                                    "monthly_income": "20000.00", "monthly_expenses": "8000.00"})
+        for loan_id, person in PEOPLE.items()
+    ]  # fmt: skip
+    rt.load_book(loans, date(2026, 6, 16))
+    rt.run_day(date(2026, 6, 17))  # both cases open; first reminders by SMS, e-mail and call task
+    case_1 = rt.services.cases.open_case_for_loan("P1")
+    assert case_1 is not None
+
+    def negotiate() -> None:  # a plan sized to the (sealed) income, proposed and accepted
+        status, body = rt.api(
+            "POST", f"/cases/{case_1['case_id']}/plan-proposals", {}, user="sup", groups=("supervisor",)
+        )
+        assert status == 200, body
+        assert rt.api("POST", f"/cases/{case_1['case_id']}/plan-acceptance", system=True)[0] == 200
+
+    def pay() -> None:
+        status, _ = rt.api("POST", "/loans/P2/payments", {"date": "2026-06-18", "amount": "2000.00"}, system=True)
+        assert status == 200
+
+    rt.run_day(date(2026, 6, 18), [("11:00", negotiate), ("15:00", pay)])
+    for offset in range(1, 4):
+        rt.run_day(date(2026, 6, 18) + timedelta(days=offset))
+    captured = capsys.readouterr()
+    places = _everything(rt)
+    places["logs:stdout"] = captured.out
+    places["logs:stderr"] = captured.err
+    assert any(place.startswith("stepfunctions:") for place in places)
+    found: list[tuple[str, str, str]] = []
+    for loan_id, person in PEOPLE.items():
+        for field_name, value in person.items():
+            for place, text in places.items():
+                if any(form in text for form in _forms(value)):
+                    found.append((loan_id, field_name, place))
+    assert found == []
+    # the search does find a value where it is: the SMS provider received the customers' real numbers
+    provider = json.dumps(list(sns_backends[ACCOUNT][rt.settings.region].sms_messages.values()))
+    assert all(any(form in provider for form in _forms(p["phone"])) for p in PEOPLE.values())
+    # and the places that must hold them do: the sealed fields on the loan item open to the right values
+    contact: dict[str, Any] = rt.services.loans.contact("P2")
+    assert (contact["name"], contact["phone"], contact["email"]) == tuple(PEOPLE["P2"].values())
