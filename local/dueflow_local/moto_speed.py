@@ -16,6 +16,10 @@ execution it starts: most of the cost of a StartExecution. ``parse_once`` keeps 
 each definition text and builds fresh evaluation components from it for every execution, so no state
 is shared between executions.
 
+**No request signing.** moto does not check signatures, and computing SigV4 for every request was a
+fifth of the cost of a small call; ``unsigned_requests`` skips it (the account is moto's default
+either way), except for S3, where moto treats an unsigned request as anonymous.
+
 **A faster serializer for DynamoDB items.**
 
 moto 5.2 serializes every response by walking the botocore output shape, and for each value of each
@@ -37,6 +41,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from botocore.signers import RequestSigner
 from moto.core import responses
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.serialize import BaseJSONSerializer
@@ -161,3 +166,21 @@ def parse_once() -> Iterator[None]:
     finally:
         asl_parser.AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
         _trees.clear()
+
+
+_sign = RequestSigner.sign
+
+
+def _no_signature(self: Any, *args: Any, **kwargs: Any) -> None:
+    if self._service_id.hyphenize() == "s3":  # moto's S3 refuses anonymous reads of private objects
+        _sign(self, *args, **kwargs)
+
+
+@contextmanager
+def unsigned_requests() -> Iterator[None]:
+    """While active, botocore sends requests to moto without computing a signature."""
+    RequestSigner.sign = _no_signature
+    try:
+        yield
+    finally:
+        RequestSigner.sign = _sign

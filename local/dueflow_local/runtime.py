@@ -38,6 +38,7 @@ from dueflow_local.moto_speed import (
     faster_bookkeeping,
     parse_once,
     serialized_requests,
+    unsigned_requests,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +85,14 @@ class LocalRuntime:
         mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
         mock.start()
         self._stack.append(mock.stop)
-        for adjustment in (fast_attribute_values(), serialized_requests(), faster_bookkeeping(), parse_once()):
+        adjustments = (
+            fast_attribute_values(),
+            serialized_requests(),
+            faster_bookkeeping(),
+            parse_once(),
+            unsigned_requests(),
+        )
+        for adjustment in adjustments:
             adjustment.__enter__()
             self._stack.append(lambda a=adjustment: a.__exit__(None, None, None))
         patch = dispatching(self.dispatcher)
