@@ -2,6 +2,9 @@
 
 Assessment throughput: the domain engine assesses a generated 100,000-loan book as of one date, in one
 process on one core. Reported as the best of several passes (the least disturbed run) beside the median.
+Cold start: the import time of each handler module in a fresh process (best of 5), against importing
+boto3 alone.
+
 Simulation throughput: ``dueflow simulate --generate`` on a small book (300 loans, 30 days by default;
 ``--demo`` also times the make demo run, 2,000 loans over 120 days): wall time and simulated case-days
 per second (a case open for one day is one case-day).
@@ -82,6 +85,44 @@ def bench_assess(loans: int, seed: int, repeat: int) -> dict[str, float]:
     }
 
 
+HANDLERS = ("scan", "case_stage", "case_wait", "outbox_dispatcher", "payment_stream", "api")
+IMPORT_SNIPPET = "import time, importlib.util as u; t = time.perf_counter(); {body}; print(time.perf_counter() - t)"
+
+
+def _import_s(body: str, repeat: int = 5) -> float:
+    """Best of ``repeat`` fresh processes: seconds to run ``body`` (an import) in a new interpreter."""
+    import subprocess
+
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "bench"}
+    times = []
+    for _ in range(repeat):
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT_SNIPPET.format(body=body)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+            cwd=HERE.parent,
+        )
+        times.append(float(done.stdout.strip().splitlines()[-1]))
+    return min(times)
+
+
+def bench_cold_start() -> dict[str, float]:
+    """Import time of each handler module in a fresh process, against importing boto3 alone."""
+    boto3_s = _import_s("import boto3")
+    results: dict[str, float] = {"cold_start_boto3_s": round(boto3_s, 4)}
+    for name in HANDLERS:
+        body = (
+            f"s = u.spec_from_file_location('h', 'functions/{name}/handler.py'); "
+            "m = u.module_from_spec(s); s.loader.exec_module(m)"
+        )
+        results[f"cold_start_{name}_s"] = round(_import_s(body), 4)
+    worst = max(results[f"cold_start_{name}_s"] for name in HANDLERS)
+    results["cold_start_ratio_max"] = round(worst / boto3_s, 2)
+    return results
+
+
 def bench_simulation(loans: int, days: int, seed: int = 7) -> dict[str, float]:
     """``dueflow simulate --generate`` in-process: wall time and simulated case-days per second."""
     import tempfile
@@ -106,6 +147,7 @@ def bench_simulation(loans: int, days: int, seed: int = 7) -> dict[str, float]:
         "sim_case_days_per_s": round(summary["case_days"] / wall, 2),
         "sim_loan_days_per_s": round(loans * days / wall, 1),
         "sim_calls_per_case": round(summary["aws"]["calls_total"] / cases, 1),
+        "sim_monthly_cost_usd": float(summary["aws"]["monthly_cost_usd"]["total"]),
     }
 
 
@@ -124,6 +166,7 @@ def main() -> None:
         results.update(json.loads(args.out.read_text()))
     results["calibration_loop_s"] = calibration_s()
     results.update(bench_assess(args.loans, args.seed, args.repeat))
+    results.update(bench_cold_start())
     results.update(bench_simulation(args.sim_loans, args.sim_days))
     if args.demo:
         demo = bench_simulation(2000, 120)
@@ -141,6 +184,11 @@ def main() -> None:
         ("load + validate book", f"{results['load_loans_per_s']:,.0f} loans/s", ""),
         ("overdue share of the book", f"{results['assess_overdue_share']:.1%}", ""),
         ("calibration loop (machine speed now)", f"{results['calibration_loop_s']:.3f} s", ""),
+        (
+            "cold start: worst handler import / boto3 import",
+            f"{results['cold_start_ratio_max']:.2f}x (boto3 {results['cold_start_boto3_s']:.2f} s)",
+            "<= 1.5x",
+        ),
         (
             f"simulate {results['sim_loans']} loans x {results['sim_days']} days (wall)",
             f"{results['sim_wall_s']:.0f} s, {results['sim_case_days_per_s']:.2f} case-days/s",
