@@ -3,11 +3,12 @@ the measured cost, on hand-made inputs."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from dueflow_local.cost import PRICES, measured_monthly_cost
 from dueflow_local.report import render_report, roll_rate_table
-from dueflow_local.simulate import next_action, roll_rates, stage_name
+from dueflow_local.simulate import case_days, next_action, roll_rates, stage_name
 
 
 def test_roll_rates_count_each_loan_from_one_month_end_bucket_to_the_next() -> None:
@@ -102,3 +103,12 @@ def test_measured_cost_prices_each_counted_call_and_scales_to_a_month() -> None:
     assert cost["Email (SES)"] == Decimal("0.01")  # 100 a month at 0.0001
     assert cost["DynamoDB"] == Decimal("0.00")  # 3,000 reads and 1,000 writes a month cost under a cent
     assert cost["Step Functions"] == Decimal("0.00")
+
+
+def test_case_days_count_each_day_a_case_was_open_within_the_run() -> None:
+    cases = [
+        {"opened": "2026-06-01", "closed": "2026-06-01"},  # opened and cured the same day: 1
+        {"opened": "2026-06-01", "closed": "2026-06-10"},  # 10
+        {"opened": "2026-06-25", "closed": None},  # still open on the last day, 2026-06-30: 6
+    ]
+    assert case_days(cases, date(2026, 6, 30)) == 17
