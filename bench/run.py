@@ -160,6 +160,7 @@ def main() -> None:
     parser.add_argument("--sim-loans", type=int, default=300, help="book size of the simulation figure")
     parser.add_argument("--sim-days", type=int, default=30, help="days of the simulation figure")
     parser.add_argument("--demo", action="store_true", help="time the make demo run (2,000 loans, 120 days)")
+    parser.add_argument("--demo-from", type=Path, help="take the make demo figures from a finished run's folder")
     args = parser.parse_args()
     results: dict[str, object] = {}
     if args.out.exists():
@@ -171,6 +172,9 @@ def main() -> None:
     if args.demo:
         demo = bench_simulation(2000, 120)
         results.update({"demo_" + key.removeprefix("sim_"): value for key, value in demo.items()})
+    elif args.demo_from:
+        run = json.loads((args.demo_from / "run.json").read_text())  # written by dueflow simulate
+        results.update({"demo_" + key: value for key, value in run.items()})
     results["machine"] = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
     results["measured_on"] = date.today().isoformat()
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -249,6 +249,16 @@ def simulate(
         started = time.perf_counter()
         summary = simulation.run(out_dir, advance)
         wall = time.perf_counter() - started
+    timing = {
+        "wall_s": round(wall, 1),
+        "loans": summary["loans"],
+        "days": days,
+        "cases": summary["cases_opened"],
+        "case_days": summary["case_days"],
+        "case_days_per_s": round(summary["case_days"] / wall, 2),
+        "calls_total": summary["aws"]["calls_total"],
+    }
+    (out_dir / "run.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
     for problem in simulation.problems[len(problems) :]:
         err.print(str(problem), markup=False, highlight=False)
     out.print(
