@@ -31,6 +31,7 @@ from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
 from dueflow.services.workflow import STAGE_NAMES
 from dueflow.settings import Settings
+from dueflow.workflow import definition
 from dueflow.workflow.definition import CLOSED
 from dueflow_local.cost import PRICES, measured_monthly_cost
 from dueflow_local.meter import CallMeter, metering
@@ -103,17 +104,17 @@ def read_events(path: Path, loan_ids: set[str]) -> tuple[list[tuple[int, SimEven
     return events, problems
 
 
-FUNNEL = (
-    "Confirm overdue",
-    "First contact",
-    "Await response",
-    "Second reminder",
-    "Await response to second reminder",
-    "Negotiate by phone",
-    "Await agreement",
-    "Follow up plan",
-    "Await plan event",
-    "Legal review",
+FUNNEL = (  # the stages a case can pass through, in the order of the definition
+    definition.CONFIRM,
+    definition.FIRST_CONTACT,
+    definition.AWAIT_RESPONSE,
+    definition.SECOND_REMINDER,
+    definition.AWAIT_SECOND,
+    definition.NEGOTIATE,
+    definition.AWAIT_AGREEMENT,
+    definition.FOLLOW_UP,
+    definition.AWAIT_PLAN,
+    definition.LEGAL_REVIEW,
 )
 
 
