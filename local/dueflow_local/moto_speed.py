@@ -38,8 +38,9 @@ import base64
 import functools
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
+from unittest.mock import patch
 
 from botocore.signers import RequestSigner
 from moto.core import responses
@@ -83,14 +84,9 @@ def _fast_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str
     _original(self, serialized, value, shape, key)
 
 
-@contextmanager
-def fast_attribute_values() -> Iterator[None]:
+def fast_attribute_values() -> AbstractContextManager[Any]:
     """While active, DynamoDB ``AttributeValue`` members skip moto's generic shape walk."""
-    BaseJSONSerializer._serialize_type_structure = _fast_structure  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        BaseJSONSerializer._serialize_type_structure = _original  # type: ignore[method-assign]
+    return patch.object(BaseJSONSerializer, "_serialize_type_structure", _fast_structure)
 
 
 _lock = threading.RLock()
@@ -104,14 +100,9 @@ def _one_at_a_time(self: Any, request: Any) -> Any:
         return _process_request(self, request)
 
 
-@contextmanager
-def serialized_requests() -> Iterator[None]:
+def serialized_requests() -> AbstractContextManager[Any]:
     """While active, moto handles one request at a time (Lambda invocations excepted)."""
-    BotocoreStubber.process_request = _one_at_a_time  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        BotocoreStubber.process_request = _process_request  # type: ignore[method-assign]
+    return patch.object(BotocoreStubber, "process_request", _one_at_a_time)
 
 
 _all_items = Table.all_items
@@ -133,13 +124,11 @@ def _cached_method_names(clazz: object) -> list[str]:
 def faster_bookkeeping() -> Iterator[None]:
     """While active, string-keyed tables list their items by plain string order (the order moto's
     comparison gives), and response classes' method names are computed once."""
-    Table.all_items = _all_items_by_string_key  # type: ignore[method-assign]
-    responses.method_names_from_class = _cached_method_names  # type: ignore[attr-defined]
-    try:
+    with (
+        patch.object(Table, "all_items", _all_items_by_string_key),
+        patch.object(responses, "method_names_from_class", _cached_method_names),
+    ):
         yield
-    finally:
-        Table.all_items = _all_items  # type: ignore[method-assign]
-        responses.method_names_from_class = _method_names  # type: ignore[attr-defined]
 
 
 _parse = asl_parser.AmazonStateLanguageParser.parse
@@ -160,11 +149,10 @@ def _parse_once(definition: str) -> tuple[Any, Any]:
 @contextmanager
 def parse_once() -> Iterator[None]:
     """While active, each definition text is parsed once; every execution gets its own components."""
-    asl_parser.AmazonStateLanguageParser.parse = staticmethod(_parse_once)  # type: ignore[method-assign]
     try:
-        yield
+        with patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(_parse_once)):
+            yield
     finally:
-        asl_parser.AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
         _trees.clear()
 
 
@@ -176,11 +164,6 @@ def _no_signature(self: Any, *args: Any, **kwargs: Any) -> None:
         _sign(self, *args, **kwargs)
 
 
-@contextmanager
-def unsigned_requests() -> Iterator[None]:
+def unsigned_requests() -> AbstractContextManager[Any]:
     """While active, botocore sends requests to moto without computing a signature."""
-    RequestSigner.sign = _no_signature
-    try:
-        yield
-    finally:
-        RequestSigner.sign = _sign
+    return patch.object(RequestSigner, "sign", _no_signature)
