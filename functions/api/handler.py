@@ -1,7 +1,8 @@
 """The DueFlow REST API (API Gateway, Cognito for staff, IAM for bank systems).
 
 Routes parse and validate the request (pydantic, 422 with the field on bad input), identify the caller,
-and call one case action. Business refusals are 409 with the reason; forbidden actions 403.
+and call one case action. Business refusals are 409 with the reason; forbidden actions 403; calls with no
+identity 401.
 """
 
 from datetime import date
@@ -63,11 +64,16 @@ def caller() -> Caller:
     identity = context.identity
     if identity and identity.user_arn:
         return Caller(principal=identity.user_arn, groups=frozenset(), system=True)
-    raise actions.Forbidden("unauthenticated")
+    raise actions.Unauthenticated("no staff identity and no IAM signature")
 
 
 def _error(status: int, message: str) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message})
+
+
+@app.exception_handler(actions.Unauthenticated)
+def unauthenticated(exc: actions.Unauthenticated) -> Response[Any]:
+    return _error(401, str(exc))
 
 
 @app.exception_handler(actions.Forbidden)

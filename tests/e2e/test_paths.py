@@ -226,7 +226,7 @@ def test_path_5_a_complaint_pauses_contact_and_the_case_resumes_after_resolution
     rt = runtime
     rt.load_book([borrower()], date(2026, 6, 16))
     rt.run_day(date(2026, 6, 17))  # first reminders go out
-    rt.run_day(date(2026, 6, 18), [("09:00", lambda: rt.api("POST", f"/cases/{CASE}/complaints", **AGENT))])
+    rt.run_day(date(2026, 6, 18), [("09:00", lambda: rt.api("POST", f"/cases/{CASE}/complaints", system=True))])
     before = len(sent_messages(rt, CASE))
     for day in days(date(2026, 6, 19), 9):  # the wake-up date (06-24) passes while the complaint is open
         rt.run_day(day)

@@ -21,6 +21,10 @@ from dueflow.services.workflow import resume
 STAFF_ROLES = ("agent", "supervisor", "legal", "auditor")
 
 
+class Unauthenticated(Exception):
+    """The request carries no staff identity and no IAM signature (HTTP 401)."""
+
+
 class Forbidden(Exception):
     """The caller may not do this (HTTP 403)."""
 
@@ -199,8 +203,10 @@ def promise(services: Services, caller: Caller, case_id: str, promised_date: dat
 
 
 def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
-    """A complaint pauses all contact on the case and starts the resolution clock; supervisors hear of it."""
+    """A complaint pauses all contact on the case and starts the resolution clock; supervisors hear of it.
+    It comes through the bank's complaint channel (a system), a supervisor or the case's agent."""
     case = _case(services, case_id)
+    _may_act(caller, case)
     _open(case)
     today = clock.today(services.settings.time_zone)
     deadline = today + timedelta(days=services.settings.complaint_resolution_days)
@@ -228,8 +234,8 @@ def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str
 
 def resolve_complaint(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     """Resolving the complaint resumes the case where it was (its wake-up date still stands)."""
-    if not (caller.system or caller.groups & {"supervisor", "agent"}):
-        raise Forbidden("only staff resolve complaints")
+    if not (caller.system or "supervisor" in caller.groups):
+        raise Forbidden("only a supervisor resolves complaints")
     case = _case(services, case_id)
     if not case.get("complaint_open"):
         raise Refused("no complaint is open on this case")
@@ -252,6 +258,7 @@ def opt_out(services: Services, caller: Caller, case_id: str, channel: str) -> d
     if channel not in ("sms", "email", "call"):
         raise Refused(f"unknown channel {channel!r}")
     case = _case(services, case_id)
+    _may_act(caller, case)
     channels = set(case.get("opt_out", set())) | {channel}
     services.cases.update(case_id, {"opt_out": channels})
     audit_log.append(services, case_id, "customer_reply", clock.now(), {"opt_out": channel}, dedupe=f"optout:{channel}")
