@@ -7,7 +7,7 @@ import boto3
 from aws_lambda_powertools import Logger
 
 from dueflow.observability import count
-from dueflow.services.context import default_services
+from dueflow.services.context import SDK_CONFIG, default_services
 from dueflow.services.scan import fan_out, run_scan, scheduled_date
 
 logger = Logger(service="dueflow-scan")
@@ -18,7 +18,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     services = default_services()
     if "shard" not in event and os.environ.get("SCAN_FAN_OUT") == "true":
         # the scheduled run: one asynchronous invocation per shard, each a slice of the book
-        shards_started = fan_out(services, boto3.client("lambda"), context.function_name, event)
+        shards_started = fan_out(services, boto3.client("lambda", config=SDK_CONFIG), context.function_name, event)
         logger.info("scan fanned out", extra={"shards": shards_started})
         return {"fanned_out": shards_started}
     as_of = scheduled_date(event, services.settings.time_zone)

@@ -215,9 +215,30 @@ def simulate(
     generate: Annotated[int | None, typer.Option("--generate", min=1, help="Generate a book of N loans.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the generated book and behaviour.")] = 7,
     events: Annotated[Path | None, typer.Option("--events", exists=True, dir_okay=False, help="Event log.")] = None,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults",
+            help='Inject faults, e.g. "ses:SendEmail=0.2,dynamodb:*=0.05,crash:after_send=0.05".',
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", exists=True, file_okay=False, help="A finished run whose case outcomes must match."),
+    ] = None,
 ) -> None:
     """Play a loan book through the real workflow on the local runtime, day by day."""
+    from dueflow_local.faults import FaultPlan
     from dueflow_local.simulate import Simulation, read_events
+
+    try:
+        plan = FaultPlan.parse(faults or "")
+    except ValueError as exc:
+        err.print(f"[red]--faults: {exc}[/red]")
+        raise typer.Exit(2) from None
+    outcomes = None
+    if baseline is not None:
+        outcomes = {str(c["case_id"]): str(c["outcome"]) for c in _case_lines(baseline)}
 
     if (book is None) == (generate is None):
         err.print("[red]give exactly one of --book FILE and --generate N[/red]")
@@ -238,7 +259,9 @@ def simulate(
     parsed, problems = read_events(events, {loan.loan_id for loan in loans}) if events else ([], [])
     for problem in problems:
         err.print(str(problem), markup=False, highlight=False)
-    simulation = Simulation(loans, parsed, first, days, problems=list(problems))
+    simulation = Simulation(
+        loans, parsed, first, days, problems=list(problems), faults=plan, fault_seed=seed, baseline=outcomes
+    )
     with _progress() as progress:
         task = progress.add_task("simulating", total=days)
 
@@ -269,7 +292,17 @@ def simulate(
         f"{days} days in {wall:.0f} s of wall time: {summary['case_days'] / wall:.1f} simulated case-days/s; "
         f"estimated AWS cost for this book: {summary['aws']['monthly_cost_usd']['total']} USD a month"
     )
+    checked = summary["invariants"]
+    broken = {name: v["violations"] for name, v in checked.items() if isinstance(v, dict) and v["violations"]}
+    if summary["faults"]:
+        out.print(
+            f"faults injected: {summary['faults']['injected_total']} failed attempts, "
+            f"{summary['faults']['crashes_after_send']} crashes after a send"
+        )
+    out.print(f"invariants: {broken if broken else 'all hold'}")
     out.print(f"wrote {out_dir / 'summary.json'}, {out_dir / 'cases.jsonl'} and the report: {out_dir / 'report.html'}")
+    if broken:
+        raise typer.Exit(1)
 
 
 OutOpt = Annotated[Path, typer.Option("--out", exists=True, file_okay=False, help="Folder of a finished run.")]

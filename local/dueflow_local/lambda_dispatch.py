@@ -40,9 +40,15 @@ class LambdaContext:
 
 
 class Dispatcher:
-    """Maps function names to handlers; records every invocation (for tests and reports)."""
+    """Maps function names to handlers; records every invocation (for tests and reports).
 
-    def __init__(self) -> None:
+    A handler that raises is an error the runtime stops on (``errors``), unless failures are
+    ``tolerated`` (a run with injected faults): then it is a ``failure``, answered as Lambda answers
+    one, and retried by whatever invoked it, as on AWS."""
+
+    def __init__(self, tolerate: bool = False) -> None:
+        self.tolerate = tolerate
+        self.failures: list[tuple[str, str]] = []
         self.handlers: dict[str, Handler] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
@@ -71,8 +77,11 @@ class Dispatcher:
                 with self._lock:
                     self.parked_tokens.add(token)
             return result
-        except BaseException as exc:
-            self.errors.append((name, exc))
+        except Exception as exc:
+            if self.tolerate:
+                self.failures.append((name, f"{type(exc).__name__}: {exc}"))
+            else:
+                self.errors.append((name, exc))
             raise
         finally:
             with self._lock:
@@ -86,7 +95,11 @@ def dispatching(dispatcher: Dispatcher) -> Iterator[Dispatcher]:
 
     def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:
         event = json.loads(body) if body else {}
-        result = dispatcher.invoke(function_name, event)
+        try:
+            result = dispatcher.invoke(function_name, event)
+        except Exception as exc:  # as Lambda reports an unhandled error: status 200, X-Amz-Function-Error
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
         return json.dumps(result, default=str).encode()
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]

@@ -28,7 +28,7 @@ from moto import mock_aws
 from dueflow import clock
 from dueflow.adapters.schema import LOANS, TABLES, create_table_request
 from dueflow.domain.loan import Loan
-from dueflow.services.context import Resources, Services, reset_default_services
+from dueflow.services.context import SDK_CONFIG, Resources, Services, reset_default_services
 from dueflow.settings import ENV_VAR, Settings
 from dueflow.workflow.definition import Functions, build_definition
 from dueflow_local.api_events import api_gateway_event
@@ -57,13 +57,28 @@ def load_handler(name: str) -> ModuleType:
     return module
 
 
-class LocalRuntime:
-    """Use as a context manager. ``now`` is the simulated time (aware UTC)."""
+# how often each trigger tries again after a failed invocation, as deployed: Lambda's asynchronous
+# invocation retries a function error twice (the schedules' targets), and the loans-table event source
+# mapping retries a failed batch five times (infra/stack.py)
+SCHEDULED_ATTEMPTS = 3
+STREAM_ATTEMPTS = 6
+API_STATUS_ON_ERROR = 502  # what API Gateway answers when the integration fails
 
-    def __init__(self, settings: Settings | None = None, start: datetime | None = None) -> None:
+
+class LocalRuntime:
+    """Use as a context manager. ``now`` is the simulated time (aware UTC).
+
+    By default a handler that raises stops the run (a test wants to see it). With
+    ``tolerate_failures`` (a run with injected faults) failures are handled as AWS handles them: the
+    scheduled scan and dispatcher are invoked again, a failed stream batch is delivered again, a Step
+    Functions task is retried by its ``Retry``, and a failed API call is answered 502."""
+
+    def __init__(
+        self, settings: Settings | None = None, start: datetime | None = None, tolerate_failures: bool = False
+    ) -> None:
         self.settings = settings or Settings(environment="local", index_shards=4)
         self.now = start or datetime(2026, 7, 1, tzinfo=UTC)
-        self.dispatcher = Dispatcher()
+        self.dispatcher = Dispatcher(tolerate=tolerate_failures)
         self._saved_env: dict[str, str | None] = {}
         self._stack: list[Any] = []
 
@@ -124,7 +139,7 @@ class LocalRuntime:
                 os.environ[key] = value
 
     def client(self, name: str) -> Any:
-        return boto3.client(name, region_name=self.settings.region)
+        return boto3.client(name, region_name=self.settings.region, config=SDK_CONFIG)
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
@@ -165,6 +180,7 @@ class LocalRuntime:
             )["FunctionArn"]
         definition = build_definition(Functions(stage=arns["case_stage"], wait=arns["case_wait"]), self.settings)
         self.definition = definition
+        self.function_arns = arns
         machine = self.client("stepfunctions").create_state_machine(
             name=f"{prefix}-cases", definition=json.dumps(definition), roleArn=role
         )["stateMachineArn"]
@@ -197,14 +213,27 @@ class LocalRuntime:
     def scan(self, day: date) -> dict[str, Any]:
         """The daily scan at its scheduled local time on ``day``, then let the workflow settle."""
         self.at(self.local(day, self.settings.scan_time.strftime("%H:%M")))
-        result = self.dispatcher.invoke("scan", {"time": self.now.isoformat().replace("+00:00", "Z")})
+        result = self._scheduled("scan", {"time": self.now.isoformat().replace("+00:00", "Z")})
         self.settle()
-        return dict(result)
+        return result
 
     def dispatch(self) -> dict[str, Any]:
-        result = self.dispatcher.invoke("outbox_dispatcher", {"time": self.now.isoformat()})
+        result = self._scheduled("outbox_dispatcher", {"time": self.now.isoformat()})
         self.settle()
-        return dict(result)
+        return result
+
+    def _scheduled(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        """A scheduled invocation, tried again after a failure as Lambda's asynchronous invocation does."""
+        for attempt in range(1, SCHEDULED_ATTEMPTS + 1):
+            try:
+                return dict(self.dispatcher.invoke(function, event))
+            except Exception:
+                if not self.dispatcher.tolerate:
+                    raise
+                self.settle()  # what the failed attempt started runs on
+                if attempt == SCHEDULED_ATTEMPTS:
+                    return {"failed": True}
+        raise AssertionError("unreachable")
 
     def dispatch_through(self, until: datetime) -> list[dict[str, Any]]:
         """Run the dispatcher at each of its ticks from now until ``until``."""
@@ -265,7 +294,12 @@ class LocalRuntime:
         event = api_gateway_event(
             method, path, body, user=user, groups=groups, system=system, request_id=f"api-{len(self.dispatcher.calls)}"
         )
-        response = self.dispatcher.invoke("api", event)
+        try:
+            response = self.dispatcher.invoke("api", event)
+        except Exception:
+            if not self.dispatcher.tolerate:
+                raise
+            response = {"statusCode": API_STATUS_ON_ERROR, "body": json.dumps({"message": "Internal server error"})}
         if method == "POST" and path.endswith("/payments"):
             self._drain_stream(deliver=True)
         self.settle()
@@ -296,11 +330,28 @@ class LocalRuntime:
                     created = record["dynamodb"].get("ApproximateCreationDateTime")
                     if isinstance(created, datetime):
                         record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
-                result = self.dispatcher.invoke("payment_stream", {"Records": records})
-                if result.get("batchItemFailures"):
-                    raise RuntimeError(f"stream records failed: {result['batchItemFailures']}")
+                self._deliver(records)
                 delivered += len(records)
         return delivered
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        """One batch to ``payment_stream``; the records it reports failed are delivered again."""
+        for _ in range(STREAM_ATTEMPTS):
+            try:
+                result = self.dispatcher.invoke("payment_stream", {"Records": records})
+            except Exception:
+                if not self.dispatcher.tolerate:
+                    raise
+                continue
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            if not failed:
+                return
+            if not self.dispatcher.tolerate:
+                raise RuntimeError(f"stream records failed: {sorted(failed)}")
+            # the event source mapping resumes from the first failed record
+            first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
+            records = records[first:]
+        raise RuntimeError(f"stream records failed {STREAM_ATTEMPTS} times (they would go to the DLQ)")
 
     # -- settling -------------------------------------------------------------------------------------
     def settle(self, timeout: float = 60.0) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -33,13 +34,16 @@ from dueflow.services.workflow import STAGE_NAMES
 from dueflow.settings import Settings
 from dueflow.workflow import definition
 from dueflow.workflow.definition import CLOSED
+from dueflow_local import invariants
 from dueflow_local.cost import PRICES, measured_monthly_cost
+from dueflow_local.faults import FaultPlan, injecting
 from dueflow_local.meter import CallMeter, metering
 from dueflow_local.report import render_report
 from dueflow_local.runtime import LocalRuntime
 
 SUPERVISOR = "sim-supervisor"
 AGENT = "sim-agent"
+API_ATTEMPTS = 5  # the bank's systems and the agents' desktop call again after a 5xx, as any client would
 
 
 class SimEvent(BaseModel):
@@ -127,6 +131,11 @@ class Simulation:
     settings: Settings = field(default_factory=lambda: Settings(environment="sim", index_shards=4))
     problems: list[EventProblem] = field(default_factory=list)
     applied: int = 0
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    fault_seed: int = 0
+    baseline: Mapping[str, str] | None = None  # case id -> outcome of a run to compare with
+    api_retries: int = 0
+    _audit_stages: dict[str, set[str]] = field(default_factory=dict)
 
     def run(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
         out.mkdir(parents=True, exist_ok=True)
@@ -136,33 +145,46 @@ class Simulation:
         begin = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC) - timedelta(days=1)
         meter = CallMeter()
         daily: list[dict[str, Any]] = []
-        with LocalRuntime(self.settings, start=begin) as rt, metering(meter):
+        fault_report: dict[str, Any] | None = None
+        with LocalRuntime(self.settings, start=begin, tolerate_failures=bool(self.faults)) as rt, metering(meter):
             with meter.pause():
                 rt.load_book(self.book, self.start - timedelta(days=1))
                 snapshots = [self._buckets(rt, self.start - timedelta(days=1))]
-            for offset in range(self.days):
-                day = self.start + timedelta(days=offset)
-                actions = [
-                    (event.time, self._action(rt, number, event))
-                    for number, event in sorted(by_day.get(day, []), key=lambda pair: pair[1].time)
-                ]
-                rt.run_day(day, actions)
-                open_now = rt.running_executions()
-                daily.append({"date": day.isoformat(), "open": open_now})
-                if (offset + 1) % 30 == 0:
-                    with meter.pause():
-                        snapshots.append(self._buckets(rt, day))
-                if progress is not None:
-                    progress(offset + 1, {"open": open_now, "sent": meter.messages_sent()})
+            with ExitStack() as stack:
+                injector = stack.enter_context(injecting(self.faults, self.fault_seed)) if self.faults else None
+                for offset in range(self.days):
+                    day = self.start + timedelta(days=offset)
+                    actions = [
+                        (event.time, self._action(rt, number, event))
+                        for number, event in sorted(by_day.get(day, []), key=lambda pair: pair[1].time)
+                    ]
+                    rt.run_day(day, actions)
+                    open_now = rt.running_executions()
+                    daily.append({"date": day.isoformat(), "open": open_now})
+                    if (offset + 1) % 30 == 0:
+                        with meter.pause():
+                            snapshots.append(self._buckets(rt, day))
+                    if progress is not None:
+                        progress(offset + 1, {"open": open_now, "sent": meter.messages_sent()})
+                if injector is not None:
+                    fault_report = {
+                        **injector.summary(),
+                        "failed_invocations": dict(sorted(Counter(n for n, _ in rt.dispatcher.failures).items())),
+                        "api_calls_repeated": self.api_retries,
+                    }
             end = self.start + timedelta(days=self.days - 1)
             with meter.pause():
-                cases = [self._case_line(rt, case, out) for case in self._cases(rt)]
+                items = self._cases(rt)
+                cases = [self._case_line(rt, case, out) for case in items]
                 sent = self._sent_messages(rt)
                 transitions = rt.state_transitions()
                 final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
+                checked = invariants.check(self._facts(rt, items, cases, final_book, meter))
             invocations = Counter(name for name, _ in rt.dispatcher.calls)
         aws = self._aws(meter, invocations, transitions)
         summary = self._summary(cases, sent, final_book, end, snapshots, aws)
+        summary["faults"] = fault_report
+        summary["invariants"] = checked
         self._fill_daily(daily, cases, sent)
         open_rows = [
             {k: c[k] for k in ("loan_id", "case_id", "opened", "stage", "next_action")}
@@ -181,6 +203,11 @@ class Simulation:
     def _action(self, rt: LocalRuntime, number: int, event: SimEvent) -> Callable[[], None]:
         def apply() -> None:
             status, body = self._apply(rt, event)
+            for _ in range(API_ATTEMPTS - 1):
+                if status < 500:
+                    break
+                self.api_retries += 1
+                status, body = self._apply(rt, event)
             if status == 200:
                 self.applied += 1
             else:
@@ -221,6 +248,34 @@ class Simulation:
         return rt.api("POST", f"/cases/{case_id}/opt-outs", {"channel": event.channel or "sms"}, **staff)  # type: ignore[arg-type]
 
     # -- results --------------------------------------------------------------------------------------
+    def _facts(
+        self,
+        rt: LocalRuntime,
+        items: list[dict[str, Any]],
+        cases: list[dict[str, Any]],
+        final_book: list[Loan],
+        meter: CallMeter,
+    ) -> invariants.Facts:
+        moving = set(rt.moving())
+        executions = {e.name: e.exec_status.value for e in rt._executions() if e.exec_status is not None}
+        return invariants.Facts(
+            settings=self.settings,
+            days=[self.start + timedelta(days=i) for i in range(self.days)],
+            book=self.book,
+            final={loan.loan_id: loan for loan in final_book},
+            cases=items,
+            executions=executions,
+            parked={name for name, status in executions.items() if status == "RUNNING" and name not in moving},
+            entered={c["case_id"]: rt.stages_entered(c["case_id"]) for c in items if c["case_id"] in executions},
+            audit_ok={c["case_id"]: c["audit_chain_ok"] for c in cases},
+            audit_stages=self._audit_stages,
+            deliveries=list(meter.deliveries),
+            baseline=self.baseline,
+            audited_states=invariants.audited_states(
+                rt.definition, rt.function_arns["case_stage"], rt.function_arns["case_wait"]
+            ),
+        )
+
     @staticmethod
     def _cases(rt: LocalRuntime) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -256,6 +311,9 @@ class Simulation:
         objects = rt.services.audit_store.read_case(case["loan_id"], case["case_id"])
         export_audit(out, objects)
         records = [json.loads(data) for _, data in objects]
+        self._audit_stages[case["case_id"]] = {
+            str(r["body"]["stage"]) for r in records if r["type"] == "stage_entered" and "stage" in r["body"]
+        }
         zone = ZoneInfo(self.settings.time_zone)
         outcome = case.get("outcome", "OPEN")
         stages = [

@@ -6,12 +6,19 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.config import Config
+
 from dueflow.adapters.audit_store import S3AuditStore
 from dueflow.adapters.case_repository import CaseRepository
 from dueflow.adapters.loan_repository import LoanRepository
 from dueflow.adapters.outbox import Outbox
 from dueflow.adapters.pii import PiiCipher
 from dueflow.settings import Settings
+
+# Every AWS client: botocore's standard retry mode (throttling and 5xx retried with jittered exponential
+# backoff, a client-side retry quota), three attempts in all; a call that fails them all reaches the
+# handler, whose work is safe to run again.
+SDK_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
 
 
 @dataclass
@@ -77,7 +84,11 @@ class Services:
         import boto3
 
         settings = Settings.from_env()
-        return cls.build(settings, Resources.from_env(), lambda name: boto3.client(name, region_name=settings.region))
+        return cls.build(
+            settings,
+            Resources.from_env(),
+            lambda name: boto3.client(name, region_name=settings.region, config=SDK_CONFIG),
+        )
 
 
 _default: Services | None = None

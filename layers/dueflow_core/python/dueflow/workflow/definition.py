@@ -118,7 +118,15 @@ def _await(functions: Functions, name: str, wait: str, days: int, router: str, r
                 "IntervalSeconds": 2,
                 "MaxAttempts": 6,
                 "BackoffRate": 2.0,
-            }
+            },
+            {
+                # case_wait failed part-way (an AWS call that kept failing): it only records the token
+                # and the wake-up date, so running it again is safe (a new attempt, a new token)
+                "ErrorEquals": ["States.TaskFailed"],
+                "IntervalSeconds": 5,
+                "MaxAttempts": 3,
+                "BackoffRate": 3.0,
+            },
         ],
         "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timeout", "Next": reevaluate}],
         "Next": router,

@@ -1,0 +1,216 @@
+"""Fault injection for the local runtime: AWS calls that fail, and a handler that crashes mid-way.
+
+A plan such as ``ses:SendEmail=0.2,sns:Publish=0.2,s3:PutObject=0.1,dynamodb:*=0.05,
+states:SendTaskSuccess=0.1`` makes that fraction of the *attempts* of each matching call fail as AWS
+fails them: half with throttling (HTTP 400 ``ThrottlingException``, ``Throttling`` or S3's 503
+``SlowDown``), half with HTTP 503. The failure is produced where moto would answer the request (a
+wrap of moto's ``BotocoreStubber``), so botocore parses it and its retry policy (standard mode, three
+attempts: ``dueflow.services.context.SDK_CONFIG``) retries it exactly as it would retry AWS; only calls
+whose every attempt fails reach the handler as a ``ClientError``. Services are named by their IAM
+prefix (``states``, ``ses``) or botocore's (``sfn``, ``sesv2``).
+
+``crash:after_send=R`` makes the outbox dispatcher crash, with probability R, right after the provider
+accepted a customer message (SMS or email) and before the outbox recorded it: the next DynamoDB write
+of that thread raises ``InjectedCrash``, which nothing catches, as a Lambda that runs out of time or
+memory would stop there.
+
+While injecting, backoff sleeps (botocore's between attempts, Step Functions' ``Retry`` intervals) are
+skipped: time in the local runtime is simulated, and the backoff would only make the run slower.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+from unittest.mock import patch
+
+import botocore.endpoint
+from botocore.awsrequest import AWSResponse
+from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+ALIASES = {"states": "sfn", "ses": "sesv2", "stepfunctions": "sfn", "email": "sesv2"}
+QUERY_PROTOCOL = {"sns", "sqs", "iam", "sts"}
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+
+class InjectedCrash(Exception):
+    """A handler stopped part-way (injected)."""
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    service: str  # botocore's service id in event names: dynamodb, s3, sns, sesv2, sfn
+    operation: str  # an operation name, or * for all
+    rate: float
+
+    def matches(self, service: str, operation: str) -> bool:
+        return self.service == service and self.operation in ("*", operation)
+
+    def __str__(self) -> str:
+        return f"{self.service}:{self.operation}={self.rate}"
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    rules: tuple[FaultRule, ...] = ()
+    crash_after_send: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str) -> FaultPlan:
+        """``service:Operation=rate,...``; ``crash:after_send=rate``. A bad entry is a ValueError naming it."""
+        rules: list[FaultRule] = []
+        crash = 0.0
+        for entry in (part.strip() for part in text.split(",")):
+            if not entry:
+                continue
+            target, sep, value = entry.partition("=")
+            service, colon, operation = target.strip().partition(":")
+            if not sep or not colon or not service or not operation:
+                raise ValueError(f"fault {entry!r}: expected service:Operation=rate")
+            try:
+                rate = float(value)
+            except ValueError:
+                raise ValueError(f"fault {entry!r}: rate {value!r} is not a number") from None
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"fault {entry!r}: rate must be between 0 and 1")
+            if service == "crash":
+                if operation != "after_send":
+                    raise ValueError(f"fault {entry!r}: the crash point is after_send")
+                crash = rate
+                continue
+            rules.append(FaultRule(ALIASES.get(service.lower(), service.lower()), operation.strip(), rate))
+        return cls(tuple(rules), crash)
+
+    def __bool__(self) -> bool:
+        return bool(self.rules) or self.crash_after_send > 0
+
+    def __str__(self) -> str:
+        parts = [str(rule) for rule in self.rules]
+        if self.crash_after_send:
+            parts.append(f"crash:after_send={self.crash_after_send}")
+        return ",".join(parts)
+
+
+@dataclass
+class FaultInjector:
+    """Use ``with injecting(plan, seed) as injector``; counts what it injected."""
+
+    plan: FaultPlan
+    seed: int = 0
+    injected: Counter[str] = field(default_factory=Counter)  # "service:Operation" -> failed attempts
+    crashes: int = 0
+    backoff_skipped_s: float = 0.0
+    _rng: random.Random = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _after_send: threading.local = field(default_factory=threading.local)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def _draw(self, rate: float) -> float | None:
+        """A uniform draw if ``rate`` could fire, else None (no draw: a zero rate changes no sequence)."""
+        if rate <= 0:
+            return None
+        with self._lock:
+            return self._rng.random()
+
+    def decide(self, event_name: str, request: Any) -> AWSResponse | None:
+        """A failure response for this attempt, or None to let moto answer. May raise InjectedCrash."""
+        _, service, operation = event_name.split(".", 2)
+        armed = getattr(self._after_send, "armed", False)
+        if armed and self.plan.crash_after_send and service == "dynamodb" and operation in WRITES:
+            self._after_send.armed = False
+            draw = self._draw(self.plan.crash_after_send)
+            if draw is not None and draw < self.plan.crash_after_send:
+                with self._lock:
+                    self.crashes += 1
+                raise InjectedCrash(f"injected crash before {operation}, after a message went out")
+        for rule in self.plan.rules:
+            if rule.matches(service, operation):
+                draw = self._draw(rule.rate)
+                if draw is not None and draw < rule.rate:
+                    with self._lock:
+                        self.injected[f"{service}:{operation}"] += 1
+                    return _failure(request.url, service, throttle=draw < rule.rate / 2)
+                break
+        return None
+
+    def answered(self, event_name: str, request: Any, response: Any) -> None:
+        """moto answered: if a customer message was accepted, arm the crash point of this thread."""
+        if not self.plan.crash_after_send or response is None or response.status_code >= 300:
+            return
+        _, service, operation = event_name.split(".", 2)
+        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+        if (service, operation) == ("sesv2", "SendEmail") or (
+            (service, operation) == ("sns", "Publish") and b"PhoneNumber=" in body
+        ):
+            self._after_send.armed = True
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "plan": str(self.plan),
+            "seed": self.seed,
+            "injected": dict(sorted(self.injected.items())),
+            "injected_total": sum(self.injected.values()),
+            "crashes_after_send": self.crashes,
+        }
+
+
+def _failure(url: str, service: str, throttle: bool) -> AWSResponse:
+    """An error response in the service's own wire format (what botocore parses and retries)."""
+    if service == "s3":
+        status, code = 503, "SlowDown" if throttle else "ServiceUnavailable"
+        body = f"<Error><Code>{code}</Code><Message>injected</Message><RequestId>fault</RequestId></Error>"
+        headers = {"Content-Type": "application/xml"}
+    elif service in QUERY_PROTOCOL:
+        status, code = (400, "Throttling") if throttle else (503, "ServiceUnavailable")
+        body = (
+            f"<ErrorResponse><Error><Type>{'Sender' if throttle else 'Receiver'}</Type><Code>{code}</Code>"
+            "<Message>injected</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+        )
+        headers = {"Content-Type": "text/xml"}
+    else:
+        status, code = (400, "ThrottlingException") if throttle else (503, "ServiceUnavailableException")
+        body = f'{{"__type": "{code}", "message": "injected"}}'
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}
+    return AWSResponse(url, status, headers, MockRawResponse(body))
+
+
+class _NoSleep:
+    """Stands in for the ``time`` module where backoff sleeps are taken; counts what it skipped."""
+
+    def __init__(self, injector: FaultInjector) -> None:
+        self._injector = injector
+
+    def sleep(self, seconds: float) -> None:
+        self._injector.backoff_skipped_s += float(seconds)
+
+
+@contextmanager
+def injecting(plan: FaultPlan, seed: int = 0) -> Iterator[FaultInjector]:
+    """While active, calls matching ``plan`` fail at its rates (reproducible from ``seed`` for a given
+    order of calls)."""
+    injector = FaultInjector(plan, seed)
+    original = BotocoreStubber.__call__
+
+    def call(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+        failure = injector.decide(event_name, request)
+        if failure is not None:
+            return failure
+        response = original(self, event_name, request, **kwargs)
+        injector.answered(event_name, request, response)
+        return response
+
+    with ExitStack() as stack:
+        stack.enter_context(patch.object(BotocoreStubber, "__call__", call))
+        no_sleep = _NoSleep(injector)
+        stack.enter_context(patch.object(botocore.endpoint, "time", no_sleep))
+        stack.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=no_sleep.sleep)))
+        yield injector

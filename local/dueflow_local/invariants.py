@@ -1,0 +1,250 @@
+"""What must hold after any run, faults or not, checked against the loan book and the providers' logs.
+
+- ``one_case_per_episode``: every run of consecutive scan days on which a loan was overdue (a
+  delinquency episode, replayed from the loan's payments with the domain engine) had a case open on
+  its first day, no case opened outside an episode or twice in one, and no two cases of a loan overlap.
+- ``no_stuck_case``: every open case has a running execution parked at a callback with a wake-up date
+  (or a complaint that pauses it); every closed case's execution finished; no execution failed.
+- ``no_duplicate_message``: no provider accepted the same message twice on a day (same recipient and
+  text, or the same call task of a case).
+- ``contact_window``: every SMS, e-mail and call task went out inside the contact window of the
+  customer's time zone.
+- ``contact_caps``: no customer got more SMS and calls in a local day, or in any 7 days, than the caps.
+- ``audit_complete``: every case's hash chain verifies against its head, and every stage it entered
+  (Step Functions history) has its ``stage_entered`` record.
+- ``outcomes_match_baseline`` (when a baseline run is given): every case ended as it did there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dueflow.domain.loan import Loan
+from dueflow.domain.position import assess
+from dueflow.settings import Settings
+from dueflow_local.meter import Delivery
+
+EXAMPLES = 5  # violations listed per invariant (all are counted)
+
+
+@dataclass
+class Facts:
+    """What a run left behind, as the checks need it."""
+
+    settings: Settings
+    days: list[date]  # the simulated days, each with its scan
+    book: list[Loan]  # as loaded (with the customers' contact details)
+    final: Mapping[str, Loan]  # loan id -> the loan at the end (its payments)
+    cases: list[dict[str, Any]]  # case items
+    executions: Mapping[str, str]  # case id -> execution status
+    parked: set[str]  # case ids whose execution is parked at a callback
+    entered: Mapping[str, list[str]]  # case id -> state names entered (execution history)
+    audit_ok: Mapping[str, bool]  # case id -> chain verifies against the head
+    audit_stages: Mapping[str, set[str]]  # case id -> "stage" of its stage_entered records
+    deliveries: list[Delivery]
+    baseline: Mapping[str, str] | None = None  # case id -> outcome of a run to compare with
+    audited_states: Mapping[str, str] = field(default_factory=dict)  # state name -> what its record names
+
+
+def audited_states(definition: Mapping[str, Any], stage_function: str, wait_function: str) -> dict[str, str]:
+    """State name -> the ``stage`` its ``stage_entered`` record carries: the stage key for a
+    ``case_stage`` task (re-evaluations excepted: they record nothing), the state name for a wait."""
+    out: dict[str, str] = {}
+    for name, state in definition["States"].items():
+        params = state.get("Parameters", {})
+        function = params.get("FunctionName")
+        stage = params.get("Payload", {}).get("stage")
+        if function == stage_function and stage and stage != "reevaluate":
+            out[name] = stage
+        elif function == wait_function:
+            out[name] = name
+    return out
+
+
+def check(facts: Facts) -> dict[str, Any]:
+    checks = {
+        "one_case_per_episode": _episodes(facts),
+        "no_stuck_case": _stuck(facts),
+        "no_duplicate_message": _duplicates(facts),
+        "contact_window": _window(facts),
+        "contact_caps": _caps(facts),
+        "audit_complete": _audit(facts),
+    }
+    if facts.baseline is not None:
+        checks["outcomes_match_baseline"] = _baseline(facts)
+    out: dict[str, Any] = {
+        name: {"violations": len(found), "examples": found[:EXAMPLES]} for name, found in checks.items()
+    }
+    out["violations_total"] = sum(len(found) for found in checks.values())
+    return out
+
+
+def _overdue_days(loan: Loan, days: Iterable[date], settings: Settings) -> list[date]:
+    """The scan days on which ``loan`` was overdue as the scan saw it (before that day's payments)."""
+    threshold = max(settings.grace_days, 1)
+    out = []
+    for day in days:
+        seen = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date < day)})
+        if assess(seen, day).dpd >= threshold:
+            out.append(day)
+    return out
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _episodes(facts: Facts) -> list[str]:
+    found = []
+    end = facts.days[-1]
+    by_loan: dict[str, list[tuple[date, date]]] = defaultdict(list)
+    for case in facts.cases:
+        opened = date.fromisoformat(case["opened_on"])
+        closed = date.fromisoformat(case["closed_on"]) if case.get("closed_on") else end
+        by_loan[case["loan_id"]].append((opened, closed))
+    for loan_id, loan in facts.final.items():
+        episodes = _runs(_overdue_days(loan, facts.days, facts.settings))
+        spans = sorted(by_loan.get(loan_id, []))
+        for first, last in episodes:
+            if not any(opened <= first <= closed for opened, closed in spans):
+                found.append(f"loan {loan_id}: overdue from {first} but no case was open that day")
+            opened_inside = [o for o, _ in spans if first <= o <= last]
+            if len(opened_inside) > 1:
+                found.append(f"loan {loan_id}: {len(opened_inside)} cases opened in the episode {first}..{last}")
+        for opened, _ in spans:
+            if not any(first <= opened <= last for first, last in episodes):
+                found.append(f"loan {loan_id}: a case opened on {opened}, a day the loan was not overdue")
+        for (_, closed), (opened, _) in pairwise(spans):
+            if opened < closed:
+                found.append(f"loan {loan_id}: a case opened on {opened} while another was open until {closed}")
+    return found
+
+
+def _stuck(facts: Facts) -> list[str]:
+    found = []
+    for case in facts.cases:
+        case_id, status = case["case_id"], facts.executions.get(case["case_id"])
+        if case.get("status") == "OPEN":
+            if status != "RUNNING":
+                found.append(f"case {case_id} is open but its execution is {status}")
+            elif case_id not in facts.parked:
+                found.append(f"case {case_id} is open but its execution is not waiting at a callback")
+            elif not case.get("wake_on") and not case.get("complaint_open"):
+                found.append(f"case {case_id} waits in {case.get('waiting_state')} with no wake-up date")
+        elif status not in ("SUCCEEDED", None):
+            found.append(f"case {case_id} is {case.get('status')} but its execution is {status}")
+    for case_id, status in facts.executions.items():
+        if status not in ("RUNNING", "SUCCEEDED"):
+            found.append(f"execution {case_id} ended {status}")
+    return found
+
+
+def _customers(facts: Facts) -> tuple[dict[str, Loan], dict[str, Loan]]:
+    """Recipient (phone, e-mail) -> loan; case id -> loan."""
+    by_address: dict[str, Loan] = {}
+    for loan in facts.book:
+        if loan.customer is not None:
+            for address in (loan.customer.phone, loan.customer.email):
+                if address:
+                    by_address[str(address)] = loan
+    loans = {loan.loan_id: loan for loan in facts.book}
+    by_case = {case["case_id"]: loans[case["loan_id"]] for case in facts.cases if case["loan_id"] in loans}
+    return by_address, by_case
+
+
+def _loan_of(delivery: Delivery, by_address: dict[str, Loan], by_case: dict[str, Loan]) -> Loan | None:
+    return by_case.get(delivery.to) if delivery.channel == "call" else by_address.get(delivery.to)
+
+
+def _local(at: datetime, loan: Loan | None, settings: Settings) -> datetime:
+    zone = loan.customer.timezone if loan is not None and loan.customer else settings.time_zone
+    return at.astimezone(ZoneInfo(zone))
+
+
+def _who(delivery: Delivery, loan: Loan | None) -> str:
+    """A delivery named without its recipient's contact details."""
+    return f"{delivery.channel} to {'loan ' + loan.loan_id if loan else 'an unknown recipient'}"
+
+
+def _duplicates(facts: Facts) -> list[str]:
+    by_address, by_case = _customers(facts)
+    seen: dict[tuple[str, str, str, date], int] = defaultdict(int)
+    found = []
+    for delivery in facts.deliveries:
+        loan = _loan_of(delivery, by_address, by_case)
+        key = (delivery.channel, delivery.to, delivery.text, _local(delivery.at, loan, facts.settings).date())
+        seen[key] += 1
+        if seen[key] == 2:
+            found.append(f"{_who(delivery, loan)}: the same message twice on {key[3]}")
+    return found
+
+
+def _window(facts: Facts) -> list[str]:
+    by_address, by_case = _customers(facts)
+    start, end = facts.settings.contact_window_start, facts.settings.contact_window_end
+    found = []
+    for delivery in facts.deliveries:
+        loan = _loan_of(delivery, by_address, by_case)
+        local = _local(delivery.at, loan, facts.settings)
+        if not start <= local.time() < end:
+            found.append(f"{_who(delivery, loan)} at {local:%Y-%m-%d %H:%M} local, outside {start:%H:%M}-{end:%H:%M}")
+    return found
+
+
+def _caps(facts: Facts) -> list[str]:
+    by_address, by_case = _customers(facts)
+    contacts: dict[str, list[datetime]] = defaultdict(list)
+    for delivery in facts.deliveries:
+        if delivery.channel in ("sms", "call"):
+            loan = _loan_of(delivery, by_address, by_case)
+            customer = loan.customer_id if loan is not None else f"unknown {delivery.channel}"
+            contacts[customer].append(_local(delivery.at, loan, facts.settings))
+    per_day, per_week = facts.settings.max_contacts_per_day, facts.settings.max_contacts_per_7_days
+    found = []
+    for customer, times in contacts.items():
+        times.sort()
+        for i, t in enumerate(times):
+            day = sum(1 for s in times[: i + 1] if s.date() == t.date())
+            week = sum(1 for s in times[: i + 1] if t - timedelta(days=7) < s)
+            if day > per_day:
+                found.append(f"customer {customer}: {day} contacts on {t.date()} (cap {per_day})")
+            if week > per_week:
+                found.append(f"customer {customer}: {week} contacts in the 7 days to {t.date()} (cap {per_week})")
+    return found
+
+
+def _audit(facts: Facts) -> list[str]:
+    found = []
+    for case in facts.cases:
+        case_id = case["case_id"]
+        if not facts.audit_ok.get(case_id, False):
+            found.append(f"case {case_id}: the audit chain does not verify")
+        recorded = facts.audit_stages.get(case_id, set())
+        for state in facts.entered.get(case_id, []):
+            stage = facts.audited_states.get(state)
+            if stage is not None and stage not in recorded:
+                found.append(f"case {case_id}: entered {state!r} with no stage_entered record")
+    return found
+
+
+def _baseline(facts: Facts) -> list[str]:
+    assert facts.baseline is not None
+    outcomes = {case["case_id"]: case.get("outcome", "OPEN") for case in facts.cases}
+    found = []
+    for case_id in sorted(set(outcomes) | set(facts.baseline)):
+        ours, theirs = outcomes.get(case_id, "no case"), facts.baseline.get(case_id, "no case")
+        if ours != theirs:
+            found.append(f"case {case_id}: {ours} here, {theirs} in the baseline")
+    return found
