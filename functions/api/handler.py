@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dueflow.services import case_actions as actions
 from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
-from dueflow.services.payments import post_payment
+from dueflow.services.payments import InvalidPayment, post_payment
 
 logger = Logger(service="dueflow-api")
 app = APIGatewayRestResolver(enable_validation=True)
@@ -84,6 +84,15 @@ def forbidden(exc: actions.Forbidden) -> Response[Any]:
 @app.exception_handler(actions.NotFound)
 def not_found(exc: actions.NotFound) -> Response[Any]:
     return _error(404, str(exc))
+
+
+@app.exception_handler(InvalidPayment)
+def invalid_payment(exc: InvalidPayment) -> Response[Any]:
+    """As Powertools reports a body that fails validation: 422 with the field's location."""
+    detail = [{"loc": ["body", exc.field], "msg": exc.reason, "type": "value_error"}]
+    return Response(
+        status_code=422, content_type=content_types.APPLICATION_JSON, body={"statusCode": 422, "detail": detail}
+    )
 
 
 @app.exception_handler(actions.Refused)

@@ -12,5 +12,6 @@ logger = Logger(service="dueflow-case-wait")
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    logger.append_keys(case_id=event.get("case_id"), state=event.get("state"))
+    if isinstance(event, dict):
+        logger.append_keys(case_id=event.get("case_id"), state=event.get("state"))
     return park(default_services(), event)

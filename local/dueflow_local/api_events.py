@@ -12,7 +12,7 @@ SYSTEM_ROLE = "arn:aws:iam::123456789012:role/bank-payments"
 def api_gateway_event(
     method: str,
     path: str,
-    body: dict[str, Any] | None = None,
+    body: dict[str, Any] | str | None = None,
     *,
     user: str | None = None,
     groups: tuple[str, ...] = (),
@@ -22,7 +22,8 @@ def api_gateway_event(
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """A staff ``user`` in Cognito ``groups`` (the authorizer's claims), or a bank ``system`` signing
-    with IAM (the caller's role ARN); neither is an unauthenticated call."""
+    with IAM (the caller's role ARN); neither is an unauthenticated call. A ``str`` body is sent as it
+    is (what a client that sends broken JSON sends)."""
     identity: dict[str, Any] = {"sourceIp": source_ip, "userArn": SYSTEM_ROLE if system and not user else None}
     authorizer: dict[str, Any] = {}
     if user:
@@ -46,6 +47,6 @@ def api_gateway_event(
             "identity": identity,
             "authorizer": authorizer,
         },
-        "body": json.dumps(body) if body is not None else None,
+        "body": body if isinstance(body, str) or body is None else json.dumps(body),
         "isBase64Encoded": False,
     }

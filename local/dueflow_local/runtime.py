@@ -283,7 +283,7 @@ class LocalRuntime:
         self,
         method: str,
         path: str,
-        body: dict[str, Any] | None = None,
+        body: dict[str, Any] | str | None = None,
         *,
         user: str | None = None,
         groups: tuple[str, ...] = (),

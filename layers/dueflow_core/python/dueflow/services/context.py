@@ -18,7 +18,7 @@ from dueflow.settings import Settings
 # Every AWS client: botocore's standard retry mode (throttling and 5xx retried with jittered exponential
 # backoff, a client-side retry quota), three attempts in all; a call that fails them all reaches the
 # handler, whose work is safe to run again.
-SDK_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3})
+SDK_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3})
 
 
 @dataclass

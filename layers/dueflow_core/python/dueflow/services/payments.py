@@ -6,16 +6,37 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
+
 from dueflow import clock
 from dueflow.adapters.loan_repository import from_item
+from dueflow.domain.book import validation_errors
 from dueflow.domain.position import assess
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.workflow import resume, wake_kind
 
 
+class InvalidPayment(ValueError):
+    """The payment cannot be posted to this loan as given (HTTP 422 naming ``field``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
 def post_payment(services: Services, loan_id: str, paid_on: date, amount: str) -> dict[str, Any]:
-    loan = services.loans.add_payment(loan_id, paid_on, amount, clock.today(services.settings.time_zone))
+    """Post a payment; the loan's own rules (dated within its life, not in the future) decide, and a
+    refused payment stores nothing."""
+    today = clock.today(services.settings.time_zone)
+    if paid_on > today:
+        raise InvalidPayment("date", f"{paid_on} is in the future (today is {today})")
+    try:
+        loan = services.loans.add_payment(loan_id, paid_on, amount, today)
+    except ValidationError as exc:
+        field, reason = validation_errors(exc)[0]
+        raise InvalidPayment(field.rsplit(".", 1)[-1] if field.startswith("payments.") else field, reason) from None
     return {"loan_id": loan.loan_id, "payments": len(loan.payments)}
 
 

@@ -94,9 +94,15 @@ class StageEvent:
 
     @classmethod
     def parse(cls, event: dict[str, Any]) -> StageEvent:
+        if not isinstance(event, dict):
+            raise ValueError(f"a stage event must be an object, got {type(event).__name__}")
         missing = [k for k in ("stage", "case_id", "loan_id", "execution", "entered") if not event.get(k)]
         if missing:
             raise ValueError(f"stage event is missing {', '.join(missing)}")
+        for key in ("stage", "case_id", "loan_id", "execution", "outcome", "waiting"):
+            value = event.get(key)
+            if value is not None and not (isinstance(value, str) and len(value) <= 256):
+                raise ValueError(f"stage event field {key}: expected a string of at most 256 characters")
         return cls(
             stage=event["stage"],
             case_id=event["case_id"],
@@ -375,9 +381,16 @@ def wake_kind(services: Services, case: dict[str, Any], loan: Loan, today: date)
 def park(services: Services, event: dict[str, Any]) -> dict[str, Any]:
     """The callback task: store the token and the wake-up date; answer at once if nothing is left to
     wait for (the loan was cured, or the plan completed, while the case was between states)."""
+    if not isinstance(event, dict):
+        raise ValueError(f"a wait event must be an object, got {type(event).__name__}")
     for key in ("case_id", "loan_id", "token", "state", "wait", "days", "entered"):
         if key not in event:
             raise ValueError(f"wait event is missing {key}")
+    for key in ("case_id", "loan_id", "token", "state", "wait"):
+        if not (isinstance(event[key], str) and 0 < len(event[key]) <= 4096):
+            raise ValueError(f"wait event field {key}: expected a non-empty string")
+    if isinstance(event["days"], bool) or not isinstance(event["days"], int) or not 0 <= event["days"] <= 3650:
+        raise ValueError("wait event field days: expected a whole number of days from 0 to 3650")
     case_id, state = event["case_id"], event["state"]
     today = clock.today(services.settings.time_zone)
     case = services.cases.require(case_id)

@@ -1,0 +1,47 @@
+"""A simulation with injected faults keeps every invariant and ends as the same run without faults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from dueflow_local.cli import app
+
+runner = CliRunner()
+FAULTS = (
+    "ses:SendEmail=0.2,sns:Publish=0.2,s3:PutObject=0.1,dynamodb:*=0.05,states:SendTaskSuccess=0.1,"
+    "crash:after_send=0.05"
+)
+RUN = ["simulate", "--generate", "60", "--seed", "3", "--start", "2026-03-01", "--days", "40"]
+
+
+def simulate(out: Path, *extra: str) -> dict[str, Any]:
+    result = runner.invoke(app, [*RUN, "--out", str(out), *extra])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return summary
+
+
+def test_a_faulty_run_keeps_every_invariant_and_the_outcomes_of_a_clean_run(tmp_path: Path) -> None:
+    clean = simulate(tmp_path / "clean")
+    assert clean["faults"] is None
+    assert clean["invariants"]["violations_total"] == 0, clean["invariants"]
+    # the run is rich enough for the invariants to mean something
+    assert clean["cases_opened"] >= 10 and len(clean["cases_by_outcome"]) >= 3
+    assert clean["messages_by_channel"]["sms"] > 20 and clean["messages_by_channel"]["email"] > 20
+
+    faulty = simulate(tmp_path / "faulty", "--faults", FAULTS, "--baseline", str(tmp_path / "clean"))
+    faults = faulty["faults"]
+    for target in ("sesv2:SendEmail", "sns:Publish", "s3:PutObject", "dynamodb:UpdateItem", "dynamodb:Query"):
+        assert faults["injected"].get(target, 0) > 0, target
+    assert faults["crashes_after_send"] > 0
+    assert faults["failed_invocations"].get("outbox_dispatcher", 0) >= faults["crashes_after_send"]
+
+    checked = faulty["invariants"]
+    assert "outcomes_match_baseline" in checked
+    assert checked["violations_total"] == 0, checked
+    assert faulty["cases_by_outcome"] == clean["cases_by_outcome"]
+    assert faulty["audit_chains_verified"] is True

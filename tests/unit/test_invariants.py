@@ -1,0 +1,125 @@
+"""Each invariant of a run finds the violation planted in an otherwise clean set of facts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dueflow.domain.loan import Payment
+from dueflow.settings import Settings
+from dueflow_local.invariants import Facts, audited_states, check
+from dueflow_local.meter import Delivery
+from tests.e2e.conftest import borrower
+
+CASE = "L1-2026-06-15"
+PHONE = "+8613800138000"
+DAYS = [date(2026, 6, 10) + timedelta(days=i) for i in range(21)]  # first installment due 06-15
+
+
+def at(day: int, hour: int) -> datetime:
+    """``hour`` o'clock Shanghai time on June ``day``, as UTC."""
+    return datetime(2026, 6, day, hour - 8, tzinfo=UTC)
+
+
+def clean(**changes: Any) -> Facts:
+    loan = borrower("L1")
+    case = {"case_id": CASE, "loan_id": "L1", "status": "OPEN", "opened_on": "2026-06-16", "wake_on": "2026-07-01"}
+    facts = Facts(
+        settings=Settings(environment="test"),
+        days=DAYS,
+        book=[loan],
+        final={"L1": loan},
+        cases=[case],
+        executions={CASE: "RUNNING"},
+        parked={CASE},
+        entered={CASE: ["Confirm overdue", "Route", "Await response"]},
+        audit_ok={CASE: True},
+        audit_stages={CASE: {"confirm", "Await response"}},
+        deliveries=[Delivery(at(16, 10), "sms", PHONE, "reminder"), Delivery(at(16, 10), "call", CASE, "first")],
+        audited_states={"Confirm overdue": "confirm", "Await response": "Await response"},
+    )
+    return replace(facts, **changes)
+
+
+def violations(facts: Facts) -> dict[str, int]:
+    return {k: v["violations"] for k, v in check(facts).items() if isinstance(v, dict) and v["violations"]}
+
+
+def test_clean_facts_hold() -> None:
+    result = check(clean())
+    assert result["violations_total"] == 0, result
+
+
+def test_a_loan_cured_the_day_before_the_scan_needs_no_case() -> None:
+    paid = borrower("L1").model_copy(update={"payments": (Payment(date=date(2026, 6, 15), amount="1100.00"),)})
+    assert violations(clean(final={"L1": paid}, cases=[], executions={})) == {}
+    # ... but the case that was opened all the same is reported
+    assert violations(clean(final={"L1": paid})) == {"one_case_per_episode": 1}
+
+
+@pytest.mark.parametrize(
+    ("changes", "broken"),
+    [
+        ({"cases": []}, "one_case_per_episode"),  # overdue from 06-16 with no case
+        (
+            {
+                "cases": [
+                    {
+                        "case_id": CASE,
+                        "loan_id": "L1",
+                        "status": "CLOSED",
+                        "opened_on": "2026-06-16",
+                        "closed_on": "2026-06-20",
+                    },
+                    {
+                        "case_id": "L1-b",
+                        "loan_id": "L1",
+                        "status": "CLOSED",
+                        "opened_on": "2026-06-21",
+                        "closed_on": "2026-06-25",
+                    },
+                ],
+                "executions": {CASE: "SUCCEEDED", "L1-b": "SUCCEEDED"},
+                "audit_ok": {CASE: True, "L1-b": True},
+            },
+            "one_case_per_episode",  # two cases in one episode
+        ),
+        ({"executions": {CASE: "FAILED"}}, "no_stuck_case"),
+        ({"parked": set()}, "no_stuck_case"),
+        ({"cases": [{"case_id": CASE, "loan_id": "L1", "status": "OPEN", "opened_on": "2026-06-16"}]}, "no_stuck_case"),
+        (
+            {"deliveries": [Delivery(at(16, 10), "sms", PHONE, "x"), Delivery(at(16, 15), "sms", PHONE, "x")]},
+            "no_duplicate_message",
+        ),
+        ({"deliveries": [Delivery(at(16, 22), "email", "l1@example.com", "late")]}, "contact_window"),
+        ({"deliveries": [Delivery(at(16, 9 + i), "sms", PHONE, f"m{i}") for i in range(4)]}, "contact_caps"),
+        (
+            {"deliveries": [Delivery(at(16 + i // 2, 10 + i % 2), "sms", PHONE, f"m{i}") for i in range(8)]},
+            "contact_caps",
+        ),
+        ({"audit_ok": {CASE: False}}, "audit_complete"),
+        ({"audit_stages": {CASE: {"confirm"}}}, "audit_complete"),
+        ({"baseline": {CASE: "CURED"}}, "outcomes_match_baseline"),
+    ],
+)
+def test_each_invariant_finds_its_violation(changes: dict[str, Any], broken: str) -> None:
+    found = violations(clean(**changes))
+    assert set(found) == {broken}, found
+
+
+def test_the_audited_states_come_from_the_definition() -> None:
+    definition = {
+        "States": {
+            "Confirm overdue": {"Parameters": {"FunctionName": "stage", "Payload": {"stage": "confirm"}}},
+            "Re-evaluate": {"Parameters": {"FunctionName": "stage", "Payload": {"stage": "reevaluate"}}},
+            "Await response": {"Parameters": {"FunctionName": "wait", "Payload": {}}},
+            "Route": {"Type": "Choice"},
+        }
+    }
+    assert audited_states(definition, "stage", "wait") == {
+        "Confirm overdue": "confirm",
+        "Await response": "Await response",
+    }
