@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -55,4 +56,27 @@ class AuditStore(Construct):
                 )
             ],
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        records = self.bucket.arn_for_objects("cases/*")
+        # Object Lock keeps every version; these keep the *current* record the original one too:
+        # a write must be conditional (If-None-Match: *, so it cannot replace an existing record with a
+        # new version), and no one may put a delete marker over a record.
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AuditRecordsAreWrittenOnce",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[records],
+                conditions={"Null": {"s3:if-none-match": "true"}},
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AuditRecordsAreNeverDeleted",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[records],
+            )
         )

@@ -110,6 +110,25 @@ def test_audit_bucket_encryption_public_access_logging_and_lifecycle(template: T
     assert lifecycle["Transitions"] == [{"StorageClass": "STANDARD_IA", "TransitionInDays": 90}]
 
 
+def test_audit_records_are_written_once_and_never_deleted_whoever_asks(template: Template) -> None:
+    """Beyond Object Lock (which keeps every version): no unconditional write could put a new current
+    version over a record, and no delete marker could hide one."""
+    policies = resources(template, "AWS::S3::BucketPolicy")
+    statements = {s.get("Sid"): s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]}
+    write_once = statements["AuditRecordsAreWrittenOnce"]
+    assert (write_once["Effect"], write_once["Principal"], write_once["Action"]) == (
+        "Deny",
+        {"AWS": "*"},
+        "s3:PutObject",
+    )
+    assert write_once["Condition"] == {"Null": {"s3:if-none-match": "true"}}
+    never_deleted = statements["AuditRecordsAreNeverDeleted"]
+    assert never_deleted["Effect"] == "Deny" and never_deleted["Principal"] == {"AWS": "*"}
+    assert sorted(never_deleted["Action"]) == ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    for statement in (write_once, never_deleted):
+        assert "/cases/*" in json.dumps(statement["Resource"])
+
+
 def test_every_bucket_refuses_plain_http(template: Template) -> None:
     buckets = resources(template, "AWS::S3::Bucket")
     policies = resources(template, "AWS::S3::BucketPolicy")

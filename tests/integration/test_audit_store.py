@@ -49,3 +49,45 @@ def test_locked_records_cannot_be_deleted(s3: Any, audit_bucket: str) -> None:
     with pytest.raises(ClientError, match="AccessDenied"):
         s3.delete_object(Bucket=audit_bucket, Key=record.key, VersionId=version["VersionId"])
     assert s3.get_object(Bucket=audit_bucket, Key=record.key)["Body"].read() == record.to_bytes()
+
+
+def test_records_are_locked_in_compliance_mode_and_no_bypass_deletes_them(s3: Any, audit_bucket: str) -> None:
+    """(moto accepts a shortened COMPLIANCE retention, which S3 refuses; so only the lock and the
+    refused deletes are checked here.)"""
+    from datetime import UTC, datetime
+
+    store = S3AuditStore(s3, audit_bucket)
+    record = chain(1)[0]
+    store.append(record)
+    head = s3.head_object(Bucket=audit_bucket, Key=record.key)
+    assert head["ObjectLockMode"] == "COMPLIANCE" and head["ObjectLockRetainUntilDate"] > datetime.now(UTC)
+    (version,) = s3.list_object_versions(Bucket=audit_bucket, Prefix=record.key)["Versions"]
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.delete_object(
+            Bucket=audit_bucket, Key=record.key, VersionId=version["VersionId"], BypassGovernanceRetention=True
+        )
+    assert s3.get_object(Bucket=audit_bucket, Key=record.key)["Body"].read() == record.to_bytes()
+
+
+def test_an_edited_or_hidden_record_keeps_its_locked_original_and_fails_verification(
+    s3: Any, audit_bucket: str
+) -> None:
+    """What the bucket policy denies on AWS (an unconditional overwrite, a delete marker), done here
+    anyway: the original versions survive, locked, and the chain no longer verifies."""
+    store = S3AuditStore(s3, audit_bucket)
+    records = chain(3)
+    head = ""
+    for r in records:
+        head = store.append(r)
+    edited, hidden = records[1], records[2]
+    original = s3.list_object_versions(Bucket=audit_bucket, Prefix=edited.key)["Versions"][0]["VersionId"]
+    s3.put_object(Bucket=audit_bucket, Key=edited.key, Body=edited.to_bytes().replace(b"L1", b"L9"))
+    s3.delete_object(Bucket=audit_bucket, Key=hidden.key)  # a delete marker, no version removed
+    report = verify_chain("L1-2026-06-15", store.read_case("L1", "L1-2026-06-15"), expected_head=head)
+    assert not report.ok and report.problems
+    kept = s3.get_object(Bucket=audit_bucket, Key=edited.key, VersionId=original)["Body"].read()
+    assert kept == edited.to_bytes()
+    versions = s3.list_object_versions(Bucket=audit_bucket, Prefix=hidden.key)["Versions"]
+    assert [v["Key"] for v in versions] == [hidden.key]  # the hidden record's version is still there
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.delete_object(Bucket=audit_bucket, Key=edited.key, VersionId=original)
