@@ -126,8 +126,10 @@ def measured_monthly_cost(
     api_requests: int,
     days: int,
     a: Assumptions = Assumptions(),
+    extra_read_units: int = 0,
 ) -> dict[str, Decimal]:
     """USD per month by item, from what a simulation of ``days`` days actually called, scaled to 30 days.
+    ``extra_read_units``: read units beyond one per read call (a full-table Scan page reads many).
 
     Approximations, stated: every DynamoDB read call is one read unit and every write call one write
     unit (items here are under 1 KB to 4 KB; a query page reads at least one unit); Lambda bills
@@ -148,7 +150,7 @@ def measured_monthly_cost(
     items = {
         "Step Functions": state_transitions * p("sfn_transition"),
         "Lambda": lambda_invocations * (p("lambda_request") + a.lambda_seconds * a.lambda_gb * p("lambda_gb_second")),
-        "DynamoDB": reads * p("ddb_read_unit") + writes * p("ddb_write_unit"),
+        "DynamoDB": (reads + extra_read_units) * p("ddb_read_unit") + writes * p("ddb_write_unit"),
         "S3 audit store": s3.get("PutObject", 0) * p("s3_put")
         + sum(n for op, n in s3.items() if op != "PutObject") * p("s3_get"),
         "SMS (SNS)": sns.get("Publish:sms", 0) * p("sns_sms") + sns.get("Publish", 0) * p("sns_publish"),
@@ -166,6 +168,36 @@ def measured_monthly_cost(
         + a.alarms * p("alarm_month")
     )
     return {k: v.quantize(D("0.01"), rounding=ROUND_HALF_UP) for k, v in monthly.items()}
+
+
+NAIVE_POLL_READS = 2  # a daily poll of one case reads the case and its loan
+NAIVE_POLL_TRANSITIONS = 3  # Wait a day -> poll task -> choice, per case per day
+
+
+def naive_design(
+    calls: dict[str, dict[str, int]],
+    invocations: dict[str, int],
+    transitions: int,
+    case_days: int,
+    days: int,
+    scan_pages: int,
+    scan_read_units: int,
+) -> tuple[dict[str, dict[str, int]], int, int, int]:
+    """The calls the naive design would have made for the same run: the same messages, audit records and
+    API calls, but a full-table Scan of the loans every day (``scan_pages`` calls reading
+    ``scan_read_units`` units, measured on the run's table) instead of the sparse due-index, and every
+    open case polled daily (a Lambda invocation reading the case and the loan, three state transitions)
+    instead of parking on a callback (no ``case_wait`` invocations, no ``SendTaskSuccess``).
+    Returns (calls, Lambda invocations, state transitions, read units beyond one per call)."""
+    naive = {service: dict(ops) for service, ops in calls.items()}
+    ddb = naive.setdefault("dynamodb", {})
+    ddb["Scan"] = ddb.get("Scan", 0) + scan_pages * days
+    ddb["GetItem"] = ddb.get("GetItem", 0) + NAIVE_POLL_READS * case_days
+    sfn = naive.setdefault("stepfunctions", {})
+    sfn.pop("SendTaskSuccess", None)
+    lambdas = sum(invocations.values()) - invocations.get("case_wait", 0) + case_days
+    extra_units = max(scan_read_units - scan_pages, 0) * days
+    return naive, lambdas, transitions + NAIVE_POLL_TRANSITIONS * case_days, extra_units
 
 
 if __name__ == "__main__":

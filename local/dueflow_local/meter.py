@@ -62,7 +62,9 @@ class CallMeter:
         self._lock = threading.Lock()
 
     def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
-        if self.paused:
+        if self.paused or service == "dynamodbstreams":
+            # stream reads are the event source mapping's (Lambda's, free on AWS): the local runtime
+            # makes them only to stand in for it
             return
         if service == "sns" and operation == "Publish" and params.get("PhoneNumber"):
             operation = "Publish:sms"

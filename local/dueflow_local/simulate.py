@@ -35,7 +35,7 @@ from dueflow.settings import Settings
 from dueflow.workflow import definition
 from dueflow.workflow.definition import CLOSED
 from dueflow_local import invariants
-from dueflow_local.cost import PRICES, measured_monthly_cost
+from dueflow_local.cost import PRICES, measured_monthly_cost, naive_design
 from dueflow_local.faults import FaultPlan, injecting
 from dueflow_local.meter import CallMeter, metering
 from dueflow_local.report import render_report
@@ -178,11 +178,13 @@ class Simulation:
                 cases = [self._case_line(rt, case, out) for case in items]
                 sent = self._sent_messages(rt)
                 transitions = rt.state_transitions()
+                footprint = self._table_footprint(rt)
                 final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
                 checked = invariants.check(self._facts(rt, items, cases, final_book, meter))
             invocations = Counter(name for name, _ in rt.dispatcher.calls)
         aws = self._aws(meter, invocations, transitions)
         summary = self._summary(cases, sent, final_book, end, snapshots, aws)
+        aws["naive_design"] = self._naive(aws, invocations, transitions, summary["case_days"], footprint)
         summary["faults"] = fault_report
         summary["invariants"] = checked
         self._fill_daily(daily, cases, sent)
@@ -359,6 +361,44 @@ class Simulation:
             "complaints": int(case.get("complaints", 0)),
             "broken_promises": int(case.get("renegotiations_used", 0)),
             "litigation_package": case.get("litigation_package_seq") is not None,
+        }
+
+    @staticmethod
+    def _table_footprint(rt: LocalRuntime) -> tuple[int, int]:
+        """(pages, read units) of one full-table Scan of the loans table as it is now (eventually
+        consistent: half a unit per 4 KB of items read)."""
+        pages, size = 0, 0
+        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-loans"):
+            pages += 1
+            size += sum(len(json.dumps(item, separators=(",", ":"))) for item in page["Items"])
+        return pages, max(-(-size // 8192), pages)
+
+    def _naive(
+        self,
+        aws: dict[str, Any],
+        invocations: Counter[str],
+        transitions: int,
+        case_days_total: int,
+        footprint: tuple[int, int],
+    ) -> dict[str, Any]:
+        calls, lambdas, naive_transitions, extra_units = naive_design(
+            aws["calls"], dict(invocations), transitions, case_days_total, self.days, *footprint
+        )
+        cost = measured_monthly_cost(
+            calls, lambdas, naive_transitions, invocations["api"], self.days, extra_read_units=extra_units
+        )
+        return {
+            "calls_total": sum(sum(ops.values()) for ops in calls.values()),
+            "calls_by_service": {service: sum(ops.values()) for service, ops in sorted(calls.items())},
+            "lambda_invocations": lambdas,
+            "state_transitions": naive_transitions,
+            "daily_scan": {"pages": footprint[0], "read_units": footprint[1]},
+            "monthly_cost_usd": {**{k: str(v) for k, v in cost.items()}, "total": str(sum(cost.values(), Decimal(0)))},
+            "basis": (
+                "the same run's calls, with a daily full-table Scan of the loans (pages and read units measured "
+                "on the run's table) instead of the due-index, and every open case polled daily (a Lambda "
+                "reading the case and the loan, three state transitions) instead of waiting on a callback"
+            ),
         }
 
     def _aws(self, meter: CallMeter, invocations: Counter[str], transitions: int) -> dict[str, Any]:
