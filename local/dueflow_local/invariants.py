@@ -12,6 +12,10 @@
 - ``contact_caps``: no customer got more SMS and calls in a local day, or in any 7 days, than the caps.
 - ``audit_complete``: every case's hash chain verifies against its head, and every stage it entered
   (Step Functions history) has its ``stage_entered`` record.
+- ``messages_on_record``: every message of a case that went out (SENT) or may have (UNCONFIRMED) has
+  its audit record; no message is still claimed after its lease ended; and what the providers accepted
+  is accounted for by the outbox, channel by channel (at least the SENT, at most SENT, UNCONFIRMED and
+  still-claimed together).
 - ``outcomes_match_baseline`` (when a baseline run is given): every case ended as it did there.
 """
 
@@ -48,6 +52,9 @@ class Facts:
     audit_ok: Mapping[str, bool]  # case id -> chain verifies against the head
     audit_stages: Mapping[str, set[str]]  # case id -> "stage" of its stage_entered records
     deliveries: list[Delivery]
+    outbox: list[dict[str, Any]] = field(default_factory=list)  # outbox items at the end
+    audit_messages: Mapping[str, set[str]] = field(default_factory=dict)  # case id -> message ids on record
+    ended: datetime | None = None  # the simulated time at the end of the run
     baseline: Mapping[str, str] | None = None  # case id -> outcome of a run to compare with
     audited_states: Mapping[str, str] = field(default_factory=dict)  # state name -> what its record names
 
@@ -75,6 +82,7 @@ def check(facts: Facts) -> dict[str, Any]:
         "contact_window": _window(facts),
         "contact_caps": _caps(facts),
         "audit_complete": _audit(facts),
+        "messages_on_record": _messages(facts),
     }
     if facts.baseline is not None:
         checks["outcomes_match_baseline"] = _baseline(facts)
@@ -236,6 +244,29 @@ def _audit(facts: Facts) -> list[str]:
             stage = facts.audited_states.get(state)
             if stage is not None and stage not in recorded:
                 found.append(f"case {case_id}: entered {state!r} with no stage_entered record")
+    return found
+
+
+def _messages(facts: Facts) -> list[str]:
+    found = []
+    statuses: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for message in facts.outbox:
+        status, case_id = message.get("status"), str(message["case_id"])
+        statuses[str(message["channel"])][str(status)] += 1
+        on_record = message["message_id"] in facts.audit_messages.get(case_id, set())
+        if status in ("SENT", "UNCONFIRMED") and not case_id.startswith("predue:") and not on_record:
+            found.append(f"case {case_id}: {status.lower()} message {message['message_id']} has no audit record")
+        lease_end = datetime.fromisoformat(str(message["not_before"]))
+        if status == "SENDING" and facts.ended is not None and lease_end <= facts.ended:
+            found.append(f"message {message['message_id']} is still claimed after its lease ended ({lease_end})")
+    accepted: dict[str, int] = defaultdict(int)
+    for delivery in facts.deliveries:
+        accepted[delivery.channel] += 1
+    for channel in sorted(set(accepted) | set(statuses)):
+        counts = statuses[channel]
+        low, high = counts["SENT"], counts["SENT"] + counts["UNCONFIRMED"] + counts["SENDING"]
+        if not low <= accepted[channel] <= high:
+            found.append(f"{channel}: providers accepted {accepted[channel]}, the outbox accounts for {low}..{high}")
     return found
 
 

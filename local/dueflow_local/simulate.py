@@ -136,6 +136,7 @@ class Simulation:
     baseline: Mapping[str, str] | None = None  # case id -> outcome of a run to compare with
     api_retries: int = 0
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
+    _audit_messages: dict[str, set[str]] = field(default_factory=dict)
 
     def run(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
         out.mkdir(parents=True, exist_ok=True)
@@ -180,11 +181,13 @@ class Simulation:
                 transitions = rt.state_transitions()
                 footprint = self._table_footprint(rt)
                 final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
-                checked = invariants.check(self._facts(rt, items, cases, final_book, meter))
+                facts = self._facts(rt, items, cases, final_book, meter)
+                checked = invariants.check(facts)
             invocations = Counter(name for name, _ in rt.dispatcher.calls)
         aws = self._aws(meter, invocations, transitions)
         summary = self._summary(cases, sent, final_book, end, snapshots, aws)
         aws["naive_design"] = self._naive(aws, invocations, transitions, summary["case_days"], footprint)
+        summary["messages_unconfirmed"] = sum(1 for m in facts.outbox if m.get("status") == "UNCONFIRMED")
         summary["faults"] = fault_report
         summary["invariants"] = checked
         self._fill_daily(daily, cases, sent)
@@ -259,6 +262,11 @@ class Simulation:
         meter: CallMeter,
     ) -> invariants.Facts:
         moving = set(rt.moving())
+        outbox = [
+            from_item(item)
+            for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-outbox")
+            for item in page["Items"]
+        ]
         executions = {e.name: e.exec_status.value for e in rt._executions() if e.exec_status is not None}
         return invariants.Facts(
             settings=self.settings,
@@ -272,6 +280,9 @@ class Simulation:
             audit_ok={c["case_id"]: c["audit_chain_ok"] for c in cases},
             audit_stages=self._audit_stages,
             deliveries=list(meter.deliveries),
+            outbox=outbox,
+            audit_messages=self._audit_messages,
+            ended=rt.now,
             baseline=self.baseline,
             audited_states=invariants.audited_states(
                 rt.definition, rt.function_arns["case_stage"], rt.function_arns["case_wait"]
@@ -315,6 +326,9 @@ class Simulation:
         records = [json.loads(data) for _, data in objects]
         self._audit_stages[case["case_id"]] = {
             str(r["body"]["stage"]) for r in records if r["type"] == "stage_entered" and "stage" in r["body"]
+        }
+        self._audit_messages[case["case_id"]] = {
+            str(r["body"]["message_id"]) for r in records if r["type"] in ("message_sent", "message_unconfirmed")
         }
         zone = ZoneInfo(self.settings.time_zone)
         outcome = case.get("outcome", "OPEN")

@@ -39,6 +39,9 @@ def test_a_faulty_run_keeps_every_invariant_and_the_outcomes_of_a_clean_run(tmp_
         assert faults["injected"].get(target, 0) > 0, target
     assert faults["crashes_after_send"] > 0
     assert faults["failed_invocations"].get("outbox_dispatcher", 0) >= faults["crashes_after_send"]
+    # each message whose dispatcher crashed after sending was settled as unconfirmed (none resent)
+    assert 0 < faulty["messages_unconfirmed"] <= faults["crashes_after_send"]
+    assert clean["messages_unconfirmed"] == 0
 
     checked = faulty["invariants"]
     assert "outcomes_match_baseline" in checked

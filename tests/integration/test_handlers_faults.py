@@ -116,6 +116,41 @@ def test_sns_and_s3_failing_once_are_retried_by_the_sdk_with_one_message_and_one
     clock.reset_clock()
 
 
+def test_a_crash_after_sending_is_never_sent_again_and_goes_on_record_as_unconfirmed(services: Any) -> None:
+    """The dispatcher stops between the provider accepting the SMS and the outbox recording it: the
+    message stays claimed until its lease ends, then is settled as UNCONFIRMED, recorded, counted."""
+    import pytest
+
+    from dueflow.adapters.outbox import LEASE
+    from dueflow_local.faults import FaultPlan, InjectedCrash, injecting
+
+    case_id = open_case_with_messages(services)
+    loan = services.cases.require(case_id)
+    sms_id = f"{case_id}:first_reminder:sms"
+    with injecting(FaultPlan.parse("crash:after_send=1.0")), pytest.raises(InjectedCrash):
+        run_dispatch(services, NOON)  # the SMS goes first, then the crash
+    assert services.outbox.get(sms_id).status == "SENDING"
+    retry = run_dispatch(services, NOON)  # inside the lease: the email goes, the SMS is left alone
+    assert (retry.sent, retry.unconfirmed) == (1, 0)
+    later = NOON + LEASE
+    clock.set_clock(lambda: later)
+    settled = run_dispatch(services, later)
+    assert (settled.sent, settled.unconfirmed) == (0, 1)
+    assert services.outbox.get(sms_id).status == "UNCONFIRMED"
+    assert run_dispatch(services, later).unconfirmed == 0  # settled once
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import sns_backends
+
+    texts = [m for m in sns_backends[DEFAULT_ACCOUNT_ID][services.settings.region].sms_messages.values()]
+    assert len(texts) == 1  # the customer got the SMS once
+    objects = services.audit_store.read_case(loan["loan_id"], case_id)
+    kinds = [key.rsplit("/", 1)[-1].split("-", 1)[1] for key, _ in objects]
+    assert kinds.count("message_unconfirmed.json") == 1 and kinds.count("message_sent.json") == 1
+    assert verify_chain(case_id, objects, services.cases.require(case_id).get("audit_head")).ok
+    assert len(services.cases.contacts(loan["customer_id"])) == 1  # the SMS counts against the caps
+    clock.reset_clock()
+
+
 def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any) -> None:
     clock.set_clock(lambda: NOON)
     book = list(generate_book(60, seed=4, as_of=date(2026, 7, 1)))

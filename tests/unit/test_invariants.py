@@ -40,8 +40,32 @@ def clean(**changes: Any) -> Facts:
         audit_stages={CASE: {"confirm", "Await response"}},
         deliveries=[Delivery(at(16, 10), "sms", PHONE, "reminder"), Delivery(at(16, 10), "call", CASE, "first")],
         audited_states={"Confirm overdue": "confirm", "Await response": "Await response"},
+        ended=at(30, 23),
     )
-    return replace(facts, **changes)
+    facts = replace(facts, **changes)
+    if "outbox" not in changes:  # one SENT message on the record for each delivery
+        facts.outbox = [
+            {
+                "message_id": f"m{i}",
+                "case_id": CASE,
+                "channel": d.channel,
+                "status": "SENT",
+                "not_before": d.at.isoformat(),
+            }
+            for i, d in enumerate(facts.deliveries)
+        ]
+        facts.audit_messages = {CASE: {f"m{i}" for i in range(len(facts.deliveries))}}
+    return facts
+
+
+def outbox_item(message_id: str, channel: str, status: str, not_before: datetime) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "case_id": CASE,
+        "channel": channel,
+        "status": status,
+        "not_before": not_before.isoformat(),
+    }
 
 
 def violations(facts: Facts) -> dict[str, int]:
@@ -103,11 +127,42 @@ def test_a_loan_cured_the_day_before_the_scan_needs_no_case() -> None:
         ({"audit_ok": {CASE: False}}, "audit_complete"),
         ({"audit_stages": {CASE: {"confirm"}}}, "audit_complete"),
         ({"baseline": {CASE: "CURED"}}, "outcomes_match_baseline"),
+        (  # a sent message with no audit record
+            {
+                "outbox": [outbox_item("m0", "sms", "SENT", at(16, 10)), outbox_item("m1", "call", "SENT", at(16, 10))],
+                "audit_messages": {CASE: {"m1"}},
+            },
+            "messages_on_record",
+        ),
+        (  # the SMS went out, its dispatcher stopped, and nobody settled it after the lease
+            {
+                "outbox": [
+                    outbox_item("m0", "sms", "SENDING", at(16, 10)),
+                    outbox_item("m1", "call", "SENT", at(16, 10)),
+                ],
+                "audit_messages": {CASE: {"m1"}},
+            },
+            "messages_on_record",
+        ),
+        (  # the provider accepted an SMS the outbox knows nothing of
+            {"outbox": [outbox_item("m1", "call", "SENT", at(16, 10))], "audit_messages": {CASE: {"m1"}}},
+            "messages_on_record",
+        ),
+        (  # settled as unconfirmed and on the record: fine (the contact caps still count it)
+            {
+                "outbox": [
+                    outbox_item("m0", "sms", "UNCONFIRMED", at(16, 10)),
+                    outbox_item("m1", "call", "SENT", at(16, 10)),
+                ],
+                "audit_messages": {CASE: {"m0", "m1"}},
+            },
+            None,
+        ),
     ],
 )
-def test_each_invariant_finds_its_violation(changes: dict[str, Any], broken: str) -> None:
+def test_each_invariant_finds_its_violation(changes: dict[str, Any], broken: str | None) -> None:
     found = violations(clean(**changes))
-    assert set(found) == {broken}, found
+    assert set(found) == ({broken} if broken else set()), found
 
 
 def test_the_audited_states_come_from_the_definition() -> None:

@@ -2,9 +2,12 @@
 
 A message moves PENDING -> SENDING -> SENT, or PENDING -> DROPPED, each step a conditional write. The
 dispatcher claims a message (PENDING -> SENDING) before it calls SES or SNS and never sends a message
-that is not PENDING: a crash between sending and recording leaves it SENDING, to be reconciled against
-the provider's delivery log, rather than risking a second text to a customer (at most once, on purpose).
-Message ids are deterministic, so a retried stage never queues a message twice.
+that is not PENDING (at most once, on purpose: a second text to a customer is worse than a missing
+one). The claim is a lease: the message stays in the pending-index, due again when the lease ends. A
+dispatcher that crashed between sending and recording leaves it SENDING; when the lease has ended the
+next dispatcher finds it and settles it as UNCONFIRMED (it may have gone out; it is not sent again, it
+is put on the case's record and counted against the contact caps, and can be checked against the
+provider's delivery log). Message ids are deterministic, so a retried stage never queues a message twice.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent
 from dueflow.adapters.loan_repository import shard_of
 
 PENDING_INDEX = "pending-index"
+LEASE = timedelta(minutes=15)  # a claimed message not recorded by then is in doubt (Lambda's timeout is 5)
 KEEP_DAYS = 400  # outbox items expire (TTL) long after they are settled; the audit store keeps the record
 
 
@@ -126,19 +130,29 @@ class Outbox:
                 earliest = when if earliest is None or when < earliest else earliest
         return earliest
 
-    def claim(self, message_id: str) -> bool:
-        """PENDING -> SENDING; True for exactly one dispatcher."""
-        return self._transition(message_id, "PENDING", "SENDING", remove=("pending_shard",))
+    def claim(self, message_id: str, now: datetime) -> bool:
+        """PENDING -> SENDING, leased until ``now + LEASE``; True for exactly one dispatcher."""
+        lease = (now + LEASE).isoformat()
+        return self._transition(message_id, "PENDING", "SENDING", {"not_before": lease, "claimed_at": now.isoformat()})
 
-    def release(self, message_id: str) -> bool:
+    def release(self, message_id: str, now: datetime) -> bool:
         """SENDING -> PENDING: the provider refused the call (nothing went out), so it may be retried."""
-        message = self.get(message_id)
-        if message is None:
-            return False
-        return self._transition(message_id, "SENDING", "PENDING", {"pending_shard": shard_of(message_id, self._shards)})
+        return self._transition(message_id, "SENDING", "PENDING", {"not_before": now.isoformat()})
 
     def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
-        return self._transition(message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id})
+        return self._transition(
+            message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id}, ("pending_shard",)
+        )
+
+    def unconfirmed(self, message_id: str, at: datetime) -> bool:
+        """SENDING -> UNCONFIRMED: the lease ended with no record of the send; never sent again."""
+        return self._transition(
+            message_id,
+            "SENDING",
+            "UNCONFIRMED",
+            {"reason": "the dispatcher stopped after claiming it; it may have gone out", "settled_at": at.isoformat()},
+            ("pending_shard",),
+        )
 
     def defer(self, message_id: str, not_before: datetime) -> bool:
         return self._transition(message_id, "PENDING", "PENDING", {"not_before": not_before.isoformat()})

@@ -26,6 +26,7 @@ RECORD_TYPES = frozenset(
         "stage_entered",
         "statement",
         "message_sent",
+        "message_unconfirmed",
         "message_dropped",
         "customer_reply",
         "plan_proposed",

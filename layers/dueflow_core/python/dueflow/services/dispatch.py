@@ -30,6 +30,7 @@ class DispatchReport:
     sent: int = 0
     deferred: int = 0
     dropped: int = 0
+    unconfirmed: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -41,6 +42,9 @@ def run_dispatch(services: Services, now: datetime | None = None) -> DispatchRep
     report = DispatchReport(at=now.isoformat())
     for message_id in list(services.outbox.due(now)):
         message = services.outbox.get(message_id)
+        if message is not None and message.status == "SENDING":  # its lease ended: a dispatcher stopped
+            report.unconfirmed += _settle_in_doubt(services, message, now)
+            continue
         if message is None or message.status != "PENDING":
             continue
         outcome = dispatch_one(services, message, now)
@@ -78,7 +82,7 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
         return "deferred"
     if decision.verdict == Verdict.DROP:
         return _drop(services, message, case, now, decision.reason)
-    if not services.outbox.claim(message.message_id):
+    if not services.outbox.claim(message.message_id, now):
         return "deferred"  # another dispatcher has it
     rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
     try:
@@ -86,7 +90,7 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     except ClientError:
         # the provider refused the call: nothing went out, so the message goes back to PENDING and the
         # next tick retries it (a crash here, by contrast, leaves it SENDING: never sent twice)
-        services.outbox.release(message.message_id)
+        services.outbox.release(message.message_id, now)
         return "deferred"
     services.outbox.sent(message.message_id, now, provider_id)
     if message.channel in ("sms", "call"):
@@ -109,6 +113,33 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
             dedupe=f"sent:{message.message_id}",
         )
     return "sent"
+
+
+def _settle_in_doubt(services: Services, message: Message, now: datetime) -> int:
+    """A message whose dispatcher stopped between claiming and recording it: it may have gone out, so it
+    is not sent again; it counts against the caps and goes on the case's record as unconfirmed."""
+    if not services.outbox.unconfirmed(message.message_id, now):
+        return 0
+    if message.channel in ("sms", "call"):
+        services.cases.add_contact(message.customer_id, now)
+    if not message.case_id.startswith("predue:"):
+        rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
+        audit_log.append(
+            services,
+            message.case_id,
+            "message_unconfirmed",
+            now,
+            {
+                "message_id": message.message_id,
+                "channel": message.channel,
+                "template": message.template,
+                "language": message.language,
+                "text": rendered.text,
+                "reason": "the dispatcher stopped after claiming it; it may have gone out and is not sent again",
+            },
+            dedupe=f"unconfirmed:{message.message_id}",
+        )
+    return 1
 
 
 def contact_rules(settings: Any) -> ContactRules:
