@@ -1,8 +1,9 @@
 """What must hold after any run, faults or not, checked against the loan book and the providers' logs.
 
-- ``one_case_per_episode``: every run of consecutive scan days on which a loan was overdue (a
-  delinquency episode, replayed from the loan's payments with the domain engine) had a case open on
-  its first day, no case opened outside an episode or twice in one, and no two cases of a loan overlap.
+- ``one_case_per_episode``: every run of consecutive scan days on which a loan was overdue, ended early
+  by a day on which its payments brought it up to date (a delinquency episode, replayed from the loan's
+  payments with the domain engine), had a case open on its first day and no other case during it, no
+  case opened outside an episode, and no two cases of a loan overlap.
 - ``no_stuck_case``: every open case has a running execution parked at a callback with a wake-up date
   (or a complaint that pauses it); every closed case's execution finished; no execution failed.
 - ``no_duplicate_message``: no provider accepted the same message twice on a day (same recipient and
@@ -93,21 +94,28 @@ def check(facts: Facts) -> dict[str, Any]:
     return out
 
 
-def _overdue_days(loan: Loan, days: Iterable[date], settings: Settings) -> list[date]:
-    """The scan days on which ``loan`` was overdue as the scan saw it (before that day's payments)."""
+def _overdue_days(loan: Loan, days: Iterable[date], settings: Settings) -> tuple[list[date], set[date]]:
+    """The scan days on which ``loan`` was overdue as the scan saw it (before that day's payments), and
+    the days on which its payments brought it up to date (an episode ends there, even if an installment
+    falling due the same day makes it overdue again by the next scan)."""
     threshold = max(settings.grace_days, 1)
-    out = []
+    overdue, cured = [], set()
     for day in days:
-        seen = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date < day)})
-        if assess(seen, day).dpd >= threshold:
-            out.append(day)
-    return out
+        before = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date < day)})
+        if assess(before, day).dpd >= threshold:
+            overdue.append(day)
+            if any(p.date == day for p in loan.payments):
+                after = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date <= day)})
+                if assess(after, day).dpd == 0:
+                    cured.add(day)
+    return overdue, cured
 
 
-def _runs(days: list[date]) -> list[tuple[date, date]]:
+def _runs(days: list[date], breaks: set[date]) -> list[tuple[date, date]]:
     runs: list[tuple[date, date]] = []
     for day in days:
-        if runs and runs[-1][1] + timedelta(days=1) == day:
+        last = runs[-1][1] if runs else None
+        if last is not None and last + timedelta(days=1) == day and last not in breaks:
             runs[-1] = (runs[-1][0], day)
         else:
             runs.append((day, day))
@@ -123,16 +131,16 @@ def _episodes(facts: Facts) -> list[str]:
         closed = date.fromisoformat(case["closed_on"]) if case.get("closed_on") else end
         by_loan[case["loan_id"]].append((opened, closed))
     for loan_id, loan in facts.final.items():
-        episodes = _runs(_overdue_days(loan, facts.days, facts.settings))
+        episodes = _runs(*_overdue_days(loan, facts.days, facts.settings))
         spans = sorted(by_loan.get(loan_id, []))
         for first, last in episodes:
             if not any(opened <= first <= closed for opened, closed in spans):
                 found.append(f"loan {loan_id}: overdue from {first} but no case was open that day")
-            opened_inside = [o for o, _ in spans if first <= o <= last]
-            if len(opened_inside) > 1:
-                found.append(f"loan {loan_id}: {len(opened_inside)} cases opened in the episode {first}..{last}")
+            during = [opened for opened, closed in spans if opened <= last and closed >= first]
+            if len(during) > 1:
+                found.append(f"loan {loan_id}: {len(during)} cases in the one delinquency episode {first}..{last}")
         for opened, _ in spans:
-            if not any(first <= opened <= last for first, last in episodes):
+            if opened >= facts.days[0] and not any(first <= opened <= last for first, last in episodes):
                 found.append(f"loan {loan_id}: a case opened on {opened}, a day the loan was not overdue")
         for (_, closed), (opened, _) in pairwise(spans):
             if opened < closed:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dueflow.domain.audit_chain import verify_chain
+from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.runtime import LocalRuntime
 from tests.e2e.conftest import borrower, sent_messages
@@ -220,6 +221,20 @@ def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: LocalRunti
     status, package = rt.api("GET", f"/cases/{CASE}/litigation-package", user="law1", groups=("legal",))
     assert status == 200 and package[0]["record"]["body"]["asset_preservation_requested"] is True
     assert rt.api("GET", f"/cases/{CASE}/litigation-package", **AGENT)[0] == 403
+
+    # a payment after the hand-over clears the oldest installment but not the arrears: the loan is still
+    # with legal, so the scan opens no new collection case (its oldest unpaid installment has moved on)
+    day = date.fromisoformat(case["closed_on"]) + timedelta(days=1)
+    while day <= date(2026, 7, 17):  # the second installment (due 07-15) is overdue too by then
+        rt.run_day(day)
+        day += timedelta(days=1)
+    paid = {"date": "2026-07-17", "amount": "30000.00"}  # the first installment and its penalty, no more
+    assert rt.api("POST", "/loans/L1/payments", paid, system=True)[0] == 200
+    rt.run_day(date(2026, 7, 18))
+    loan = rt.services.loans.get("L1")
+    assert loan is not None and assess(loan, date(2026, 7, 18)).dpd == 3  # overdue since 07-15 now
+    cases = rt.client("dynamodb").scan(TableName=f"{rt.settings.prefix}-cases")["Items"]
+    assert [c["case_id"]["S"] for c in cases if c.get("loan_id", {}).get("S") == "L1"] == [CASE]
 
 
 def test_path_5_a_complaint_pauses_contact_and_the_case_resumes_after_resolution(runtime: LocalRuntime) -> None:

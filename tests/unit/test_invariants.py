@@ -178,3 +178,35 @@ def test_the_audited_states_come_from_the_definition() -> None:
         "Confirm overdue": "confirm",
         "Await response": "Await response",
     }
+
+
+def test_a_cure_then_the_next_installment_overdue_is_a_new_episode_but_a_partial_payment_is_not() -> None:
+    """Paid up on 07-15 (the day installment 2 falls due), overdue again on 07-16: two episodes, two
+    cases. Had the payment not brought it up to date, a second case would be one too many."""
+    days = [date(2026, 7, 10) + timedelta(days=i) for i in range(11)]
+
+    def cases(second_opened: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "case_id": CASE,
+                "loan_id": "L1",
+                "status": "CLOSED",
+                "opened_on": "2026-06-16",
+                "closed_on": "2026-07-15",
+            },
+            {
+                "case_id": "L1-2026-07-15",
+                "loan_id": "L1",
+                "status": "OPEN",
+                "opened_on": second_opened,
+                "wake_on": "2026-08-01",
+            },
+        ]
+
+    executions = {CASE: "SUCCEEDED", "L1-2026-07-15": "RUNNING"}
+    base = {"days": days, "executions": executions, "parked": {"L1-2026-07-15"}, "entered": {}, "deliveries": []}
+    base["audit_ok"] = {CASE: True, "L1-2026-07-15": True}
+    cured = borrower("L1").model_copy(update={"payments": (Payment(date=date(2026, 7, 15), amount="1200.00"),)})
+    assert violations(clean(final={"L1": cured}, cases=cases("2026-07-16"), **base)) == {}
+    partial = borrower("L1").model_copy(update={"payments": (Payment(date=date(2026, 7, 15), amount="500.00"),)})
+    assert violations(clean(final={"L1": partial}, cases=cases("2026-07-16"), **base)) == {"one_case_per_episode": 1}

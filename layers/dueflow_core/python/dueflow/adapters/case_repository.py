@@ -117,6 +117,18 @@ class CaseRepository:
                     return case
         return None
 
+    def latest_case_for_loan(self, loan_id: str) -> dict[str, Any] | None:
+        """The loan's most recently opened case, open or closed."""
+        items = self._ddb.query(
+            TableName=self._table,
+            IndexName=LOAN_INDEX,
+            KeyConditionExpression="loan_id = :l",
+            ExpressionAttributeValues=values(l=loan_id),
+            ScanIndexForward=False,
+            Limit=1,
+        ).get("Items", [])
+        return self.get(items[0]["case_id"]["S"]) if items else None
+
     # -- waiting -------------------------------------------------------------------------------------
     def park(self, case_id: str, token: str, state: str, wake_on: date | None) -> None:
         """Remember the task token of the callback state ``state`` and when to wake the case."""

@@ -21,6 +21,7 @@ from typing import Any
 from dueflow import clock
 from dueflow.adapters.loan_repository import ScanStats
 from dueflow.adapters.outbox import Message
+from dueflow.domain.loan import Loan
 from dueflow.domain.messages import loan_reference
 from dueflow.domain.money import fmt
 from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
@@ -93,7 +94,9 @@ def run_scan(
                 )
             if position.dpd >= max(settings.grace_days, 1):
                 case = services.cases.get(case_id_for(loan.loan_id, position))
-                if case is None and services.cases.open_case_for_loan(loan.loan_id) is None:
+                if case is None and starts_an_episode(
+                    services.cases.latest_case_for_loan(loan.loan_id), loan, position
+                ):
                     pacer.wait()
                     report.cases_opened += int(open_case(services, loan, position))
                 elif case is not None and not case.get("execution_arn") and case.get("status") == "OPEN":
@@ -107,6 +110,33 @@ def run_scan(
             if wake(services, case_id, as_of) is not None:
                 report.cases_woken += 1
     return report
+
+
+HANDED_OVER = ("LITIGATION", "WRITE_OFF_REVIEW")
+
+
+def starts_an_episode(latest: dict[str, Any] | None, loan: Loan, position: Any) -> bool:
+    """Does this overdue loan need a new case, given its latest case? Not while a case is open, and not
+    while the delinquency a case handed to legal or write-off review is still running: unless a payment
+    since that case closed brought the loan up to date, the arrears are the same ones (payments since
+    may have moved its oldest unpaid installment on, and with it the episode's id)."""
+    if latest is None:
+        return True
+    if latest.get("status") == "OPEN":
+        return False
+    if latest.get("outcome") in HANDED_OVER and latest.get("closed_on"):
+        return up_to_date_since(loan, date.fromisoformat(str(latest["closed_on"])), position.as_of)
+    return True
+
+
+def up_to_date_since(loan: Loan, after: date, until: date) -> bool:
+    """Was the loan up to date at some moment after ``after`` (up to ``until``)? Only a payment can
+    bring it up to date, so each payment day is checked with the payments made by its end."""
+    for day in sorted({p.date for p in loan.payments if after < p.date <= until}):
+        paid = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date <= day)})
+        if assess(paid, day).dpd == 0:
+            return True
+    return False
 
 
 def _pre_due(services: Services, loan: Any, item: dict[str, Any], due_on: date, amount: str) -> int:

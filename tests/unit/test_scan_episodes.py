@@ -1,0 +1,37 @@
+"""When the scan opens a case for an overdue loan whose earlier case was handed to legal or write-off."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dueflow.domain.loan import Loan, Payment
+from dueflow.domain.position import assess
+from dueflow.services.scan import starts_an_episode, up_to_date_since
+from tests.e2e.conftest import borrower
+
+LOAN = borrower("L1")  # installments of 1066.19 due on the 15th from 2026-06-15
+HANDED = {"case_id": "L1-2026-06-15", "status": "CLOSED", "outcome": "LITIGATION", "closed_on": "2026-07-10"}
+
+
+def paid(*payments: tuple[str, str]) -> Loan:
+    return LOAN.model_copy(update={"payments": tuple(Payment(date=d, amount=a) for d, a in payments)})
+
+
+def test_no_case_while_one_is_open_and_a_new_one_after_a_cure() -> None:
+    overdue = assess(LOAN, date(2026, 7, 20))
+    assert starts_an_episode(None, LOAN, overdue)
+    assert not starts_an_episode({"status": "OPEN"}, LOAN, overdue)
+    assert starts_an_episode({"status": "CLOSED", "outcome": "CURED", "closed_on": "2026-07-10"}, LOAN, overdue)
+
+
+def test_the_arrears_handed_to_legal_do_not_reopen_until_the_loan_was_up_to_date() -> None:
+    # a payment that clears the June installment but not July's: the same arrears, no new case
+    partial = paid(("2026-07-17", "1100.00"))
+    position = assess(partial, date(2026, 7, 20))
+    assert position.dpd == 5 and not up_to_date_since(partial, date(2026, 7, 10), date(2026, 7, 20))
+    assert not starts_an_episode(HANDED, partial, position)
+    # paid up on 07-12 (before July's installment fell due), overdue again from 07-16: a new episode
+    cured = paid(("2026-07-12", "1100.00"))
+    position = assess(cured, date(2026, 7, 20))
+    assert position.dpd == 5 and up_to_date_since(cured, date(2026, 7, 10), date(2026, 7, 20))
+    assert starts_an_episode(HANDED, cured, position)
