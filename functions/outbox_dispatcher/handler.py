@@ -18,5 +18,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         count("MessagesSent", sent, Channel=channel)
     count("MessagesDeferred", report["deferred"])
     count("MessagesDropped", report["dropped"])
+    count("MessagesUnconfirmed", report["unconfirmed"])
     logger.info("dispatch finished", extra=report)
     return report

@@ -67,7 +67,11 @@ class Observability(Construct):
             cloudwatch.GraphWidget(
                 title="Contacts sent per channel per day",
                 left=[_metric("MessagesSent", {"Channel": channel}, day) for channel in ("sms", "email", "call")],
-                right=[_metric("MessagesDeferred", period=day), _metric("MessagesDropped", period=day)],
+                right=[
+                    _metric("MessagesDeferred", period=day),
+                    _metric("MessagesDropped", period=day),
+                    _metric("MessagesUnconfirmed", period=day),
+                ],
                 width=12,
             ),
             cloudwatch.GraphWidget(
@@ -85,6 +89,13 @@ class Observability(Construct):
                 alarm_topic,
                 f"The {name} function failed: see its logs",
             )
+        self._alarm(
+            "messages-unconfirmed",
+            _metric("MessagesUnconfirmed", period=Duration.minutes(15)),
+            alarm_topic,
+            "A dispatcher stopped after claiming a message: it may have gone out and is not sent again; "
+            "check the provider's delivery log for the message ids in the case's message_unconfirmed records",
+        )
         for index, queue in enumerate(queues):
             self._alarm(
                 f"dead-letters-{index}",
