@@ -133,6 +133,37 @@ def open_cases_table(rows: Sequence[dict[str, Any]], limit: int = 200) -> str:
     )
 
 
+INVARIANT_NAMES = {
+    "one_case_per_episode": "one case per delinquency episode",
+    "no_stuck_case": "no case stuck",
+    "no_duplicate_message": "no message sent twice",
+    "contact_window": "every message inside the contact window",
+    "contact_caps": "no customer over the contact caps",
+    "audit_complete": "every audit chain verifies, every stage on record",
+    "messages_on_record": "every message sent (or in doubt) on record",
+    "outcomes_match_baseline": "outcomes equal the baseline run",
+}
+
+
+def invariants_table(checked: dict[str, Any]) -> str:
+    rows = []
+    for name, result in checked.items():
+        if not isinstance(result, dict):
+            continue
+        ok = result["violations"] == 0
+        mark = (
+            '<td style="color:#1a7f37">holds</td>'
+            if ok
+            else f'<td style="color:#d1242f">{result["violations"]} violations</td>'
+        )
+        example = "" if ok else _e(result["examples"][0])
+        rows.append(
+            f'<tr><td class="l">{_e(INVARIANT_NAMES.get(name, name))}</td>{mark}<td class="l">{example}</td></tr>'
+        )
+    head = '<tr><th class="l">invariant</th><th>result</th><th class="l">first example</th></tr>'
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
 def _fmt_number(value: float) -> str:
     if value >= 10_000:
         return f"{value:,.0f}"
@@ -207,6 +238,20 @@ def render_report(
         f"<h2>Open cases ({len(open_cases)})</h2>",
         open_cases_table(open_cases),
     ]
+    if "invariants" in summary:
+        faults = summary.get("faults")
+        injected = (
+            f" Faults were injected ({_e(faults['plan'])}): {faults['injected_total']} failed attempts, "
+            f"{faults['crashes_after_send']} crashes after a send."
+            if faults
+            else ""
+        )
+        sections[3:3] = [  # after the headline cards
+            "<h2>Invariants</h2>",
+            '<p class="note">Checked after the run against the loan book and what the SMS and e-mail providers '
+            f"accepted (not against DueFlow's own records).{injected}</p>",
+            invariants_table(summary["invariants"]),
+        ]
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>DueFlow simulation report</title><style>{CSS}</style></head><body>"

@@ -112,3 +112,20 @@ def test_case_days_count_each_day_a_case_was_open_within_the_run() -> None:
         {"opened": "2026-06-25", "closed": None},  # still open on the last day, 2026-06-30: 6
     ]
     assert case_days(cases, date(2026, 6, 30)) == 17
+
+
+def test_the_report_shows_each_invariant_and_the_first_violation() -> None:
+    summary = _summary() | {
+        "invariants": {
+            "no_stuck_case": {"violations": 0, "examples": []},
+            "contact_window": {"violations": 2, "examples": ["sms to loan <L1> at 2026-06-01 22:10 local"]},
+            "violations_total": 2,
+        },
+        "faults": {"plan": "sns:Publish=0.2", "injected_total": 7, "crashes_after_send": 1},
+    }
+    page = render_report(summary, [], [])
+    section = page[page.index("<h2>Invariants</h2>") : page.index("<h2>Stage funnel</h2>")]
+    assert "no case stuck</td><td" in section and "holds" in section
+    assert "2 violations" in section and "sms to loan &lt;L1&gt; at 2026-06-01 22:10 local" in section
+    assert "sns:Publish=0.2): 7 failed attempts, 1 crashes after a send" in section
+    assert "<h2>Invariants</h2>" not in render_report(_summary(), [], [])
