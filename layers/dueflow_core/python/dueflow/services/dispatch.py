@@ -101,18 +101,27 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
             message.case_id,
             "message_sent",
             now,
-            {
-                "message_id": message.message_id,
-                "channel": message.channel,
-                "template": message.template,
-                "language": message.language,
-                "text": rendered.text,
-                "provider_id": provider_id,
-                "local_time": now.astimezone(recipient_zone(recipient)).strftime("%H:%M"),
-            },
+            _record(
+                message,
+                rendered.text,
+                provider_id=provider_id,
+                local_time=now.astimezone(recipient_zone(recipient)).strftime("%H:%M"),
+            ),
             dedupe=f"sent:{message.message_id}",
         )
     return "sent"
+
+
+def _record(message: Message, text: str, **extra: str) -> dict[str, str]:
+    """The audit body of a message that went out (or may have): what was said, never to which address."""
+    return {
+        "message_id": message.message_id,
+        "channel": message.channel,
+        "template": message.template,
+        "language": message.language,
+        "text": text,
+        **extra,
+    }
 
 
 def _settle_in_doubt(services: Services, message: Message, now: datetime) -> int:
@@ -129,14 +138,11 @@ def _settle_in_doubt(services: Services, message: Message, now: datetime) -> int
             message.case_id,
             "message_unconfirmed",
             now,
-            {
-                "message_id": message.message_id,
-                "channel": message.channel,
-                "template": message.template,
-                "language": message.language,
-                "text": rendered.text,
-                "reason": "the dispatcher stopped after claiming it; it may have gone out and is not sent again",
-            },
+            _record(
+                message,
+                rendered.text,
+                reason="the dispatcher stopped after claiming it; it may have gone out and is not sent again",
+            ),
             dedupe=f"unconfirmed:{message.message_id}",
         )
     return 1
