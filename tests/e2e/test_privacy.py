@@ -95,3 +95,37 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
     # and the places that must hold them do: the sealed fields on the loan item open to the right values
     contact: dict[str, Any] = rt.services.loans.contact("P2")
     assert (contact["name"], contact["phone"], contact["email"]) == tuple(PEOPLE["P2"].values())
+
+
+def test_the_files_a_simulation_writes_hold_no_contact_details(tmp_path: Any) -> None:
+    """Everything ``dueflow simulate`` leaves in its folder (summary, cases, daily figures, the report,
+    the copy of every audit record) but the input book itself carries no customer's phone, e-mail or
+    name."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from dueflow_local.cli import app
+
+    out = Path(tmp_path) / "sim"
+    args = ["simulate", "--generate", "30", "--seed", "5", "--start", "2026-03-01", "--days", "20", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    book = [json.loads(line) for line in (out / "book.jsonl").read_text(encoding="utf-8").splitlines()]
+    secrets = set()
+    for loan in book:
+        customer = loan.get("customer") or {}
+        secrets |= {customer[k] for k in ("phone", "email") if customer.get(k)}
+        if len(customer.get("name") or "") >= 3:  # shorter names could be any two characters of a text
+            secrets.add(customer["name"])
+    assert len(secrets) > 40
+    written = [p for p in out.rglob("*") if p.is_file() and p.name != "book.jsonl"]
+    assert len([p for p in written if "audit" in p.parts]) > 50  # the audit copy is there to be searched
+    leaks = [
+        (str(path.relative_to(out)), secret)
+        for path in written
+        for text in [path.read_text(encoding="utf-8")]
+        for secret in secrets
+        if any(form in text for form in _forms(secret))
+    ]
+    assert leaks == []
