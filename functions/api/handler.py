@@ -32,6 +32,7 @@ class _Body(BaseModel):
 class PaymentIn(_Body):
     date: date
     amount: Annotated[Decimal, Field(gt=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
+    reference: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")] | None = None
 
 
 class PlanIn(_Body):
@@ -106,7 +107,7 @@ def payments(loan_id: str, body: Annotated[PaymentIn, Body()]) -> dict[str, Any]
     if not who.system:
         raise actions.Forbidden("payments are posted by the bank's payment system")
     try:
-        return post_payment(default_services(), loan_id, body.date, str(body.amount))
+        return post_payment(default_services(), loan_id, body.date, str(body.amount), body.reference)
     except KeyError as exc:
         raise actions.NotFound(str(exc)) from None
 

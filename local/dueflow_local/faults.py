@@ -14,6 +14,10 @@ accepted a customer message (SMS or email) and before the outbox recorded it: th
 of that thread raises ``InjectedCrash``, which nothing catches, as a Lambda that runs out of time or
 memory would stop there.
 
+In a simulation, faults are injected only into the calls the handlers make (``only_when``): the
+runtime's own calls (delivering the stream, ticking the dispatcher, routing a day's events to the API)
+stand in for AWS's machinery and the bank's systems, which are not what is under test.
+
 While injecting, backoff sleeps (botocore's between attempts, Step Functions' ``Retry`` intervals) are
 skipped: time in the local runtime is simulated, and the backoff would only make the run slower.
 """
@@ -23,7 +27,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -104,6 +108,7 @@ class FaultInjector:
 
     plan: FaultPlan
     seed: int = 0
+    only_when: Callable[[], bool] | None = None  # inject only while this holds (e.g. inside a handler)
     injected: Counter[str] = field(default_factory=Counter)  # "service:Operation" -> failed attempts
     crashes: int = 0
     backoff_skipped_s: float = 0.0
@@ -123,6 +128,8 @@ class FaultInjector:
 
     def decide(self, event_name: str, request: Any) -> AWSResponse | None:
         """A failure response for this attempt, or None to let moto answer. May raise InjectedCrash."""
+        if self.only_when is not None and not self.only_when():
+            return None
         _, service, operation = event_name.split(".", 2)
         armed = getattr(self._after_send, "armed", False)
         if armed and self.plan.crash_after_send and service == "dynamodb" and operation in WRITES:
@@ -194,10 +201,10 @@ class _NoSleep:
 
 
 @contextmanager
-def injecting(plan: FaultPlan, seed: int = 0) -> Iterator[FaultInjector]:
+def injecting(plan: FaultPlan, seed: int = 0, only_when: Callable[[], bool] | None = None) -> Iterator[FaultInjector]:
     """While active, calls matching ``plan`` fail at its rates (reproducible from ``seed`` for a given
-    order of calls)."""
-    injector = FaultInjector(plan, seed)
+    order of calls), only while ``only_when()`` holds if given."""
+    injector = FaultInjector(plan, seed, only_when)
     original = BotocoreStubber.__call__
 
     def call(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:

@@ -56,6 +56,12 @@ class Dispatcher:
         self.inflight = 0
         self.errors: list[tuple[str, BaseException]] = []
         self.parked_tokens: set[str] = set()  # callback tokens whose ``case_wait`` invocation returned
+        self._running = threading.local()
+
+    def in_handler(self) -> bool:
+        """Is the calling thread running a handler? (Faults are injected only there: the runtime's own
+        calls stand in for AWS's machinery, which is not under test.)"""
+        return getattr(self._running, "depth", 0) > 0
 
     def register(self, function_name: str, handler: Handler) -> None:
         self.handlers[function_name] = handler
@@ -70,6 +76,7 @@ class Dispatcher:
             self.inflight += 1
             request_id = f"local-{self._count:08d}"
             self.calls.append((name, event))
+        self._running.depth = getattr(self._running, "depth", 0) + 1
         try:
             result = handler(event, LambdaContext(name, request_id))
             token = event.get("token") if name == "case_wait" else None
@@ -84,6 +91,7 @@ class Dispatcher:
                 self.errors.append((name, exc))
             raise
         finally:
+            self._running.depth -= 1
             with self._lock:
                 self.inflight -= 1
 

@@ -152,7 +152,11 @@ class Simulation:
                 rt.load_book(self.book, self.start - timedelta(days=1))
                 snapshots = [self._buckets(rt, self.start - timedelta(days=1))]
             with ExitStack() as stack:
-                injector = stack.enter_context(injecting(self.faults, self.fault_seed)) if self.faults else None
+                injector = (
+                    stack.enter_context(injecting(self.faults, self.fault_seed, rt.dispatcher.in_handler))
+                    if self.faults
+                    else None
+                )
                 for offset in range(self.days):
                     day = self.start + timedelta(days=offset)
                     actions = [
@@ -207,12 +211,12 @@ class Simulation:
     # -- events ---------------------------------------------------------------------------------------
     def _action(self, rt: LocalRuntime, number: int, event: SimEvent) -> Callable[[], None]:
         def apply() -> None:
-            status, body = self._apply(rt, event)
+            status, body = self._apply(rt, event, number)
             for _ in range(API_ATTEMPTS - 1):
                 if status < 500:
                     break
                 self.api_retries += 1
-                status, body = self._apply(rt, event)
+                status, body = self._apply(rt, event, number)
             if status == 200:
                 self.applied += 1
             else:
@@ -221,9 +225,10 @@ class Simulation:
 
         return apply
 
-    def _apply(self, rt: LocalRuntime, event: SimEvent) -> tuple[int, Any]:
+    def _apply(self, rt: LocalRuntime, event: SimEvent, number: int = 0) -> tuple[int, Any]:
         if event.type == "payment":
-            payment = {"date": event.date.isoformat(), "amount": str(event.amount)}
+            # the event's line is the bank's payment reference: calling again after a 5xx posts it once
+            payment = {"date": event.date.isoformat(), "amount": str(event.amount), "reference": f"event-{number}"}
             return rt.api("POST", f"/loans/{event.loan_id}/payments", payment, system=True)
         case = rt.services.cases.open_case_for_loan(event.loan_id)
         if case is None:

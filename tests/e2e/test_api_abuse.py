@@ -125,3 +125,15 @@ def test_a_malformed_workflow_event_is_a_clear_error_and_changes_nothing(
     with pytest.raises(ValueError, match=says):
         handler(event, LambdaContext(function, "abuse"))
     assert snapshot(rt) == before
+
+
+def test_a_payment_posted_again_with_its_reference_counts_once(rt: LocalRuntime) -> None:
+    """The bank's system calls again after a lost answer: the same reference posts nothing more."""
+    before = rt.services.loans.get("L1")
+    assert before is not None
+    body = {"date": "2026-06-17", "amount": "5.00", "reference": "bank-2026-06-17-0001"}
+    first = rt.api("POST", "/loans/L1/payments", body, system=True)
+    again = rt.api("POST", "/loans/L1/payments", body, system=True)
+    assert first == again == (200, {"loan_id": "L1", "payments": len(before.payments) + 1})
+    other = rt.api("POST", "/loans/L1/payments", body | {"reference": "bank-2026-06-17-0002"}, system=True)
+    assert other == (200, {"loan_id": "L1", "payments": len(before.payments) + 2})  # a different payment

@@ -94,9 +94,11 @@ class Settings(BaseModel):
     @classmethod
     def _zone(cls, value: str) -> str:
         try:
+            if not 0 < len(value) <= 64:
+                raise ValueError(value)
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown IANA time zone {value[:40]!r}") from None
         return value
 
     @model_validator(mode="after")

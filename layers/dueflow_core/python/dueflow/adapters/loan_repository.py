@@ -117,14 +117,19 @@ class LoanRepository:
             raise ValueError("no PII cipher configured")
         return self._cipher.open(loan_id, sealed)
 
-    def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date) -> Loan:
+    def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date, reference: str | None = None) -> Loan:
         """Post a payment to a loan (the bank's payment feed); the index attributes follow. The write is
-        conditional on the record read, so two concurrent postings cannot lose one another."""
+        conditional on the record read, so two concurrent postings cannot lose one another; a payment
+        whose ``reference`` the loan already holds is not posted again (a retried posting)."""
         item = self.get_item(loan_id)
         if item is None:
             raise KeyError(f"no loan {loan_id!r}")
-        record = from_item(item).model_dump(mode="json", exclude_none=True)
-        record["payments"] = [*record.get("payments", []), {"date": paid_on.isoformat(), "amount": amount}]
+        loan = from_item(item)
+        if reference is not None and any(p.reference == reference for p in loan.payments):
+            return loan
+        record = loan.model_dump(mode="json", exclude_none=True)
+        payment = {"date": paid_on.isoformat(), "amount": amount} | ({"reference": reference} if reference else {})
+        record["payments"] = [*record.get("payments", []), payment]
         updated = Loan.model_validate(record)
         new_item = self._index_attributes(updated, as_of, dict(item))
         new_item["record"] = {"S": _record_json(updated)}

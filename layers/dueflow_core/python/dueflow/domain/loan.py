@@ -79,9 +79,11 @@ def _identifier(value: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _known_zone(key: str) -> bool:
+    if not 0 < len(key) <= 64:  # the longest IANA name is 32 characters; a long one is not a file to look up
+        return False
     try:
         ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 
@@ -150,10 +152,12 @@ class ScheduledInstallment(_Record):
 
 
 class Payment(_Record):
-    """A repayment received on ``date`` (local date), amount in the loan's currency."""
+    """A repayment received on ``date`` (local date), amount in the loan's currency; ``reference`` is the
+    bank's own id of the payment, when it gives one (a payment posted twice with it counts once)."""
 
     date: LocalDate
     amount: PositiveMoney
+    reference: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")
 
 
 class Loan(_Record):

@@ -26,14 +26,16 @@ class InvalidPayment(ValueError):
         self.reason = reason
 
 
-def post_payment(services: Services, loan_id: str, paid_on: date, amount: str) -> dict[str, Any]:
+def post_payment(
+    services: Services, loan_id: str, paid_on: date, amount: str, reference: str | None = None
+) -> dict[str, Any]:
     """Post a payment; the loan's own rules (dated within its life, not in the future) decide, and a
     refused payment stores nothing."""
     today = clock.today(services.settings.time_zone)
     if paid_on > today:
         raise InvalidPayment("date", f"{paid_on} is in the future (today is {today})")
     try:
-        loan = services.loans.add_payment(loan_id, paid_on, amount, today)
+        loan = services.loans.add_payment(loan_id, paid_on, amount, today, reference)
     except ValidationError as exc:
         field, reason = validation_errors(exc)[0]
         raise InvalidPayment(field.rsplit(".", 1)[-1] if field.startswith("payments.") else field, reason) from None
