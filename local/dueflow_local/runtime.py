@@ -394,6 +394,10 @@ class LocalRuntime:
                 names.append(execution.name)
         return names
 
+    def execution_statuses(self) -> dict[str, str]:
+        """Every execution's status by name (the case id), from moto's state (no API call)."""
+        return {e.name: e.exec_status.value for e in self._executions() if e.exec_status is not None}
+
     def running_executions(self) -> int:
         """How many executions (open cases) are running, from moto's state (no API call)."""
         return sum(1 for e in self._executions() if e.exec_status is not None and e.exec_status.value == "RUNNING")

@@ -272,7 +272,7 @@ class Simulation:
             for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-outbox")
             for item in page["Items"]
         ]
-        executions = {e.name: e.exec_status.value for e in rt._executions() if e.exec_status is not None}
+        executions = rt.execution_statuses()
         return invariants.Facts(
             settings=self.settings,
             days=[self.start + timedelta(days=i) for i in range(self.days)],
