@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field
 
+from dueflow.domain.loan import PaymentReference
 from dueflow.services import case_actions as actions
 from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
@@ -32,7 +33,7 @@ class _Body(BaseModel):
 class PaymentIn(_Body):
     date: date
     amount: Annotated[Decimal, Field(gt=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
-    reference: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")] | None = None
+    reference: PaymentReference | None = None
 
 
 class PlanIn(_Body):

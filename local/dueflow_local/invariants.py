@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
+from dueflow.services.scan import up_to_date_since
 from dueflow.settings import Settings
 from dueflow_local.meter import Delivery
 
@@ -104,10 +105,8 @@ def _overdue_days(loan: Loan, days: Iterable[date], settings: Settings) -> tuple
         before = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date < day)})
         if assess(before, day).dpd >= threshold:
             overdue.append(day)
-            if any(p.date == day for p in loan.payments):
-                after = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date <= day)})
-                if assess(after, day).dpd == 0:
-                    cured.add(day)
+            if up_to_date_since(loan, day - timedelta(days=1), day):
+                cured.add(day)
     return overdue, cured
 
 

@@ -13,9 +13,10 @@ import re
 from datetime import time
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dueflow.domain.loan import known_time_zone
 
 ENV_VAR = "DUEFLOW_SETTINGS"
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
@@ -93,12 +94,8 @@ class Settings(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            if not 0 < len(value) <= 64:
-                raise ValueError(value)
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"unknown IANA time zone {value[:40]!r}") from None
+        if not known_time_zone(value):
+            raise ValueError(f"unknown IANA time zone {value[:40]!r}")
         return value
 
     @model_validator(mode="after")

@@ -78,7 +78,8 @@ def _identifier(value: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _known_zone(key: str) -> bool:
+def known_time_zone(key: str) -> bool:
+    """Is ``key`` an IANA time zone this Python knows (without touching the file system for nonsense)?"""
     if not 0 < len(key) <= 64:  # the longest IANA name is 32 characters; a long one is not a file to look up
         return False
     try:
@@ -89,7 +90,7 @@ def _known_zone(key: str) -> bool:
 
 
 def _timezone(value: str) -> str:
-    if not _known_zone(value):
+    if not known_time_zone(value):
         raise ValueError(f"unknown IANA time zone {value[:40]!r}")
     return value
 
@@ -151,13 +152,16 @@ class ScheduledInstallment(_Record):
     interest: Money
 
 
+PaymentReference = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")]
+
+
 class Payment(_Record):
     """A repayment received on ``date`` (local date), amount in the loan's currency; ``reference`` is the
     bank's own id of the payment, when it gives one (a payment posted twice with it counts once)."""
 
     date: LocalDate
     amount: PositiveMoney
-    reference: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$")
+    reference: PaymentReference | None = None
 
 
 class Loan(_Record):
