@@ -178,7 +178,7 @@ def bench_read_amplification(loans: int, seed: int = 13, share: float = 0.02) ->
         repository = LoanRepository(ddb, table, settings.index_shards, None)
         repository.put(book, AS_OF)
         stats = ScanStats()
-        read = sum(1 for _ in repository.due_items_by(AS_OF, settings.due_soon_days, stats))
+        read = sum(1 for _ in repository.due_by(AS_OF, settings.due_soon_days, stats))
         naive_read = 0
         for page in ddb.get_paginator("scan").paginate(TableName=table):
             naive_read += page["ScannedCount"]

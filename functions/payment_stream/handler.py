@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from dueflow.adapters.loan_repository import stored_from_item
 from dueflow.services.context import default_services
 from dueflow.services.payments import on_loan_change
 
@@ -20,7 +21,7 @@ def record_handler(record: DynamoDBRecord) -> None:
         return
     raw = record.raw_event["dynamodb"].get("NewImage")
     if raw:
-        kind = on_loan_change(default_services(), raw)
+        kind = on_loan_change(default_services(), stored_from_item(raw).loan)
         if kind:
             logger.info("case resumed by a payment", extra={"kind": kind})
 

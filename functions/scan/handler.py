@@ -6,8 +6,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from dueflow.adapters.aws import SDK_CONFIG
 from dueflow.observability import count
-from dueflow.services.context import SDK_CONFIG, default_services
+from dueflow.services.context import default_services
 from dueflow.services.scan import fan_out, run_scan, scheduled_date
 
 logger = Logger(service="dueflow-scan")

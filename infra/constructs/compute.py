@@ -18,8 +18,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from dueflow.adapters.aws import Resources
 from dueflow.adapters.schema import CASES, LOANS, OUTBOX
-from dueflow.services.context import Resources
 from dueflow.settings import Settings
 from infra.constructs.audit import AuditStore
 from infra.constructs.data import Data

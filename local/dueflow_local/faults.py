@@ -5,7 +5,7 @@ states:SendTaskSuccess=0.1`` makes that fraction of the *attempts* of each match
 fails them: half with throttling (HTTP 400 ``ThrottlingException``, ``Throttling`` or S3's 503
 ``SlowDown``), half with HTTP 503. The failure is produced where moto would answer the request (a
 wrap of moto's ``BotocoreStubber``), so botocore parses it and its retry policy (standard mode, three
-attempts: ``dueflow.services.context.SDK_CONFIG``) retries it exactly as it would retry AWS; only calls
+attempts: ``dueflow.adapters.aws.SDK_CONFIG``) retries it exactly as it would retry AWS; only calls
 whose every attempt fails reach the handler as a ``ClientError``. Services are named by their IAM
 prefix (``states``, ``ses``) or botocore's (``sfn``, ``sesv2``).
 

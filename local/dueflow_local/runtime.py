@@ -26,9 +26,10 @@ import boto3
 from moto import mock_aws
 
 from dueflow import clock
+from dueflow.adapters.aws import SDK_CONFIG, Resources, aws_services
 from dueflow.adapters.schema import LOANS, TABLES, create_table_request
 from dueflow.domain.loan import Loan
-from dueflow.services.context import SDK_CONFIG, Resources, Services, reset_default_services
+from dueflow.services.context import reset_default_services
 from dueflow.settings import ENV_VAR, Settings
 from dueflow.workflow.definition import Functions, build_definition
 from dueflow_local.api_events import api_gateway_event
@@ -119,7 +120,7 @@ class LocalRuntime:
         self._set_env({ENV_VAR: self.settings.to_env(), **self.resources.to_env()})
         reset_default_services()
         self._stack.append(reset_default_services)
-        self.services = Services.build(self.settings, self.resources, self.client)
+        self.services = aws_services(self.settings, self.resources, self.client)
         for name in FUNCTIONS:
             self.dispatcher.register(name, load_handler(name).handler)
         stream_arn = self.client("dynamodb").describe_table(TableName=f"{self.settings.prefix}-{LOANS.suffix}")[

@@ -67,9 +67,15 @@ def ddb(aws: None) -> Any:
 
 
 @pytest.fixture
-def services(ddb: Any, s3: Any, audit_bucket: str) -> Any:
+def aws_clients(aws: None) -> dict[str, Any]:
+    """The boto3 clients the ``services`` fixture's adapters use, by service name (to patch in tests)."""
+    return {}
+
+
+@pytest.fixture
+def services(ddb: Any, s3: Any, audit_bucket: str, aws_clients: dict[str, Any]) -> Any:
     """Services wired to moto: tables, the locked audit bucket, a PII key, an SNS topic, SES identity."""
-    from dueflow.services.context import Resources, Services
+    from dueflow.adapters.aws import Resources, aws_services
     from dueflow.settings import Settings
 
     kms = boto3.client("kms", region_name=REGION)
@@ -84,4 +90,7 @@ def services(ddb: Any, s3: Any, audit_bucket: str) -> Any:
         internal_topic_arn=sns.create_topic(Name="test-internal")["TopicArn"],
         email_configuration_set="test-email",
     )
-    return Services.build(settings, resources, lambda name: boto3.client(name, region_name=REGION))
+    def client(name: str) -> Any:
+        return aws_clients.setdefault(name, boto3.client(name, region_name=REGION))
+
+    return aws_services(settings, resources, client)

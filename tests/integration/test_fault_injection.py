@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from dueflow.services.context import SDK_CONFIG
+from dueflow.adapters.aws import SDK_CONFIG
 from dueflow_local.faults import FaultPlan, InjectedCrash, injecting
 from tests.integration.conftest import REGION
 

@@ -74,18 +74,16 @@ def open_case_with_messages(services: Any) -> str:
 
 
 def sent_and_records(services: Any, case_id: str, loan_id: str) -> tuple[int, int]:
-    table = f"{services.settings.prefix}-outbox"
-    items = services.clients["dynamodb"].scan(TableName=table)["Items"]
-    sent = sum(1 for i in items if i["status"]["S"] == "SENT")
+    sent = sum(1 for m in services.outbox.all() if m["status"] == "SENT")
     objects = services.audit_store.read_case(loan_id, case_id)
     assert verify_chain(case_id, objects, services.cases.require(case_id).get("audit_head")).ok
     return sent, sum(1 for key, _ in objects if key.endswith("-message_sent.json"))
 
 
-def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(services: Any) -> None:
+def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(services: Any, aws_clients: dict[str, Any]) -> None:
     case_id = open_case_with_messages(services)
     loan_id = services.cases.require(case_id)["loan_id"]
-    real = services.clients["sesv2"].send_email
+    real = aws_clients["sesv2"].send_email
     attempts: list[int] = []
 
     def refuse_once(**kwargs: Any) -> Any:
@@ -94,7 +92,7 @@ def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(service
             raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}, "SendEmail")
         return real(**kwargs)
 
-    with mock.patch.object(services.clients["sesv2"], "send_email", side_effect=refuse_once):
+    with mock.patch.object(aws_clients["sesv2"], "send_email", side_effect=refuse_once):
         first = run_dispatch(services, NOON)
         assert (first.sent, first.deferred) == (1, 1)  # the SMS went, the email waits for the next tick
         second = run_dispatch(services, NOON)
@@ -105,11 +103,11 @@ def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(service
     clock.reset_clock()
 
 
-def test_sns_and_s3_failing_once_are_retried_by_the_sdk_with_one_message_and_one_record(services: Any) -> None:
+def test_sns_and_s3_failing_once_are_retried_by_the_sdk_with_one_message_and_one_record(services: Any, aws_clients: dict[str, Any]) -> None:
     case_id = open_case_with_messages(services)
     loan_id = services.cases.require(case_id)["loan_id"]
-    sns_calls = fail_first(services.clients["sns"], "before-send.sns.Publish", 500)
-    s3_calls = fail_first(services.clients["s3"], "before-send.s3.PutObject", 503)
+    sns_calls = fail_first(aws_clients["sns"], "before-send.sns.Publish", 500)
+    s3_calls = fail_first(aws_clients["s3"], "before-send.s3.PutObject", 503)
     report = run_dispatch(services, NOON)
     assert report.sent == 2 and len(sns_calls) >= 2 and len(s3_calls) >= 2
     assert sent_and_records(services, case_id, loan_id) == (2, 2)
@@ -151,13 +149,13 @@ def test_a_crash_after_sending_is_never_sent_again_and_goes_on_record_as_unconfi
     clock.reset_clock()
 
 
-def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any) -> None:
+def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any, aws_clients: dict[str, Any]) -> None:
     clock.set_clock(lambda: NOON)
     book = list(generate_book(60, seed=4, as_of=date(2026, 7, 1)))
     services.loans.put(book, date(2026, 7, 1))
     with (
         mock.patch.object(
-            services.clients["stepfunctions"],
+            aws_clients["stepfunctions"],
             "start_execution",
             side_effect=ClientError({"Error": {"Code": "ThrottlingException", "Message": "rate"}}, "StartExecution"),
         ),
@@ -165,19 +163,15 @@ def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any) -> None:
     ):
         run_scan(services, date(2026, 7, 1))
     with mock.patch.object(
-        services.clients["stepfunctions"], "start_execution", return_value={"executionArn": "arn:x"}
+        aws_clients["stepfunctions"], "start_execution", return_value={"executionArn": "arn:x"}
     ) as start:
         report = run_scan(services, date(2026, 7, 1))
         again = run_scan(services, date(2026, 7, 1))
     opened = report.cases_opened + report.cases_already_open
     assert opened > 0 and again.cases_opened == 0
     # every overdue loan got exactly one case, and the execution was (re)started for the first one
-    cases = [
-        i
-        for i in services.clients["dynamodb"].scan(TableName=f"{services.settings.prefix}-cases")["Items"]
-        if not i["case_id"]["S"].startswith("customer#")
-    ]
-    assert len(cases) == opened == len({c["loan_id"]["S"] for c in cases})
+    cases = list(services.cases.all())
+    assert len(cases) == opened == len({c["loan_id"] for c in cases})
     # the cases whose execution failed to start the first time got it started on the rerun, once
     assert start.call_count == len(cases)
     assert all("execution_arn" in c for c in cases)

@@ -9,9 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from dueflow.adapters.loan_repository import DUE_INDEX, LoanRepository, ScanStats, shard_of
-from dueflow.adapters.pii import PiiCipher
+from dueflow.adapters.loan_repository import DUE_INDEX, LoanRepository, ScanStats
+from dueflow.adapters.pii import KmsKeys, PiiCipher
 from dueflow.domain.position import FLAG_DUE_SOON, assess
+from dueflow.sharding import shard_of
 from dueflow_local.generate import generate_book
 from tests.integration.conftest import REGION
 
@@ -40,7 +41,7 @@ def repo(aws: None) -> tuple[LoanRepository, Any]:
         ],
     )
     kms: Any = boto3.client("kms", region_name=REGION)
-    cipher = PiiCipher(kms, kms.create_key()["KeyMetadata"]["Arn"])
+    cipher = PiiCipher(KmsKeys(kms, kms.create_key()["KeyMetadata"]["Arn"]))
     return LoanRepository(ddb, "loans", shards=4, cipher=cipher), ddb
 
 
@@ -50,7 +51,7 @@ def test_the_due_index_holds_exactly_the_loans_needing_action(repo: tuple[LoanRe
     repository.put(book, AS_OF)
     expected = {loan.loan_id for loan in book if (p := assess(loan, AS_OF)).dpd > 0 or FLAG_DUE_SOON in p.flags}
     stats = ScanStats()
-    found = {loan.loan_id for loan in repository.due_by(AS_OF, 3, stats)}
+    found = {stored.loan.loan_id for stored in repository.due_by(AS_OF, 3, stats)}
     assert found == expected and expected
     assert stats.scanned == stats.returned == len(expected)  # read amplification 1.0
     assert stats.queries == 4  # one per shard

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 
-from dueflow.adapters.pii import PiiCipher, is_sealed
+from dueflow.adapters.pii import KmsKeys, PiiCipher, is_sealed
 from tests.integration.conftest import REGION
 
 FIELDS = {
@@ -25,7 +25,7 @@ FIELDS = {
 def cipher(aws: None) -> PiiCipher:
     kms: Any = boto3.client("kms", region_name=REGION)
     key_arn = kms.create_key(Description="pii")["KeyMetadata"]["Arn"]
-    return PiiCipher(kms, key_arn)
+    return PiiCipher(KmsKeys(kms, key_arn))
 
 
 def test_sealed_fields_hide_the_plaintext_and_open_again(cipher: PiiCipher) -> None:

@@ -8,10 +8,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dueflow.domain.audit_chain import AuditRecord
+from dueflow.ports import AuditConflictError
 
-
-class AuditConflictError(RuntimeError):
-    """A different record already sits under the key: the chain was written by someone else."""
+__all__ = ["AuditConflictError", "S3AuditStore"]
 
 
 class S3AuditStore:

@@ -8,14 +8,14 @@ so a case is never resumed twice with the same token. The audit chain's head (``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, to_item, values
-from dueflow.adapters.loan_repository import shard_of
+from dueflow.sharding import shard_of
 
 LOAN_INDEX = "loan-index"
 WAKE_INDEX = "wake-index"
@@ -28,14 +28,6 @@ class CaseRepository:
         self._ddb = dynamodb
         self._table = table
         self._shards = shards
-
-    @property
-    def client(self) -> Any:
-        return self._ddb
-
-    @property
-    def table(self) -> str:
-        return self._table
 
     # -- cases ---------------------------------------------------------------------------------------
     def create(self, case: dict[str, Any]) -> bool:
@@ -57,12 +49,12 @@ class CaseRepository:
     def update(
         self,
         case_id: str,
-        set_values: dict[str, Any] | None = None,
+        set_values: Mapping[str, Any] | None = None,
         remove: tuple[str, ...] = (),
-        condition: str | None = None,
-        condition_values: dict[str, Any] | None = None,
+        expect: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Set and remove attributes; False when ``condition`` does not hold."""
+        """Set and remove attributes; with ``expect`` only when each named attribute holds its value
+        (False when one does not)."""
         set_values = {k: v for k, v in (set_values or {}).items() if v is not None}
         names: dict[str, str] = {}
         parts: list[str] = []
@@ -86,11 +78,13 @@ class CaseRepository:
             "UpdateExpression": " ".join(parts),
             "ExpressionAttributeNames": names,
         }
-        if condition:
-            if "#status" in condition:
-                names["#status"] = "status"
-            request["ConditionExpression"] = condition
-            expression_values.update(values(**(condition_values or {})))
+        if expect:
+            conditions = []
+            for index, (key, value) in enumerate(expect.items()):
+                names[f"#c{index}"] = key
+                conditions.append(f"#c{index} = :c{index}")
+                expression_values.update(values(**{f"c{index}": value}))
+            request["ConditionExpression"] = " AND ".join(conditions)
         if expression_values:
             request["ExpressionAttributeValues"] = expression_values
         try:
@@ -100,6 +94,38 @@ class CaseRepository:
                 return False
             raise
         return True
+
+    def claim_audit(self, case_id: str, seq: int, record_seq: int, head: str, key: str, body: str, dedupe: str) -> bool:
+        """The audit chain's claim (``dueflow.ports.CaseStore.claim_audit``): ADD to a set and NOT contains,
+        which the generic ``update`` does not express."""
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"case_id": {"S": case_id}},
+                UpdateExpression=(
+                    "SET audit_seq = :next, audit_head = :head, audit_pending = :key, audit_pending_body = :body "
+                    "ADD audit_keys :dedupe"
+                ),
+                ConditionExpression=(
+                    "(attribute_not_exists(audit_seq) OR audit_seq = :seq) AND attribute_not_exists(audit_pending) "
+                    "AND NOT contains(audit_keys, :dedupe_one)"
+                ),
+                ExpressionAttributeValues=values(
+                    next=record_seq, head=head, key=key, body=body, seq=seq, dedupe={dedupe}, dedupe_one=dedupe
+                ),
+            )
+        except ClientError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def all(self) -> Iterator[dict[str, Any]]:
+        """Every case item (a full Scan; the contact logs left out)."""
+        for page in self._ddb.get_paginator("scan").paginate(TableName=self._table):
+            for item in page["Items"]:
+                if not item["case_id"]["S"].startswith(CONTACT_LOG_PREFIX):
+                    yield from_item(item)
 
     def open_case_for_loan(self, loan_id: str) -> dict[str, Any] | None:
         """The loan's open case, if any (newest first)."""
@@ -138,15 +164,14 @@ class CaseRepository:
             fields |= {"wake_on": wake_on.isoformat(), "wake_shard": shard_of(case_id, self._shards)}
         else:
             remove = ("wake_on", "wake_shard")
-        self.update(case_id, fields, remove, condition="#status = :open", condition_values={"open": "OPEN"})
+        self.update(case_id, fields, remove, expect={"status": "OPEN"})
 
     def unpark(self, case_id: str, token: str) -> bool:
         """Take the token off the case; True for exactly one caller per token."""
         return self.update(
             case_id,
             remove=("task_token", "wake_on", "wake_shard"),
-            condition="task_token = :t",
-            condition_values={"t": token},
+            expect={"task_token": token},
         )
 
     def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:

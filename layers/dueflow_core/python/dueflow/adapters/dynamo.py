@@ -9,6 +9,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from dueflow.sharding import shard_label
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -65,11 +67,6 @@ def put_if_absent(client: Any, table: str, values: dict[str, Any], key: str) -> 
             return False
         raise
     return True
-
-
-def shard_label(shard: int, shards: int) -> str:
-    """How shard ``shard`` of ``shards`` is written in a sharded index key (``"07"``)."""
-    return f"{shard:0{max(2, len(str(shards - 1)))}d}"
 
 
 def query_shards(

@@ -10,25 +10,22 @@ loan that is due soon or overdue with one range query per shard, reading nothing
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from dueflow.adapters.dynamo import query_shards, shard_label
+from dueflow.adapters.dynamo import query_shards
 from dueflow.adapters.pii import PiiCipher
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
+from dueflow.ports import ScanStats, StoredLoan
+from dueflow.sharding import shard_of
+
+__all__ = ["DUE_INDEX", "PII_FIELDS", "LoanRepository", "ScanStats", "attention_date", "from_item", "shard_of"]
 
 DUE_INDEX = "due-index"
 PII_FIELDS = ("name", "phone", "email", "monthly_income", "monthly_expenses")
-
-
-def shard_of(key: str, shards: int) -> str:
-    """A stable shard for ``key`` (two or three digits), from its SHA-256."""
-    return shard_label(int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % shards, shards)
 
 
 def attention_date(position: Position) -> date | None:
@@ -36,15 +33,6 @@ def attention_date(position: Position) -> date | None:
     if position.dpd:
         return position.as_of - timedelta(days=position.dpd)
     return position.next_due_date
-
-
-@dataclass
-class ScanStats:
-    """What a due-index read cost: items DynamoDB read (``scanned``) and returned."""
-
-    scanned: int = 0
-    returned: int = 0
-    queries: int = 0
 
 
 class LoanRepository:
@@ -106,11 +94,15 @@ class LoanRepository:
         ).get("Item")
         return item
 
-    def contact(self, loan_id: str, item: dict[str, Any] | None = None) -> dict[str, str | None]:
+    def get_stored(self, loan_id: str) -> StoredLoan | None:
+        item = self.get_item(loan_id)
+        return stored_from_item(item) if item else None
+
+    def contact(self, loan_id: str, stored: StoredLoan | None = None) -> dict[str, str | None]:
         """The borrower's contact details, opened just in time (needs kms:Decrypt on the PII key); from
-        ``item`` when the caller has just read it."""
-        item = (item if item is not None else self.get_item(loan_id)) or {}
-        sealed = {k: v["S"] for k, v in item.get("customer_sealed", {}).get("M", {}).items()}
+        ``stored`` when the caller has just read it."""
+        stored = stored if stored is not None else self.get_stored(loan_id)
+        sealed = dict(stored.sealed) if stored is not None else {}
         if not sealed:
             return {}
         if self._cipher is None:
@@ -154,16 +146,10 @@ class LoanRepository:
 
     def due_by(
         self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
-    ) -> Iterator[Loan]:
+    ) -> Iterator[StoredLoan]:
         """Every loan whose oldest unpaid installment is due on or before ``as_of + horizon_days``: the
-        due-soon and overdue loans, from the sparse due-index, shard by shard (or one ``shard``)."""
-        for loan, _ in self.due_items_by(as_of, horizon_days, stats, shard):
-            yield loan
-
-    def due_items_by(
-        self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
-    ) -> Iterator[tuple[Loan, dict[str, Any]]]:
-        """``due_by`` with each loan's raw item (the index projects the whole item: nothing is re-read)."""
+        due-soon and overdue loans, from the sparse due-index, shard by shard (or one ``shard``). The
+        index projects the whole item: nothing is re-read."""
         limit = (as_of + timedelta(days=horizon_days)).isoformat()
 
         def count(page: dict[str, Any]) -> None:
@@ -175,7 +161,18 @@ class LoanRepository:
         for item in query_shards(
             self._ddb, self._table, DUE_INDEX, "due_shard", "next_due_date", limit, self._shards, shard, count
         ):
-            yield from_item(item), item
+            yield stored_from_item(item)
+
+    def all(self) -> Iterator[Loan]:
+        for page in self._ddb.get_paginator("scan").paginate(TableName=self._table):
+            for item in page["Items"]:
+                yield from_item(item)
+
+
+def stored_from_item(item: dict[str, Any]) -> StoredLoan:
+    """A loans-table item (or a stream record's NEW_IMAGE) as the loan store's ``StoredLoan``."""
+    sealed = {k: v["S"] for k, v in item.get("customer_sealed", {}).get("M", {}).items()}
+    return StoredLoan(from_item(item), sealed)
 
 
 def from_item(item: dict[str, Any]) -> Loan:

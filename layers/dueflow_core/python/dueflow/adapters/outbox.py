@@ -13,78 +13,18 @@ provider's delivery log). Message ids are deterministic, so a retried stage neve
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, shard_label, values
-from dueflow.adapters.loan_repository import shard_of
+from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, values
+from dueflow.domain.outbox import KEEP_DAYS, LEASE, Message
+from dueflow.sharding import shard_label, shard_of
+
+__all__ = ["KEEP_DAYS", "LEASE", "PENDING_INDEX", "Message", "Outbox"]
 
 PENDING_INDEX = "pending-index"
-LEASE = timedelta(minutes=15)  # a claimed message not recorded by then is in doubt (Lambda's timeout is 5)
-KEEP_DAYS = 400  # outbox items expire (TTL) long after they are settled; the audit store keeps the record
-
-
-@dataclass
-class Message:
-    """One customer message (or agent call task) waiting to go out. ``values`` fill the template."""
-
-    message_id: str
-    case_id: str
-    loan_id: str
-    customer_id: str
-    channel: str  # sms | email | call
-    template: str
-    language: str
-    not_before: datetime
-    values: dict[str, str] = field(default_factory=dict)
-    status: str = "PENDING"
-    created_at: datetime | None = None
-    sent_at: datetime | None = None
-    provider_id: str | None = None
-    reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "message_id": self.message_id,
-            "case_id": self.case_id,
-            "loan_id": self.loan_id,
-            "customer_id": self.customer_id,
-            "channel": self.channel,
-            "template": self.template,
-            "language": self.language,
-            "not_before": self.not_before.isoformat(),
-            "values": self.values,
-            "status": self.status,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
-            "provider_id": self.provider_id,
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Message:
-        def when(key: str) -> datetime | None:
-            return datetime.fromisoformat(data[key]) if data.get(key) else None
-
-        return cls(
-            message_id=data["message_id"],
-            case_id=data["case_id"],
-            loan_id=data["loan_id"],
-            customer_id=data["customer_id"],
-            channel=data["channel"],
-            template=data["template"],
-            language=data["language"],
-            not_before=datetime.fromisoformat(data["not_before"]),
-            values={k: str(v) for k, v in data.get("values", {}).items()},
-            status=data.get("status", "PENDING"),
-            created_at=when("created_at"),
-            sent_at=when("sent_at"),
-            provider_id=data.get("provider_id"),
-            reason=data.get("reason"),
-        )
 
 
 class Outbox:
@@ -129,6 +69,12 @@ class Outbox:
                 when = datetime.fromisoformat(items[0]["not_before"]["S"])
                 earliest = when if earliest is None or when < earliest else earliest
         return earliest
+
+    def all(self) -> Iterator[dict[str, Any]]:
+        """Every message item as a plain dict (a full Scan, for reports)."""
+        for page in self._ddb.get_paginator("scan").paginate(TableName=self._table):
+            for item in page["Items"]:
+                yield from_item(item)
 
     def claim(self, message_id: str, now: datetime) -> bool:
         """PENDING -> SENDING, leased until ``now + LEASE``; True for exactly one dispatcher."""

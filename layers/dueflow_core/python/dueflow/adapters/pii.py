@@ -17,6 +17,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from dueflow.ports import KeyService
+
 PREFIX = "dfpii1"
 
 
@@ -32,13 +34,32 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX + ".")
 
 
-class PiiCipher:
-    """Seals and opens PII fields. ``kms`` is a boto3 KMS client; ``key_id`` the PII key's ARN (decrypt
-    is always by the ARN recorded in the encrypted data key, so aliases work for sealing only)."""
+class KmsKeys:
+    """The ``KeyService`` port on KMS: data keys of the PII key, with the owner and purpose as the
+    encryption context. ``key_id`` is the PII key's ARN (decrypt is always by the ARN recorded in the
+    encrypted data key, so aliases work for sealing only)."""
 
     def __init__(self, kms: Any, key_id: str) -> None:
         self._kms = kms
         self._key_id = key_id
+
+    def generate_data_key(self, owner_id: str) -> tuple[bytes, bytes]:
+        key = self._kms.generate_data_key(
+            KeyId=self._key_id, KeySpec="AES_256", EncryptionContext={"owner": owner_id, "purpose": "pii"}
+        )
+        return key["Plaintext"], key["CiphertextBlob"]
+
+    def decrypt(self, wrapped: bytes, owner_id: str) -> bytes:
+        key = self._kms.decrypt(CiphertextBlob=wrapped, EncryptionContext={"owner": owner_id, "purpose": "pii"})
+        return bytes(key["Plaintext"])
+
+
+class PiiCipher:
+    """Seals and opens PII fields with data keys from ``keys`` (a ``dueflow.ports.KeyService``: KMS in
+    AWS, a local key service in the in-memory world; the sealed format is the same)."""
+
+    def __init__(self, keys: KeyService) -> None:
+        self._keys = keys
 
     def seal(self, owner_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
         """Seal every non-empty field of one owner (a loan) with one fresh data key."""
@@ -46,11 +67,9 @@ class PiiCipher:
         sealed: dict[str, str | None] = {name: None for name, value in fields.items() if not value}
         if not present:
             return sealed
-        key = self._kms.generate_data_key(
-            KeyId=self._key_id, KeySpec="AES_256", EncryptionContext={"owner": owner_id, "purpose": "pii"}
-        )
-        aead = AESGCM(key["Plaintext"])
-        wrapped = _b64(key["CiphertextBlob"])
+        plaintext, blob = self._keys.generate_data_key(owner_id)
+        aead = AESGCM(plaintext)
+        wrapped = _b64(blob)
         for name, value in present.items():
             nonce = os.urandom(12)
             ciphertext = aead.encrypt(nonce, value.encode(), f"{owner_id}/{name}".encode())
@@ -69,10 +88,7 @@ class PiiCipher:
                 raise ValueError(f"field {name!r} of {owner_id} is not a sealed value")
             _, wrapped, nonce, ciphertext = value.split(".")
             if wrapped not in keys:
-                key = self._kms.decrypt(
-                    CiphertextBlob=_unb64(wrapped), EncryptionContext={"owner": owner_id, "purpose": "pii"}
-                )
-                keys[wrapped] = AESGCM(key["Plaintext"])
+                keys[wrapped] = AESGCM(self._keys.decrypt(_unb64(wrapped), owner_id))
             plain[name] = (
                 keys[wrapped].decrypt(_unb64(nonce), _unb64(ciphertext), f"{owner_id}/{name}".encode()).decode()
             )

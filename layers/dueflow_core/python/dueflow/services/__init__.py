@@ -1,2 +1,2 @@
-"""Services: the workflow's use cases, written against the adapters (repositories, audit store, AWS
-clients) that ``Services`` bundles. Handlers call exactly one service function each."""
+"""Services: the workflow's use cases, written against the ports (``dueflow.ports``) that ``Services``
+bundles. Handlers call exactly one service function each."""

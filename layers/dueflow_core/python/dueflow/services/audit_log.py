@@ -13,9 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from dueflow.adapters.dynamo import conditional_failed, values
 from dueflow.domain.audit_chain import GENESIS, AuditRecord, sha256
 from dueflow.services.context import Services
 
@@ -52,34 +49,7 @@ def append(services: Services, case_id: str, record_type: str, at: datetime, bod
 
 
 def _claim(services: Services, case_id: str, seq: int, record: AuditRecord, data: bytes, dedupe: str) -> bool:
-    try:
-        # one conditional write that the generic update helper cannot express (ADD to a set + NOT contains)
-        services.cases.client.update_item(
-            TableName=services.cases.table,
-            Key={"case_id": {"S": case_id}},
-            UpdateExpression=(
-                "SET audit_seq = :next, audit_head = :head, audit_pending = :key, audit_pending_body = :body "
-                "ADD audit_keys :dedupe"
-            ),
-            ConditionExpression=(
-                "(attribute_not_exists(audit_seq) OR audit_seq = :seq) AND attribute_not_exists(audit_pending) "
-                "AND NOT contains(audit_keys, :dedupe_one)"
-            ),
-            ExpressionAttributeValues=values(
-                next=record.seq,
-                head=sha256(data),
-                key=record.key,
-                body=data.decode(),
-                seq=seq,
-                dedupe={dedupe},
-                dedupe_one=dedupe,
-            ),
-        )
-    except ClientError as exc:
-        if conditional_failed(exc):
-            return False
-        raise
-    return True
+    return services.cases.claim_audit(case_id, seq, record.seq, sha256(data), record.key, data.decode(), dedupe)
 
 
 def _finish_pending(services: Services, case: dict[str, Any]) -> None:
@@ -93,6 +63,5 @@ def _clear_pending(services: Services, case_id: str, key: str) -> None:
     services.cases.update(
         case_id,
         remove=("audit_pending", "audit_pending_body"),
-        condition="audit_pending = :key",
-        condition_values={"key": key},
+        expect={"audit_pending": key},
     )

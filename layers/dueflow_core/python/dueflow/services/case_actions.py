@@ -224,10 +224,8 @@ def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str
         {"by": caller.principal, "deadline": deadline.isoformat()},
         dedupe=f"complaint:{count}:open",
     )
-    services.clients["sns"].publish(
-        TopicArn=services.resources.internal_topic_arn,
-        Subject="DueFlow: complaint opened",
-        Message=f'{{"type": "complaint_opened", "case_id": "{case_id}", "deadline": "{deadline.isoformat()}"}}',
+    services.notifier.notify_staff(
+        "DueFlow: complaint opened", {"type": "complaint_opened", "case_id": case_id, "deadline": deadline.isoformat()}
     )
     return {"case_id": case_id, "complaint_open": True, "deadline": deadline.isoformat()}
 

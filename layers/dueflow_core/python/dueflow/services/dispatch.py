@@ -8,18 +8,15 @@ time, send by SNS (SMS), SES v2 (email) or as an agent call task on the internal
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from dueflow import clock
-from dueflow.adapters.loan_repository import from_item
-from dueflow.adapters.outbox import Message
 from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide, first_window_moment
 from dueflow.domain.messages import render
+from dueflow.domain.outbox import Message
+from dueflow.ports import ProviderRefused
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 
@@ -60,11 +57,11 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
     if case is not None and case.get("status") != "OPEN":
         return _drop(services, message, case, now, "the case has closed")
-    item = services.loans.get_item(message.loan_id)
-    if item is None:
+    stored = services.loans.get_stored(message.loan_id)
+    if stored is None:
         return _drop(services, message, case, now, "the loan is gone")
-    loan = from_item(item)
-    contact = services.loans.contact(message.loan_id, item)
+    loan = stored.loan
+    contact = services.loans.contact(message.loan_id, stored)
     verified = {Channel.EMAIL} if contact.get("email") else set()
     if contact.get("phone"):
         verified |= {Channel.SMS, Channel.CALL}
@@ -87,7 +84,7 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
     try:
         provider_id = _send(services, message, contact, rendered.subject, rendered.text)
-    except ClientError:
+    except ProviderRefused:
         # the provider refused the call: nothing went out, so the message goes back to PENDING and the
         # next tick retries it (a crash here, by contrast, leaves it SENDING: never sent twice)
         services.outbox.release(message.message_id, now)
@@ -172,32 +169,13 @@ def recipient_zone(recipient: Recipient) -> Any:
 
 def _send(services: Services, message: Message, contact: dict[str, str | None], subject: str, text: str) -> str:
     if message.channel == "sms":
-        response = services.clients["sns"].publish(
-            PhoneNumber=contact["phone"],
-            Message=text,
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-        )
-        return str(response["MessageId"])
+        return services.notifier.send_sms(str(contact["phone"]), text)
     if message.channel == "email":
-        response = services.clients["sesv2"].send_email(
-            FromEmailAddress=services.settings.sender_email,
-            Destination={"ToAddresses": [contact["email"]]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
-                }
-            },
-            ConfigurationSetName=services.resources.email_configuration_set,
-        )
-        return str(response["MessageId"])
+        return services.notifier.send_email(str(contact["email"]), subject, text)
     # an agent call task: the agent looks the case up; no contact details travel on the topic
-    response = services.clients["sns"].publish(
-        TopicArn=services.resources.internal_topic_arn,
-        Subject="DueFlow: call task",
-        Message=json.dumps({"type": "call_task", "case_id": message.case_id, "template": message.template}),
+    return services.notifier.notify_staff(
+        "DueFlow: call task", {"type": "call_task", "case_id": message.case_id, "template": message.template}
     )
-    return str(response["MessageId"])
 
 
 def _drop(services: Services, message: Message, case: dict[str, Any] | None, now: datetime, reason: str) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from dueflow import clock
-from dueflow.adapters.loan_repository import from_item
 from dueflow.domain.book import validation_errors
+from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
 from dueflow.services import audit_log
 from dueflow.services.context import Services
@@ -42,10 +42,9 @@ def post_payment(
     return {"loan_id": loan.loan_id, "payments": len(loan.payments)}
 
 
-def on_loan_change(services: Services, new_image: dict[str, Any]) -> str | None:
-    """A loans-table stream record's new image: resume the loan's open case if the change cured it or
-    completed its plan. Returns the event kind sent, if any."""
-    loan = from_item(new_image)
+def on_loan_change(services: Services, loan: Loan) -> str | None:
+    """A loan as the loans-table stream's new image shows it: resume the loan's open case if the change
+    cured it or completed its plan. Returns the event kind sent, if any."""
     case = services.cases.open_case_for_loan(loan.loan_id)
     if case is None or not loan.payments:
         return None

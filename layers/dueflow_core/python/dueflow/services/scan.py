@@ -19,12 +19,12 @@ from datetime import date, datetime
 from typing import Any
 
 from dueflow import clock
-from dueflow.adapters.loan_repository import ScanStats
-from dueflow.adapters.outbox import Message
 from dueflow.domain.loan import Loan
 from dueflow.domain.messages import loan_reference
 from dueflow.domain.money import fmt
+from dueflow.domain.outbox import Message
 from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
+from dueflow.ports import ScanStats, StoredLoan
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
 from dueflow.services.workflow import case_id_for, open_case, wake
@@ -85,12 +85,13 @@ def run_scan(
         pacer = Pacer(settings.start_executions_per_second / max(settings.index_shards, 1) * (len(shards or []) or 1))
     for shard in shards if shards is not None else range(settings.index_shards):
         stats = ScanStats()
-        for loan, item in services.loans.due_items_by(as_of, settings.due_soon_days, stats, shard=shard):
+        for stored in services.loans.due_by(as_of, settings.due_soon_days, stats, shard=shard):
+            loan = stored.loan
             report.loans_read += 1
             position = assess(loan, as_of, policy)
             if FLAG_DUE_SOON in position.flags and position.next_due_date is not None:
                 report.reminders_queued += _pre_due(
-                    services, loan, item, position.next_due_date, fmt(position.next_due_amount)
+                    services, stored, position.next_due_date, fmt(position.next_due_amount)
                 )
             if position.dpd >= max(settings.grace_days, 1):
                 case = services.cases.get(case_id_for(loan.loan_id, position))
@@ -139,13 +140,11 @@ def up_to_date_since(loan: Loan, after: date, until: date) -> bool:
     return False
 
 
-def _pre_due(services: Services, loan: Any, item: dict[str, Any], due_on: date, amount: str) -> int:
+def _pre_due(services: Services, stored: StoredLoan, due_on: date, amount: str) -> int:
+    loan = stored.loan
     language = loan.customer.language if loan.customer else "zh-CN"
-    sealed = item.get("customer_sealed", {}).get("M", {})
     queued = 0
-    for channel, field in (("sms", "phone"), ("email", "email")):
-        if field not in sealed:
-            continue
+    for channel in stored.channels:
         message = Message(
             message_id=f"predue:{loan.loan_id}:{due_on.isoformat()}:{channel}",
             case_id=f"predue:{loan.loan_id}",

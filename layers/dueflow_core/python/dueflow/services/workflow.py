@@ -8,23 +8,22 @@ business dates are local dates in the bank's time zone (``Settings.time_zone``).
 
 from __future__ import annotations
 
-import json
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from dueflow import clock
-from dueflow.adapters.outbox import Message
 from dueflow.domain.legal import LITIGATE, assess_litigation
 from dueflow.domain.loan import Loan
 from dueflow.domain.messages import loan_reference
 from dueflow.domain.money import fmt
+from dueflow.domain.outbox import Message
 from dueflow.domain.position import Position, assess
 from dueflow.domain.statement import statement_dict
+from dueflow.ports import ExecutionAlreadyExists, TokenNotWaiting
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
@@ -58,17 +57,11 @@ def open_case(services: Services, loan: Loan, position: Position) -> bool:
             "currency": loan.currency,
         }
     )
-    sfn = services.clients["stepfunctions"]
     try:
-        execution = sfn.start_execution(
-            stateMachineArn=services.resources.state_machine_arn,
-            name=case_id,
-            input=json.dumps({"case_id": case_id, "loan_id": loan.loan_id}),
-        )["executionArn"]
+        execution = services.workflow.start(case_id, {"case_id": case_id, "loan_id": loan.loan_id})
         services.cases.update(case_id, {"execution_arn": execution})
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
+    except ExecutionAlreadyExists:
+        pass
     audit_log.append(
         services,
         case_id,
@@ -244,10 +237,9 @@ def _legal_review(
             services, event.case_id, "litigation_package", event.at, package, event.dedupe("package")
         )
         services.cases.update(event.case_id, {"litigation_package_seq": seq})
-        services.clients["sns"].publish(
-            TopicArn=services.resources.internal_topic_arn,
-            Subject="DueFlow: litigation package ready",
-            Message=json.dumps({"type": "litigation_package", "case_id": event.case_id, "record_seq": seq}),
+        services.notifier.notify_staff(
+            "DueFlow: litigation package ready",
+            {"type": "litigation_package", "case_id": event.case_id, "record_seq": seq},
         )
     return {"outcome": result.recommendation}
 
@@ -421,11 +413,8 @@ def resume(services: Services, case_id: str, event: dict[str, Any]) -> bool:
     token = (case or {}).get("task_token")
     if not token:
         return False
-    try:
-        services.clients["stepfunctions"].send_task_success(taskToken=token, output=json.dumps(event))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("InvalidToken", "TaskTimedOut", "TaskDoesNotExist"):
-            raise
+    with contextlib.suppress(TokenNotWaiting):
+        services.workflow.resume(token, event)
     services.cases.unpark(case_id, token)
     return True
 
@@ -520,9 +509,8 @@ def _values(loan: Loan, position: Position) -> dict[str, str]:
 
 def _channels(services: Services, loan: Loan) -> list[str]:
     """The channels the borrower has contact details for (known without decrypting them)."""
-    item = services.loans.get_item(loan.loan_id) or {}
-    sealed = item.get("customer_sealed", {}).get("M", {})
-    return [channel for channel, field in (("sms", "phone"), ("email", "email")) if field in sealed]
+    stored = services.loans.get_stored(loan.loan_id)
+    return stored.channels if stored is not None else []
 
 
 def _loan(services: Services, loan_id: str) -> Loan:

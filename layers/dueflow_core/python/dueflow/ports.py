@@ -1,0 +1,247 @@
+"""The ports: what the services need from the world, and nothing about how it is provided.
+
+Two worlds implement every port:
+
+- ``dueflow.adapters`` (boto3): DynamoDB tables, the Object Lock bucket, Step Functions, SNS and SES v2,
+  KMS. Lambda handlers build this world (``dueflow.services.context.Services.from_env``).
+- ``dueflow_local.memory`` (in-process): dicts and sorted indexes with the same semantics (conditional
+  writes, sparse sharded indexes, write-once audit objects, the same sealed-PII format, the same errors),
+  and a thread-free executor of the same state machine on the simulated clock.
+
+One contract suite (``tests/contract``) runs every port operation, conditional failures included, on both
+worlds (moto standing in for AWS), so a fake that drifts from the AWS adapter fails it.
+
+Services import these types and never ``boto3`` or ``botocore`` (a test asserts it). A case is still a
+``dict[str, Any]`` with the attribute names of the cases table; money in it is a decimal string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from dueflow.adapters.outbox import Message
+    from dueflow.domain.audit_chain import AuditRecord
+    from dueflow.domain.loan import Loan
+
+Case = dict[str, Any]
+
+
+# -- errors -------------------------------------------------------------------------------------------
+class PortError(Exception):
+    """A port operation failed for a reason the caller may act on."""
+
+
+class ServiceUnavailable(PortError):
+    """The provider failed the call on every attempt (throttling, 5xx). Nothing is known to have changed;
+    the caller's work is safe to run again."""
+
+    def __init__(self, service: str, operation: str, detail: str = "") -> None:
+        super().__init__(f"{service}:{operation} failed on every attempt{': ' + detail if detail else ''}")
+        self.service = service
+        self.operation = operation
+
+
+class ProviderRefused(PortError):
+    """SES, SNS or the internal topic refused a message: nothing went out, it may be sent again."""
+
+
+class ExecutionAlreadyExists(PortError):
+    """A case execution with this name was started before (a re-run scan)."""
+
+
+class TokenNotWaiting(PortError):
+    """The task token is no longer answerable: already answered, timed out, or its execution ended
+    (Step Functions' InvalidToken, TaskTimedOut, TaskDoesNotExist)."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+
+
+class AuditConflictError(PortError):
+    """A different record already sits under the key: the chain was written by someone else."""
+
+
+# -- stored loans -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredLoan:
+    """A loan as the loan store holds it: the validated loan (its customer's contact preferences in
+    clear, no PII) and the customer's contact details, each sealed with the PII key."""
+
+    loan: Loan
+    sealed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> list[str]:
+        """The channels the borrower has contact details for (known without opening them)."""
+        return [channel for channel, name in (("sms", "phone"), ("email", "email")) if name in self.sealed]
+
+
+@dataclass
+class ScanStats:
+    """What a due-index read cost: items read (``scanned``) and returned, and queries made."""
+
+    scanned: int = 0
+    returned: int = 0
+    queries: int = 0
+
+
+# -- the ports ----------------------------------------------------------------------------------------
+class KeyService(Protocol):
+    """Data keys for envelope encryption (KMS): a fresh key with its wrapped form, and unwrapping."""
+
+    def generate_data_key(self, owner_id: str) -> tuple[bytes, bytes]:
+        """``(plaintext key, wrapped key)``: AES-256, bound to ``owner_id``."""
+        ...
+
+    def decrypt(self, wrapped: bytes, owner_id: str) -> bytes:
+        """The plaintext of a wrapped data key (fails for another owner)."""
+        ...
+
+
+class LoanStore(Protocol):
+    def put(self, loans: Iterable[Loan], as_of: date) -> int:
+        """Write loans (create or replace), sealing their customers' PII; returns how many."""
+        ...
+
+    def get(self, loan_id: str) -> Loan | None: ...
+
+    def get_stored(self, loan_id: str) -> StoredLoan | None:
+        """The loan with its sealed contact details (consistent read)."""
+        ...
+
+    def contact(self, loan_id: str, stored: StoredLoan | None = None) -> dict[str, str | None]:
+        """The borrower's contact details and income, opened just in time."""
+        ...
+
+    def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date, reference: str | None = None) -> Loan:
+        """Post a payment (once per ``reference``); the due-index follows. KeyError for no such loan;
+        pydantic's ValidationError when the loan's rules refuse it (nothing stored changes)."""
+        ...
+
+    def due_by(
+        self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
+    ) -> Iterator[StoredLoan]:
+        """Loans whose oldest unpaid installment is due on or before ``as_of + horizon_days`` (the
+        sparse due-index), shard by shard or one ``shard``; a query costs what it returns."""
+        ...
+
+    def all(self) -> Iterator[Loan]:
+        """Every loan (a full read, for reports; never on a handler's path)."""
+        ...
+
+
+class CaseStore(Protocol):
+    def create(self, case: Case) -> bool:
+        """Store a new case; False when one with this id exists already."""
+        ...
+
+    def get(self, case_id: str) -> Case | None: ...
+
+    def require(self, case_id: str) -> Case: ...
+
+    def update(
+        self,
+        case_id: str,
+        set_values: Mapping[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        expect: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Set and remove attributes in one write; with ``expect`` (attribute -> value) only when each
+        attribute holds that value (False otherwise: nothing changes)."""
+        ...
+
+    def claim_audit(self, case_id: str, seq: int, record_seq: int, head: str, key: str, body: str, dedupe: str) -> bool:
+        """The audit chain's serialisation point, one conditional write: when the case's ``audit_seq``
+        is ``seq`` (or absent at 0), no record is pending and ``dedupe`` is not among ``audit_keys``, set
+        ``audit_seq``, ``audit_head``, ``audit_pending`` (``key``), ``audit_pending_body`` and add
+        ``dedupe`` to ``audit_keys``. False when the condition does not hold."""
+        ...
+
+    def open_case_for_loan(self, loan_id: str) -> Case | None: ...
+
+    def latest_case_for_loan(self, loan_id: str) -> Case | None: ...
+
+    def park(self, case_id: str, token: str, state: str, wake_on: date | None) -> None: ...
+
+    def unpark(self, case_id: str, token: str) -> bool:
+        """Take the token off the case; True for exactly one caller per token."""
+        ...
+
+    def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]: ...
+
+    def contacts(self, customer_id: str) -> list[datetime]: ...
+
+    def add_contact(self, customer_id: str, at: datetime) -> None: ...
+
+    def all(self) -> Iterator[Case]:
+        """Every case (not the contact logs), for reports."""
+        ...
+
+
+class OutboxStore(Protocol):
+    def enqueue(self, message: Message) -> bool: ...
+
+    def get(self, message_id: str) -> Message | None: ...
+
+    def due(self, now: datetime) -> Iterator[str]: ...
+
+    def earliest_pending(self) -> datetime | None: ...
+
+    def claim(self, message_id: str, now: datetime) -> bool: ...
+
+    def release(self, message_id: str, now: datetime) -> bool: ...
+
+    def sent(self, message_id: str, at: datetime, provider_id: str) -> bool: ...
+
+    def unconfirmed(self, message_id: str, at: datetime) -> bool: ...
+
+    def defer(self, message_id: str, not_before: datetime) -> bool: ...
+
+    def drop(self, message_id: str, reason: str) -> bool: ...
+
+    def all(self) -> Iterator[dict[str, Any]]:
+        """Every message as a plain dict (status included), for reports."""
+        ...
+
+
+class AuditStore(Protocol):
+    def append(self, record: AuditRecord) -> str:
+        """Store ``record`` once under its key; the same bytes again is a success, different bytes an
+        ``AuditConflictError``. Returns the record's SHA-256."""
+        ...
+
+    def read_case(self, loan_id: str, case_id: str) -> list[tuple[str, bytes]]: ...
+
+    def cases(self) -> Iterator[tuple[str, str]]: ...
+
+
+class CaseWorkflow(Protocol):
+    """The case state machine's executions (Step Functions Standard, or the local executor)."""
+
+    def start(self, name: str, payload: Mapping[str, Any]) -> str:
+        """Start an execution named ``name``; its id. ``ExecutionAlreadyExists`` when started before."""
+        ...
+
+    def resume(self, token: str, output: Mapping[str, Any]) -> None:
+        """Answer a callback task. ``TokenNotWaiting`` when the token cannot be answered."""
+        ...
+
+    def fail(self, token: str, error: str, cause: str) -> None:
+        """Fail a callback task with ``error``. ``TokenNotWaiting`` as for ``resume``."""
+        ...
+
+
+class Notifier(Protocol):
+    """What goes out: SMS (SNS), e-mail (SES v2) and notices on the internal topic (call tasks,
+    litigation packages, complaints). ``ProviderRefused`` when nothing went out."""
+
+    def send_sms(self, phone: str, text: str) -> str: ...
+
+    def send_email(self, to: str, subject: str, text: str) -> str: ...
+
+    def notify_staff(self, subject: str, body: Mapping[str, Any]) -> str: ...
