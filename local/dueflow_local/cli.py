@@ -180,7 +180,8 @@ def invoke(
     invoke FUNCTION with the event and print what it returned."""
     from datetime import UTC, datetime, timedelta
 
-    from dueflow_local.runtime import FUNCTIONS, LocalRuntime
+    from dueflow_local.moto_runtime import LocalRuntime
+    from dueflow_local.runtime import FUNCTIONS
 
     if function not in FUNCTIONS:
         err.print(f"[red]unknown function {function!r}; one of: {', '.join(FUNCTIONS)}[/red]")
@@ -226,8 +227,20 @@ def simulate(
         Path | None,
         typer.Option("--baseline", exists=True, file_okay=False, help="A finished run whose case outcomes must match."),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="memory: in-memory adapters and the local executor (fast); moto: the AWS adapters on moto.",
+        ),
+    ] = "memory",
 ) -> None:
     """Play a loan book through the real workflow on the local runtime, day by day."""
+    from dueflow_local.runtime import BACKENDS
+
+    if backend not in BACKENDS:
+        err.print(f"[red]--backend: one of {', '.join(BACKENDS)}, not {backend!r}[/red]")
+        raise typer.Exit(2)
     from dueflow_local.faults import FaultPlan
     from dueflow_local.simulate import Simulation, read_events
 
@@ -260,7 +273,15 @@ def simulate(
     for problem in problems:
         err.print(str(problem), markup=False, highlight=False)
     simulation = Simulation(
-        loans, parsed, first, days, problems=list(problems), faults=plan, fault_seed=seed, baseline=outcomes
+        loans,
+        parsed,
+        first,
+        days,
+        problems=list(problems),
+        faults=plan,
+        fault_seed=seed,
+        baseline=outcomes,
+        backend=backend,  # type: ignore[arg-type]
     )
     with _progress() as progress:
         task = progress.add_task("simulating", total=days)
@@ -273,6 +294,7 @@ def simulate(
         summary = simulation.run(out_dir, advance)
         wall = time.perf_counter() - started
     timing = {
+        "backend": backend,
         "wall_s": round(wall, 1),
         "loans": summary["loans"],
         "days": days,
@@ -289,7 +311,8 @@ def simulate(
         f"messages {summary['messages_by_channel']}; audit chains verified: {summary['audit_chains_verified']}"
     )
     out.print(
-        f"{days} days in {wall:.0f} s of wall time: {summary['case_days'] / wall:.1f} simulated case-days/s; "
+        f"{days} days in {wall:.1f} s of wall time ({backend} backend): "
+        f"{summary['case_days'] / wall:.1f} simulated case-days/s; "
         f"estimated AWS cost for this book: {summary['aws']['monthly_cost_usd']['total']} USD a month"
     )
     checked = summary["invariants"]

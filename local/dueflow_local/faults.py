@@ -34,10 +34,7 @@ from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
-import botocore.endpoint
-from botocore.awsrequest import AWSResponse
-from moto.core.botocore_stubber import BotocoreStubber, MockRawResponse
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from dueflow.ports import ServiceUnavailable
 
 ALIASES = {"states": "sfn", "ses": "sesv2", "stepfunctions": "sfn", "email": "sesv2"}
 QUERY_PROTOCOL = {"sns", "sqs", "iam", "sts"}
@@ -126,11 +123,17 @@ class FaultInjector:
         with self._lock:
             return self._rng.random()
 
-    def decide(self, event_name: str, request: Any) -> AWSResponse | None:
+    def decide(self, event_name: str, request: Any) -> Any:
         """A failure response for this attempt, or None to let moto answer. May raise InjectedCrash."""
+        _, service, operation = event_name.split(".", 2)
+        failure = self.attempt_fails(service, operation)
+        return _failure(request.url, service, throttle=failure == "throttle") if failure else None
+
+    def attempt_fails(self, service: str, operation: str) -> str | None:
+        """Whether this attempt of ``service:operation`` fails (``"throttle"`` or ``"unavailable"``), or
+        None. May raise InjectedCrash."""
         if self.only_when is not None and not self.only_when():
             return None
-        _, service, operation = event_name.split(".", 2)
         armed = getattr(self._after_send, "armed", False)
         if armed and self.plan.crash_after_send and service == "dynamodb" and operation in WRITES:
             self._after_send.armed = False
@@ -145,7 +148,7 @@ class FaultInjector:
                 if draw is not None and draw < rule.rate:
                     with self._lock:
                         self.injected[f"{service}:{operation}"] += 1
-                    return _failure(request.url, service, throttle=draw < rule.rate / 2)
+                    return "throttle" if draw < rule.rate / 2 else "unavailable"
                 break
         return None
 
@@ -155,9 +158,13 @@ class FaultInjector:
             return
         _, service, operation = event_name.split(".", 2)
         body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
-        if (service, operation) == ("sesv2", "SendEmail") or (
-            (service, operation) == ("sns", "Publish") and b"PhoneNumber=" in body
-        ):
+        self.delivered(service, operation, sms=b"PhoneNumber=" in body)
+
+    def delivered(self, service: str, operation: str, sms: bool) -> None:
+        """A provider accepted a call: a customer message arms the crash point of this thread."""
+        if not self.plan.crash_after_send:
+            return
+        if (service, operation) == ("sesv2", "SendEmail") or ((service, operation) == ("sns", "Publish") and sms):
             self._after_send.armed = True
 
     def summary(self) -> dict[str, Any]:
@@ -170,8 +177,11 @@ class FaultInjector:
         }
 
 
-def _failure(url: str, service: str, throttle: bool) -> AWSResponse:
+def _failure(url: str, service: str, throttle: bool) -> Any:
     """An error response in the service's own wire format (what botocore parses and retries)."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
     if service == "s3":
         status, code = 503, "SlowDown" if throttle else "ServiceUnavailable"
         body = f"<Error><Code>{code}</Code><Message>injected</Message><RequestId>fault</RequestId></Error>"
@@ -204,10 +214,14 @@ class _NoSleep:
 def injecting(plan: FaultPlan, seed: int = 0, only_when: Callable[[], bool] | None = None) -> Iterator[FaultInjector]:
     """While active, calls matching ``plan`` fail at its rates (reproducible from ``seed`` for a given
     order of calls), only while ``only_when()`` holds if given."""
+    import botocore.endpoint
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
     injector = FaultInjector(plan, seed, only_when)
     original = BotocoreStubber.__call__
 
-    def call(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+    def call(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
         failure = injector.decide(event_name, request)
         if failure is not None:
             return failure
@@ -221,3 +235,36 @@ def injecting(plan: FaultPlan, seed: int = 0, only_when: Callable[[], bool] | No
         stack.enter_context(patch.object(botocore.endpoint, "time", no_sleep))
         stack.enter_context(patch.object(retrier_decl, "time", SimpleNamespace(sleep=no_sleep.sleep)))
         yield injector
+
+
+SDK_ATTEMPTS = 3  # botocore's standard mode, as configured (dueflow.adapters.aws.SDK_CONFIG)
+
+
+@contextmanager
+def injecting_memory(
+    plan: FaultPlan, wire: Any, seed: int = 0, only_when: Callable[[], bool] | None = None
+) -> Iterator[FaultInjector]:
+    """The same plan on the in-memory world: each call through ``wire`` (a ``dueflow_local.memory.Wire``)
+    is attempted as the SDK would (three attempts), each attempt failing at the plan's rate; a call whose
+    every attempt fails raises ``ServiceUnavailable`` (a message: ``ProviderRefused``), the error types the
+    AWS adapters raise. ``crash:after_send`` works as on moto."""
+    injector = FaultInjector(plan, seed, only_when)
+    aliases = {"stepfunctions": "sfn"}
+
+    def before(service: str, operation: str, params: Any) -> None:
+        service = aliases.get(service, service)
+        for _ in range(SDK_ATTEMPTS):
+            if injector.attempt_fails(service, operation) is None:
+                return
+        raise ServiceUnavailable(service, operation, "injected")
+
+    def after(service: str, operation: str, params: Any) -> None:
+        injector.delivered(service, operation, sms=bool(params.get("PhoneNumber")))
+
+    wire.before.insert(0, before)
+    wire.after.append(after)
+    try:
+        yield injector
+    finally:
+        wire.before.remove(before)
+        wire.after.remove(after)

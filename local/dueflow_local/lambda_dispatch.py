@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from moto.awslambda_simple.models import LambdaSimpleBackend
-
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -99,6 +97,8 @@ class Dispatcher:
 @contextmanager
 def dispatching(dispatcher: Dispatcher) -> Iterator[Dispatcher]:
     """While active, moto's Lambda invocations go to ``dispatcher``."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
     original = LambdaSimpleBackend.invoke
 
     def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> bytes:

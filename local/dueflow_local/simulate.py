@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dueflow.adapters.dynamo import from_item
-from dueflow.adapters.loan_repository import from_item as loan_from_item
 from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.book import validation_errors
 from dueflow.domain.classification import bucket
@@ -36,10 +34,11 @@ from dueflow.workflow import definition
 from dueflow.workflow.definition import CLOSED
 from dueflow_local import invariants
 from dueflow_local.cost import PRICES, measured_monthly_cost, naive_design
-from dueflow_local.faults import FaultPlan, injecting
+from dueflow_local.faults import FaultPlan, injecting, injecting_memory
+from dueflow_local.memory_runtime import MemoryRuntime
 from dueflow_local.meter import CallMeter, metering
 from dueflow_local.report import render_report
-from dueflow_local.runtime import LocalRuntime
+from dueflow_local.runtime import Backend, Runtime, open_runtime
 
 SUPERVISOR = "sim-supervisor"
 AGENT = "sim-agent"
@@ -135,6 +134,7 @@ class Simulation:
     fault_seed: int = 0
     baseline: Mapping[str, str] | None = None  # case id -> outcome of a run to compare with
     api_retries: int = 0
+    backend: Backend = "memory"
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
     _audit_messages: dict[str, set[str]] = field(default_factory=dict)
 
@@ -147,16 +147,13 @@ class Simulation:
         meter = CallMeter()
         daily: list[dict[str, Any]] = []
         fault_report: dict[str, Any] | None = None
-        with LocalRuntime(self.settings, start=begin, tolerate_failures=bool(self.faults)) as rt, metering(meter):
+        runtime = open_runtime(self.backend, self.settings, start=begin, tolerate_failures=bool(self.faults))
+        with runtime as rt, self._metered(rt, meter):
             with meter.pause():
                 rt.load_book(self.book, self.start - timedelta(days=1))
                 snapshots = [self._buckets(rt, self.start - timedelta(days=1))]
             with ExitStack() as stack:
-                injector = (
-                    stack.enter_context(injecting(self.faults, self.fault_seed, rt.dispatcher.in_handler))
-                    if self.faults
-                    else None
-                )
+                injector = stack.enter_context(self._faulty(rt)) if self.faults else None
                 for offset in range(self.days):
                     day = self.start + timedelta(days=offset)
                     actions = [
@@ -183,7 +180,7 @@ class Simulation:
                 cases = [self._case_line(rt, case, out) for case in items]
                 sent = self._sent_messages(rt)
                 transitions = rt.state_transitions()
-                footprint = self._table_footprint(rt)
+                footprint = rt.loans_table_footprint()
                 final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
                 facts = self._facts(rt, items, cases, final_book, meter)
                 checked = invariants.check(facts)
@@ -208,8 +205,22 @@ class Simulation:
         (out / "report.html").write_text(render_report(summary, daily, open_rows), encoding="utf-8")
         return summary
 
+    @staticmethod
+    def _metered(rt: Runtime, meter: CallMeter) -> Any:
+        """Count the run's AWS calls: botocore's in the moto world, the wire's in the in-memory world."""
+        if isinstance(rt, MemoryRuntime):
+            rt.wire.before.append(meter.record)
+            rt.wire.after.append(meter.delivered)
+            return nullcontext(meter)
+        return metering(meter)
+
+    def _faulty(self, rt: Runtime) -> Any:
+        if isinstance(rt, MemoryRuntime):
+            return injecting_memory(self.faults, rt.wire, self.fault_seed, rt.dispatcher.in_handler)
+        return injecting(self.faults, self.fault_seed, rt.dispatcher.in_handler)
+
     # -- events ---------------------------------------------------------------------------------------
-    def _action(self, rt: LocalRuntime, number: int, event: SimEvent) -> Callable[[], None]:
+    def _action(self, rt: Runtime, number: int, event: SimEvent) -> Callable[[], None]:
         def apply() -> None:
             status, body = self._apply(rt, event, number)
             for _ in range(API_ATTEMPTS - 1):
@@ -225,7 +236,7 @@ class Simulation:
 
         return apply
 
-    def _apply(self, rt: LocalRuntime, event: SimEvent, number: int = 0) -> tuple[int, Any]:
+    def _apply(self, rt: Runtime, event: SimEvent, number: int = 0) -> tuple[int, Any]:
         if event.type == "payment":
             # the event's line is the bank's payment reference: calling again after a 5xx posts it once
             payment = {"date": event.date.isoformat(), "amount": str(event.amount), "reference": f"event-{number}"}
@@ -260,18 +271,14 @@ class Simulation:
     # -- results --------------------------------------------------------------------------------------
     def _facts(
         self,
-        rt: LocalRuntime,
+        rt: Runtime,
         items: list[dict[str, Any]],
         cases: list[dict[str, Any]],
         final_book: list[Loan],
         meter: CallMeter,
     ) -> invariants.Facts:
         moving = set(rt.moving())
-        outbox = [
-            from_item(item)
-            for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-outbox")
-            for item in page["Items"]
-        ]
+        outbox = list(rt.services.outbox.all())
         executions = rt.execution_statuses()
         return invariants.Facts(
             settings=self.settings,
@@ -295,37 +302,25 @@ class Simulation:
         )
 
     @staticmethod
-    def _cases(rt: LocalRuntime) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-cases"):
-            for item in page["Items"]:
-                if not item["case_id"]["S"].startswith("customer#"):
-                    items.append(from_item(item))
-        return sorted(items, key=lambda c: c["case_id"])
+    def _cases(rt: Runtime) -> list[dict[str, Any]]:
+        return sorted(rt.services.cases.all(), key=lambda c: c["case_id"])
 
     @staticmethod
-    def _buckets(rt: LocalRuntime, day: date) -> dict[str, str]:
+    def _buckets(rt: Runtime, day: date) -> dict[str, str]:
         """Every loan's delinquency bucket at the end of ``day``, read back from the loans table."""
-        out: dict[str, str] = {}
-        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-loans"):
-            for item in page["Items"]:
-                loan = loan_from_item(item)
-                out[loan.loan_id] = bucket(assess(loan, day).dpd)
-        return out
+        return {loan.loan_id: bucket(assess(loan, day).dpd) for loan in rt.services.loans.all()}
 
-    def _sent_messages(self, rt: LocalRuntime) -> list[dict[str, str]]:
+    def _sent_messages(self, rt: Runtime) -> list[dict[str, str]]:
         """Every message that went out (pre-due reminders too), from the outbox table."""
         zone = ZoneInfo(self.settings.time_zone)
         sent = []
-        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-outbox"):
-            for item in page["Items"]:
-                message = from_item(item)
-                if message.get("status") == "SENT" and message.get("sent_at"):
-                    at = datetime.fromisoformat(message["sent_at"]).astimezone(zone)
-                    sent.append({"date": at.date().isoformat(), "channel": message["channel"]})
+        for message in rt.services.outbox.all():
+            if message.get("status") == "SENT" and message.get("sent_at"):
+                at = datetime.fromisoformat(message["sent_at"]).astimezone(zone)
+                sent.append({"date": at.date().isoformat(), "channel": message["channel"]})
         return sent
 
-    def _case_line(self, rt: LocalRuntime, case: dict[str, Any], out: Path) -> dict[str, Any]:
+    def _case_line(self, rt: Runtime, case: dict[str, Any], out: Path) -> dict[str, Any]:
         objects = rt.services.audit_store.read_case(case["loan_id"], case["case_id"])
         export_audit(out, objects)
         records = [json.loads(data) for _, data in objects]
@@ -381,16 +376,6 @@ class Simulation:
             "broken_promises": int(case.get("renegotiations_used", 0)),
             "litigation_package": case.get("litigation_package_seq") is not None,
         }
-
-    @staticmethod
-    def _table_footprint(rt: LocalRuntime) -> tuple[int, int]:
-        """(pages, read units) of one full-table Scan of the loans table as it is now (eventually
-        consistent: half a unit per 4 KB of items read)."""
-        pages, size = 0, 0
-        for page in rt.client("dynamodb").get_paginator("scan").paginate(TableName=f"{rt.settings.prefix}-loans"):
-            pages += 1
-            size += sum(len(json.dumps(item, separators=(",", ":"))) for item in page["Items"])
-        return pages, max(-(-size // 8192), pages)
 
     def _naive(
         self,
@@ -453,6 +438,7 @@ class Simulation:
         plans = [c["plan"] for c in cases if c["plan"]]
         entered = Counter(stage for c in cases for stage in {s["stage"] for s in c["stages"]})
         return {
+            "backend": self.backend,
             "loans": len(self.book),
             "start": self.start.isoformat(),
             "days": self.days,

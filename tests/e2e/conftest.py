@@ -10,7 +10,7 @@ import pytest
 
 from dueflow.domain.loan import Loan
 from dueflow.settings import Settings
-from dueflow_local.runtime import LocalRuntime
+from dueflow_local.moto_runtime import LocalRuntime
 
 START = date(2026, 5, 15)  # first installment due 2026-06-15
 

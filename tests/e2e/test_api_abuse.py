@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dueflow.settings import Settings
 from dueflow_local.lambda_dispatch import LambdaContext
-from dueflow_local.runtime import LocalRuntime
+from dueflow_local.moto_runtime import LocalRuntime
 from tests.e2e.conftest import borrower
 
 CASE = "L1-2026-06-15"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dueflow.settings import Settings
-from dueflow_local.runtime import LocalRuntime
+from dueflow_local.moto_runtime import LocalRuntime
 from tests.e2e.conftest import borrower
 
 CASE = "L1-2026-06-15"

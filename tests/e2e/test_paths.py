@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
-from dueflow_local.runtime import LocalRuntime
+from dueflow_local.moto_runtime import LocalRuntime
 from tests.e2e.conftest import borrower, sent_messages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -90,6 +90,7 @@ def services(ddb: Any, s3: Any, audit_bucket: str, aws_clients: dict[str, Any]) 
         internal_topic_arn=sns.create_topic(Name="test-internal")["TopicArn"],
         email_configuration_set="test-email",
     )
+
     def client(name: str) -> Any:
         return aws_clients.setdefault(name, boto3.client(name, region_name=REGION))
 

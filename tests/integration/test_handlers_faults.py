@@ -80,7 +80,9 @@ def sent_and_records(services: Any, case_id: str, loan_id: str) -> tuple[int, in
     return sent, sum(1 for key, _ in objects if key.endswith("-message_sent.json"))
 
 
-def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(services: Any, aws_clients: dict[str, Any]) -> None:
+def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(
+    services: Any, aws_clients: dict[str, Any]
+) -> None:
     case_id = open_case_with_messages(services)
     loan_id = services.cases.require(case_id)["loan_id"]
     real = aws_clients["sesv2"].send_email
@@ -103,7 +105,9 @@ def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(service
     clock.reset_clock()
 
 
-def test_sns_and_s3_failing_once_are_retried_by_the_sdk_with_one_message_and_one_record(services: Any, aws_clients: dict[str, Any]) -> None:
+def test_sns_and_s3_failing_once_are_retried_by_the_sdk_with_one_message_and_one_record(
+    services: Any, aws_clients: dict[str, Any]
+) -> None:
     case_id = open_case_with_messages(services)
     loan_id = services.cases.require(case_id)["loan_id"]
     sns_calls = fail_first(aws_clients["sns"], "before-send.sns.Publish", 500)
