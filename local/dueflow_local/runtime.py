@@ -119,8 +119,11 @@ class Runtime:
         }
 
     def _use_clock(self) -> None:
+        """Handlers read the simulated clock; pacing sleeps are skipped (time here is simulated)."""
         clock.set_clock(lambda: self.now)
         self._stack.append(clock.reset_clock)
+        clock.set_sleep(lambda seconds: None)
+        self._stack.append(lambda: clock.set_sleep(None))
 
     def _register_handlers(self) -> None:
         for name in FUNCTIONS:

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 _now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+_sleep: Callable[[float], None] = time.sleep
 
 
 def now() -> datetime:
@@ -28,3 +30,14 @@ def set_clock(source: Callable[[], datetime]) -> None:
 
 def reset_clock() -> None:
     set_clock(lambda: datetime.now(UTC))
+
+
+def sleep(seconds: float) -> None:
+    """Wait (pacing calls to AWS). The local runtime makes this a no-op: its time is simulated."""
+    _sleep(seconds)
+
+
+def set_sleep(source: Callable[[float], None] | None) -> None:
+    """Replace the pacing sleep (local runtime only); None restores ``time.sleep``."""
+    global _sleep  # noqa: PLW0603
+    _sleep = source if source is not None else time.sleep

@@ -48,11 +48,11 @@ class Pacer:
     """At most ``rate`` calls a second (sleeps between calls when they come faster)."""
 
     def __init__(
-        self, rate: float, sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.monotonic
+        self, rate: float, sleep: Callable[[float], None] | None = None, now: Callable[[], float] = time.monotonic
     ) -> None:
         self._interval = 1.0 / rate
         self._next = 0.0
-        self._sleep = sleep
+        self._sleep = sleep or clock.sleep
         self._now = now
 
     def wait(self) -> None:
