@@ -1,4 +1,6 @@
-"""End-to-end on the local runtime: real handlers, the deployed definition, moto underneath."""
+"""End-to-end on the local runtime: real handlers, the deployed definition, on both worlds (the in-memory
+adapters with the local executor, and the AWS adapters on moto with moto's interpreter): each path must
+behave the same on both."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 
 from dueflow.domain.loan import Loan
 from dueflow.settings import Settings
-from dueflow_local.moto_runtime import LocalRuntime
+from dueflow_local.runtime import BACKENDS, Runtime, open_runtime
 
 START = date(2026, 5, 15)  # first installment due 2026-06-15
 
@@ -37,18 +39,16 @@ def borrower(loan_id: str = "L1", principal: str = "12000.00", language: str = "
     return Loan.model_validate(record)
 
 
-@pytest.fixture
-def runtime() -> Iterator[LocalRuntime]:
+@pytest.fixture(params=BACKENDS)
+def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
     settings = Settings(environment="e2e", index_shards=2)
-    with LocalRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+    with open_runtime(request.param, settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as rt:
         yield rt
 
 
-def sent_messages(rt: LocalRuntime, case_id: str) -> list[Any]:
+def sent_messages(rt: Runtime, case_id: str) -> list[Any]:
     """The case's messages that went out, oldest first."""
-    ddb = rt.client("dynamodb")
-    items = ddb.scan(TableName=f"{rt.settings.prefix}-outbox")["Items"]
-    messages = [rt.services.outbox.get(i["message_id"]["S"]) for i in items]
+    messages = [rt.services.outbox.get(i["message_id"]) for i in rt.services.outbox.all()]
     return sorted(
         (m for m in messages if m is not None and m.case_id == case_id and m.status == "SENT"),
         key=lambda m: (m.sent_at, m.channel),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dueflow.settings import Settings
 from dueflow_local.lambda_dispatch import LambdaContext
-from dueflow_local.moto_runtime import LocalRuntime
+from dueflow_local.memory_runtime import MemoryRuntime
 from tests.e2e.conftest import borrower
 
 CASE = "L1-2026-06-15"
@@ -59,25 +59,27 @@ def hostile_bodies(draw: st.DrawFn, valid: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def rt() -> Iterator[LocalRuntime]:
-    with LocalRuntime(Settings(environment="abuse", index_shards=2), start=datetime(2026, 6, 16, tzinfo=UTC)) as r:
+def rt() -> Iterator[MemoryRuntime]:
+    with MemoryRuntime(Settings(environment="abuse", index_shards=2), start=datetime(2026, 6, 16, tzinfo=UTC)) as r:
         r.load_book([borrower("L1")], date(2026, 6, 16))
         r.run_day(date(2026, 6, 17))
         yield r
 
 
-def snapshot(rt: LocalRuntime) -> tuple[Any, ...]:
-    ddb = rt.client("dynamodb")
-    tables = ("loans", "cases", "outbox")
-    items = tuple(sorted(str(i) for i in ddb.scan(TableName=f"{rt.settings.prefix}-{t}")["Items"]) for t in tables)
-    return (*items, [key for key, _ in rt.services.audit_store.read_case("L1", CASE)])
+def snapshot(rt: MemoryRuntime) -> tuple[Any, ...]:
+    loans = sorted(
+        str((s.loan, dict(s.sealed))) for x in rt.services.loans.all() if (s := rt.services.loans.get_stored(x.loan_id))
+    )
+    cases = sorted(str(c) for c in rt.services.cases.all())
+    outbox = sorted(str(m) for m in rt.services.outbox.all())
+    return (loans, cases, outbox, [key for key, _ in rt.services.audit_store.read_case("L1", CASE)])
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_hostile_body_gets_a_4xx_naming_the_field_and_changes_nothing(
-    rt: LocalRuntime, route: str, data: st.DataObject
+    rt: MemoryRuntime, route: str, data: st.DataObject
 ) -> None:
     path, valid, caller = ROUTES[route]
     body = data.draw(hostile_bodies(valid))
@@ -118,7 +120,7 @@ def test_a_hostile_body_gets_a_4xx_naming_the_field_and_changes_nothing(
     ],
 )
 def test_a_malformed_workflow_event_is_a_clear_error_and_changes_nothing(
-    rt: LocalRuntime, function: str, event: Any, says: str
+    rt: MemoryRuntime, function: str, event: Any, says: str
 ) -> None:
     before = snapshot(rt)
     handler = rt.dispatcher.handlers[function]
@@ -127,7 +129,7 @@ def test_a_malformed_workflow_event_is_a_clear_error_and_changes_nothing(
     assert snapshot(rt) == before
 
 
-def test_a_payment_posted_again_with_its_reference_counts_once(rt: LocalRuntime) -> None:
+def test_a_payment_posted_again_with_its_reference_counts_once(rt: MemoryRuntime) -> None:
     """The bank's system calls again after a lost answer: the same reference posts nothing more."""
     before = rt.services.loans.get("L1")
     assert before is not None

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dueflow.settings import Settings
-from dueflow_local.moto_runtime import LocalRuntime
+from dueflow_local.memory_runtime import MemoryRuntime
 from tests.e2e.conftest import borrower
 
 CASE = "L1-2026-06-15"
@@ -64,9 +64,9 @@ FORBIDDEN = [
 
 
 @pytest.fixture(scope="module")
-def rt() -> Iterator[LocalRuntime]:
+def rt() -> Iterator[MemoryRuntime]:
     settings = Settings(environment="authz", index_shards=2)
-    with LocalRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as runtime:
+    with MemoryRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as runtime:
         runtime.load_book([borrower("L1"), borrower("L2")], date(2026, 6, 16))
         runtime.run_day(date(2026, 6, 17))
         status, body = runtime.api("POST", f"/cases/{CASE}/assignment", {"agent": "ag1"}, **SUPERVISOR)
@@ -74,25 +74,24 @@ def rt() -> Iterator[LocalRuntime]:
         yield runtime
 
 
-def snapshot(rt: LocalRuntime) -> dict[str, Any]:
+def snapshot(rt: MemoryRuntime) -> dict[str, Any]:
     """Everything a call could change: both cases, their audit objects, the outbox and the loans."""
-    ddb = rt.client("dynamodb")
     return {
         "cases": [rt.services.cases.get(c) for c in (CASE, OTHER)],
         "audit": [rt.services.audit_store.read_case(c.split("-")[0], c) for c in (CASE, OTHER)],
-        "outbox": sorted(str(i) for i in ddb.scan(TableName=f"{rt.settings.prefix}-outbox")["Items"]),
-        "loans": sorted(str(i) for i in ddb.scan(TableName=f"{rt.settings.prefix}-loans")["Items"]),
+        "outbox": sorted(str(m) for m in rt.services.outbox.all()),
+        "loans": sorted(str(x) for x in rt.services.loans.all()),
     }
 
 
-def call(rt: LocalRuntime, route: str, who: dict[str, Any], case: str = CASE) -> tuple[int, Any]:
+def call(rt: MemoryRuntime, route: str, who: dict[str, Any], case: str = CASE) -> tuple[int, Any]:
     method, path, body = ROUTES[route]
     return rt.api(method, path.format(case=case), body, **who)
 
 
 @pytest.mark.parametrize(("route", "who", "case"), FORBIDDEN, ids=lambda v: v if isinstance(v, str) else None)
 def test_a_forbidden_call_is_403_and_changes_nothing(
-    rt: LocalRuntime, route: str, who: dict[str, Any], case: str
+    rt: MemoryRuntime, route: str, who: dict[str, Any], case: str
 ) -> None:
     before = snapshot(rt)
     status, body = call(rt, route, who, case)
@@ -102,14 +101,14 @@ def test_a_forbidden_call_is_403_and_changes_nothing(
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
-def test_an_unauthenticated_call_is_401_and_changes_nothing(rt: LocalRuntime, route: str) -> None:
+def test_an_unauthenticated_call_is_401_and_changes_nothing(rt: MemoryRuntime, route: str) -> None:
     before = snapshot(rt)
     status, body = call(rt, route, NOBODY)
     assert status == 401, body
     assert snapshot(rt) == before
 
 
-def test_an_agent_reads_the_assigned_case_and_the_other_roles_read_any(rt: LocalRuntime) -> None:
+def test_an_agent_reads_the_assigned_case_and_the_other_roles_read_any(rt: MemoryRuntime) -> None:
     for who, case in ((AGENT, CASE), (SUPERVISOR, OTHER), (LEGAL, OTHER), (AUDITOR, OTHER)):
         status, body = call(rt, "read", who, case)
         assert status == 200, (who, body)
@@ -117,7 +116,7 @@ def test_an_agent_reads_the_assigned_case_and_the_other_roles_read_any(rt: Local
         assert "task_token" not in body
 
 
-def test_the_auditor_reads_audit_records_and_legal_the_litigation_package(rt: LocalRuntime) -> None:
+def test_the_auditor_reads_audit_records_and_legal_the_litigation_package(rt: MemoryRuntime) -> None:
     status, records = call(rt, "audit", AUDITOR)
     assert status == 200
     assert [r["record"]["type"] for r in records][:1] == ["case_opened"]
@@ -125,7 +124,7 @@ def test_the_auditor_reads_audit_records_and_legal_the_litigation_package(rt: Lo
     assert (status, package) == (200, [])  # the case has not reached legal action yet
 
 
-def test_waivers_beyond_an_agents_authority_need_a_supervisor(rt: LocalRuntime) -> None:
+def test_waivers_beyond_an_agents_authority_need_a_supervisor(rt: MemoryRuntime) -> None:
     """An agent may waive penalty but no interest; the same request from a supervisor is approved."""
     before = snapshot(rt)
     request = {"waive_interest": "0.01"}
@@ -141,7 +140,7 @@ def test_waivers_beyond_an_agents_authority_need_a_supervisor(rt: LocalRuntime) 
     assert plan["waived_interest"] == "0.01" and plan["proposed_by"] == "sup1"
 
 
-def test_the_assigned_agent_acts_and_only_a_supervisor_resolves_the_complaint(rt: LocalRuntime) -> None:
+def test_the_assigned_agent_acts_and_only_a_supervisor_resolves_the_complaint(rt: MemoryRuntime) -> None:
     assert call(rt, "promise", AGENT)[0] == 200
     assert call(rt, "complain", AGENT)[0] == 200
     assert call(rt, "resolve", AGENT)[0] == 403
