@@ -281,7 +281,7 @@ def simulate(
         faults=plan,
         fault_seed=seed,
         baseline=outcomes,
-        backend=backend,  # type: ignore[arg-type]
+        backend=backend,
     )
     with _progress() as progress:
         task = progress.add_task("simulating", total=days)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +36,7 @@ class Delivery:
     text: str
 
 
-def delivery(service: str, operation: str, params: dict[str, Any], at: datetime) -> Delivery | None:
+def delivery(service: str, operation: str, params: Mapping[str, Any], at: datetime) -> Delivery | None:
     if service == "sns" and operation == "Publish":
         if params.get("PhoneNumber"):
             return Delivery(at, "sms", str(params["PhoneNumber"]), str(params.get("Message", "")))
@@ -61,7 +61,7 @@ class CallMeter:
         self.paused = False
         self._lock = threading.Lock()
 
-    def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
+    def record(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
         if self.paused or service == "dynamodbstreams":
             # stream reads are the event source mapping's (Lambda's, free on AWS): the local runtime
             # makes them only to stand in for it
@@ -71,7 +71,7 @@ class CallMeter:
         with self._lock:
             self.calls[(service, operation)] += 1
 
-    def delivered(self, service: str, operation: str, params: dict[str, Any]) -> None:
+    def delivered(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
         """A call returned without error: keep it if it was a message a provider accepted."""
         if operation in ("Publish", "SendEmail"):
             accepted = delivery(service, operation, params, clock.now())
