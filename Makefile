@@ -43,7 +43,7 @@ synth: $(STAMP) ## synthesize the CloudFormation template into cdk.out (offline)
 	npx --no-install cdk synth --quiet --no-notices
 
 bench: $(STAMP) ## performance figures (not part of make test)
-	$(PY) bench/run.py
+	$(PY) bench/run.py --sim-100k
 
 clean:
 	rm -rf $(VENV) node_modules demo-out cdk.out .mypy_cache .ruff_cache .hypothesis
