@@ -6,7 +6,8 @@ from aws_lambda_powertools import Logger
 
 from dueflow.observability import count
 from dueflow.services.context import default_services
-from dueflow.services.workflow import STAGE_NAMES, StageEvent, run_stage
+from dueflow.services.workflow import StageEvent, run_stage
+from dueflow.workflow.definition import STAGE_LABELS
 
 logger = Logger(service="dueflow-case-stage")
 
@@ -18,7 +19,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = run_stage(default_services(), stage)
     if stage.stage == "close":
         count("CasesClosed", Outcome=str(result.get("outcome")))
-    elif stage.stage in STAGE_NAMES:
-        count("StageEntered", Stage=STAGE_NAMES[stage.stage])
+    elif stage.stage in STAGE_LABELS:
+        count("StageEntered", Stage=STAGE_LABELS[stage.stage])
     logger.info("stage done", extra={"outcome": result.get("outcome")})
     return result

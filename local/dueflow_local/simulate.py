@@ -28,10 +28,9 @@ from dueflow.domain.classification import bucket
 from dueflow.domain.loan import Loan
 from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
-from dueflow.services.workflow import STAGE_NAMES
 from dueflow.settings import Settings
 from dueflow.workflow import definition
-from dueflow.workflow.definition import CLOSED
+from dueflow.workflow.definition import CLOSED, STAGE_LABELS
 from dueflow_local import invariants
 from dueflow_local.cost import PRICES, measured_monthly_cost, naive_design
 from dueflow_local.faults import FaultPlan, injecting, injecting_memory
@@ -512,7 +511,7 @@ def stage_name(stage: str, outcome: str) -> str:
     """The state's name as the Step Functions console shows it."""
     if stage == "close" or stage.startswith("Closed"):
         return CLOSED.get(outcome, stage)
-    return STAGE_NAMES.get(stage, stage)
+    return STAGE_LABELS.get(stage, stage)
 
 
 def next_action(case: dict[str, Any]) -> str:

@@ -100,3 +100,15 @@ def test_routes_from_the_first_wait(kind: str) -> None:
     routes = {c["StringEquals"]: c["Next"] for c in router["Choices"]}
     expected = {"cured": "Closed: cured", "plan_accepted": "Follow up plan", "no_response": "Second reminder"}
     assert routes.get(kind, router["Default"]) == expected[kind]
+
+
+def test_the_stage_labels_are_the_state_names_of_their_stage_tasks() -> None:
+    from dueflow.workflow.definition import STAGE_LABELS
+
+    tasks = {
+        s["Parameters"]["Payload"]["stage"]: name
+        for name, s in STATES.items()
+        if s.get("Parameters", {}).get("FunctionName") == "arn:stage"
+        and s["Parameters"]["Payload"]["stage"] not in ("reevaluate", "close")
+    }
+    assert tasks == STAGE_LABELS

@@ -27,7 +27,7 @@ from dueflow.ports import ExecutionAlreadyExists, TokenNotWaiting
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
-from dueflow.workflow.definition import AWAIT_PLAN
+from dueflow.workflow.definition import AWAIT_PLAN, STAGE_LABELS
 
 BANK_PHONE = "95588"
 CALL_TASK_MIN_OVERDUE = Decimal("5000")
@@ -120,7 +120,7 @@ def run_stage(services: Services, event: StageEvent) -> dict[str, Any]:
     loan = _loan(services, event.loan_id)
     position = assess(loan, clock.today(services.settings.time_zone))
     if event.stage != "reevaluate":
-        services.cases.update(event.case_id, {"stage": STAGE_NAMES.get(event.stage, event.stage)})
+        services.cases.update(event.case_id, {"stage": STAGE_LABELS.get(event.stage, event.stage)})
         audit_log.append(
             services, event.case_id, "stage_entered", event.at, {"stage": event.stage}, event.dedupe("entered")
         )
@@ -286,14 +286,6 @@ _STAGES: dict[str, StageFn] = {
     "legal_review": _legal_review,
     "reevaluate": _reevaluate,
     "close": _close,
-}
-STAGE_NAMES = {
-    "confirm_overdue": "Confirm overdue",
-    "first_contact": "First contact",
-    "second_reminder": "Second reminder",
-    "negotiate": "Negotiate by phone",
-    "follow_up": "Follow up plan",
-    "legal_review": "Legal review",
 }
 
 

@@ -45,6 +45,17 @@ CLOSED = {
 }
 OUTCOMES = tuple(CLOSED)
 
+# The stage task behind each working state: ``case_stage`` gets the key, the console shows the label.
+# The one map from stage keys to state names (the case's ``stage``, metrics, reports).
+STAGE_LABELS: dict[str, str] = {
+    "confirm_overdue": CONFIRM,
+    "first_contact": FIRST_CONTACT,
+    "second_reminder": SECOND_REMINDER,
+    "negotiate": NEGOTIATE,
+    "follow_up": FOLLOW_UP,
+    "legal_review": LEGAL_REVIEW,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Functions:
@@ -168,8 +179,9 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         states[reevaluate] = _reevaluate(functions, name, router)
         states[router] = _choice({"cured": CLOSED["CURED"], "paused": name, **routes}, default)
 
-    states[CONFIRM] = _stage_task(functions, "confirm_overdue", FIRST_CONTACT)
-    states[FIRST_CONTACT] = _stage_task(functions, "first_contact", AWAIT_RESPONSE)
+    stage = {label: key for key, label in STAGE_LABELS.items()}
+    states[CONFIRM] = _stage_task(functions, stage[CONFIRM], FIRST_CONTACT)
+    states[FIRST_CONTACT] = _stage_task(functions, stage[FIRST_CONTACT], AWAIT_RESPONSE)
     waiting(
         AWAIT_RESPONSE,
         "response",
@@ -177,7 +189,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
         SECOND_REMINDER,
     )
-    states[SECOND_REMINDER] = _stage_task(functions, "second_reminder", AWAIT_SECOND)
+    states[SECOND_REMINDER] = _stage_task(functions, stage[SECOND_REMINDER], AWAIT_SECOND)
     waiting(
         AWAIT_SECOND,
         "response",
@@ -185,7 +197,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
         NEGOTIATE,
     )
-    states[NEGOTIATE] = _stage_task(functions, "negotiate", AWAIT_AGREEMENT)
+    states[NEGOTIATE] = _stage_task(functions, stage[NEGOTIATE], AWAIT_AGREEMENT)
     waiting(
         AWAIT_AGREEMENT,
         "agreement",
@@ -193,7 +205,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
         LEGAL_REVIEW,
     )
-    states[FOLLOW_UP] = _stage_task(functions, "follow_up", AWAIT_PLAN)
+    states[FOLLOW_UP] = _stage_task(functions, stage[FOLLOW_UP], AWAIT_PLAN)
     waiting(
         AWAIT_PLAN,
         "plan",
@@ -206,7 +218,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         "Choices": [{"Variable": "$.event.renegotiations_left", "NumericGreaterThan": 0, "Next": NEGOTIATE}],
         "Default": LEGAL_REVIEW,
     }
-    states[LEGAL_REVIEW] = _stage_task(functions, "legal_review", LITIGATE)
+    states[LEGAL_REVIEW] = _stage_task(functions, stage[LEGAL_REVIEW], LITIGATE)
     states[LITIGATE] = {
         "Type": "Choice",
         "Choices": [{"Variable": "$.step.outcome", "StringEquals": "litigate", "Next": CLOSED["LITIGATION"]}],
