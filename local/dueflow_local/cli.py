@@ -378,6 +378,12 @@ def case_show(
         out.print(timeline)
         if case.get("plan"):
             out.print(f"plan: {json.dumps(case['plan'], ensure_ascii=False, default=str)}")
+        history = Table(f"when ({zone.key})", "event", "state or error", title="execution", title_justify="left")
+        for when, kind, detail in case.get("execution", []):  # type: ignore[attr-defined]
+            moment = datetime.fromisoformat(str(when)).astimezone(zone)
+            history.add_row(moment.strftime("%Y-%m-%d %H:%M:%S"), str(kind), str(detail))
+        if history.row_count:
+            out.print(history)
         records = read_case_records(out_dir, str(case["loan_id"]), str(case["case_id"]))
         audit = Table("seq", "type", "at", "hash", title="audit records", title_justify="left")
         for record in records:

@@ -212,14 +212,7 @@ class MemoryRuntime(Runtime):
     def execution(self, case_id: str) -> dict[str, Any]:
         return self.executor.describe(case_id)
 
-    def stages_entered(self, case_id: str) -> list[str]:
-        execution = self.executor.executions.get(case_id)
-        if execution is None:
-            return []
-        return [e["stateEnteredEventDetails"]["name"] for e in execution.history if "stateEnteredEventDetails" in e]
-
     def history(self, case_id: str) -> list[dict[str, Any]]:
-        """The execution's history events in the console's terms."""
         execution = self.executor.executions.get(case_id)
         return list(execution.history) if execution is not None else []
 

@@ -244,13 +244,16 @@ class MotoRuntime(Runtime):
         arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
         return dict(sfn.describe_execution(executionArn=arn))
 
-    def stages_entered(self, case_id: str) -> list[str]:
+    def history(self, case_id: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
         arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
-        events = []
-        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-            events.extend(page["events"])
-        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        events: list[dict[str, Any]] = []
+        try:
+            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+                events.extend(page["events"])
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return []
+        return events
 
     def loans_table_footprint(self) -> tuple[int, int]:
         pages, size = 0, 0

@@ -157,9 +157,14 @@ class Runtime:
         """The case's execution as DescribeExecution answers."""
         raise NotImplementedError
 
+    def history(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's execution history as GetExecutionHistory answers (``id``, ``timestamp``, ``type``,
+        and the details of the event: ``stateEnteredEventDetails`` and so on)."""
+        raise NotImplementedError
+
     def stages_entered(self, case_id: str) -> list[str]:
         """The state names the case's execution entered, in order (its history)."""
-        raise NotImplementedError
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history(case_id) if "stateEnteredEventDetails" in e]
 
     def loans_table_footprint(self) -> tuple[int, int]:
         """(pages, read units) of one full-table Scan of the loans table as it is now (eventually

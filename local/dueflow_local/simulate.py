@@ -374,6 +374,7 @@ class Simulation:
             "complaints": int(case.get("complaints", 0)),
             "broken_promises": int(case.get("renegotiations_used", 0)),
             "litigation_package": case.get("litigation_package_seq") is not None,
+            "execution": execution_lines(rt.history(case["case_id"])),
         }
 
     def _naive(
@@ -493,6 +494,20 @@ class Simulation:
                 messages=dict(sorted(messages.get(day, Counter()).items())),
                 recovered_to_date=str(total),
             )
+
+
+def execution_lines(history: list[dict[str, Any]]) -> list[list[str]]:
+    """A case's execution history in the console's terms, compact: ``[time, event type, detail]`` (the
+    state entered or exited, or the error of a failed or timed-out task)."""
+    lines = []
+    for event in history:
+        detail = ""
+        for key, value in event.items():
+            if key.endswith("EventDetails") and isinstance(value, dict):
+                detail = str(value.get("name") or value.get("error") or "")
+        when = event["timestamp"]
+        lines.append([when.isoformat() if isinstance(when, datetime) else str(when), str(event["type"]), detail])
+    return lines
 
 
 def case_days(cases: list[dict[str, Any]], end: date) -> int:

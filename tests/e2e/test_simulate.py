@@ -100,6 +100,12 @@ def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_pa
     shown = runner.invoke(app, ["case", "show", "L3", "--out", str(out)])
     assert shown.exit_code == 0, shown.stdout
     assert "SETTLED" in shown.stdout and "Await plan event" in shown.stdout and "payment_received" in shown.stdout
+    # with its execution history in the console's terms, from the plan's acceptance to the close
+    assert "ExecutionStarted" in shown.stdout and "ExecutionSucceeded" in shown.stdout
+    (l3,) = [c for c in map(json.loads, (out / "cases.jsonl").read_text().splitlines()) if c["loan_id"] == "L3"]
+    entered = [detail for _, kind, detail in l3["execution"] if kind.endswith("StateEntered")]
+    assert entered[:3] == ["Confirm overdue", "First contact", "Await response"]
+    assert entered[-2:] == ["Closed: settled", "Closed: settled: done"]
     assert runner.invoke(app, ["case", "show", "NOPE", "--out", str(out)]).exit_code == 1
 
     # audit verify: every chain verifies; then one edited record and one removed record are caught
