@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger
 
 from dueflow.observability import count
 from dueflow.services.context import default_services
-from dueflow.services.workflow import StageEvent, run_stage
+from dueflow.services.stages import StageEvent, run_stage
 from dueflow.workflow.definition import STAGE_LABELS
 
 logger = Logger(service="dueflow-case-stage")

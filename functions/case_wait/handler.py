@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from dueflow.services.context import default_services
-from dueflow.services.workflow import park
+from dueflow.services.waiting import park
 
 logger = Logger(service="dueflow-case-wait")
 

@@ -36,6 +36,7 @@ from sortedcontainers import SortedList
 
 from dueflow.adapters.pii import PiiCipher
 from dueflow.domain.audit_chain import AuditRecord
+from dueflow.domain.case import Case, check_attributes, item_value
 from dueflow.domain.loan import Loan
 from dueflow.domain.outbox import KEEP_DAYS, LEASE, Message
 from dueflow.domain.position import assess
@@ -278,27 +279,46 @@ def _text(value: object) -> str | None:
 
 # -- cases ---------------------------------------------------------------------------------------------
 class MemoryCaseStore:
+    """The cases table. Items are kept as DynamoDB would give them back; each item's ``Case`` is parsed
+    once per write (a ``Case`` is immutable, so every reader may share it)."""
+
     def __init__(self, wire: Wire, shards: int) -> None:
         self._wire = wire
         self._shards = shards
         self._by_loan = _Index("loan_id", "opened_on")
         self._wake = _Index("wake_shard", "wake_on")
         self._table = _Table(wire, "case_id", [self._by_loan, self._wake])
+        self._parsed: dict[str, Case] = {}
 
-    def create(self, case: Mapping[str, Any]) -> bool:
+    def _write(self, case_id: str, item: dict[str, Any]) -> None:
+        self._table.write(case_id, item)
+        self._parsed.pop(case_id, None)
+
+    def _case(self, case_id: str) -> Case | None:
+        if case_id.startswith(CONTACT_LOG_PREFIX):
+            return None
+        case = self._parsed.get(case_id)
+        if case is None:
+            item = self._table.items.get(case_id)
+            if item is None:
+                return None
+            case = self._parsed[case_id] = Case.model_validate(item)
+        return case
+
+    def create(self, case: Case) -> bool:
         self._wire.call("dynamodb", "PutItem")
-        item = stored_value(dict(case))
+        item = stored_value(case.to_item())
         with self._table.lock:
-            if item["case_id"] in self._table.items:
+            if case.case_id in self._table.items:
                 return False
-            self._table.write(item["case_id"], item)
+            self._write(case.case_id, item)
         return True
 
-    def get(self, case_id: str) -> dict[str, Any] | None:
+    def get(self, case_id: str) -> Case | None:
         self._wire.call("dynamodb", "GetItem")
-        return self._table.read(case_id)
+        return self._case(case_id)
 
-    def require(self, case_id: str) -> dict[str, Any]:
+    def require(self, case_id: str) -> Case:
         case = self.get(case_id)
         if case is None:
             raise KeyError(f"no case {case_id!r}")
@@ -311,11 +331,12 @@ class MemoryCaseStore:
         remove: tuple[str, ...] = (),
         expect: Mapping[str, Any] | None = None,
     ) -> bool:
+        check_attributes([*(set_values or {}), *remove, *(expect or {})], case_id)
         values = {k: v for k, v in (set_values or {}).items() if v is not None}
         if not values and not remove:
             return True
         self._wire.call("dynamodb", "UpdateItem")
-        prepared = {k: stored_value(v) for k, v in values.items()}
+        prepared = {k: stored_value(item_value(v)) for k, v in values.items()}
         if any(v is None for v in prepared.values()):
             raise ServiceUnavailable("dynamodb", "UpdateItem", "ValidationException: an empty set")
         with self._table.lock:
@@ -324,13 +345,13 @@ class MemoryCaseStore:
                 if current is None:
                     return False
                 for key, value in expect.items():
-                    if key not in current or current[key] != stored_value(value):
+                    if key not in current or current[key] != stored_value(item_value(value)):
                         return False
             item = _copy(current) if current is not None else {"case_id": case_id}
             item.update(prepared)
             for key in remove:
                 item.pop(key, None)
-            self._table.write(case_id, item)
+            self._write(case_id, item)
         return True
 
     def claim_audit(self, case_id: str, seq: int, record_seq: int, head: str, key: str, body: str, dedupe: str) -> bool:
@@ -344,18 +365,18 @@ class MemoryCaseStore:
                 return False
             item.update(audit_seq=record_seq, audit_head=head, audit_pending=key, audit_pending_body=body)
             item["audit_keys"] = set(item.get("audit_keys", set())) | {dedupe}
-            self._table.write(case_id, item)
+            self._write(case_id, item)
         return True
 
-    def open_case_for_loan(self, loan_id: str) -> dict[str, Any] | None:
+    def open_case_for_loan(self, loan_id: str) -> Case | None:
         self._wire.call("dynamodb", "Query")
         for case_id in self._by_loan.query(loan_id, newest_first=True):
             case = self.get(case_id)
-            if case is not None and case.get("status") == "OPEN":
+            if case is not None and case.is_open:
                 return case
         return None
 
-    def latest_case_for_loan(self, loan_id: str) -> dict[str, Any] | None:
+    def latest_case_for_loan(self, loan_id: str) -> Case | None:
         self._wire.call("dynamodb", "Query")
         keys = self._by_loan.query(loan_id, newest_first=True)
         return self.get(keys[0]) if keys else None
@@ -378,7 +399,8 @@ class MemoryCaseStore:
             yield from self._wake.query(shard_label(current, self._shards), as_of.isoformat())
 
     def contacts(self, customer_id: str) -> list[datetime]:
-        item = self.get(CONTACT_LOG_PREFIX + customer_id)
+        self._wire.call("dynamodb", "GetItem")
+        item = self._table.items.get(CONTACT_LOG_PREFIX + customer_id)
         return [datetime.fromisoformat(t) for t in (item or {}).get("contacts", [])]
 
     def add_contact(self, customer_id: str, at: datetime) -> None:
@@ -387,14 +409,13 @@ class MemoryCaseStore:
         self._wire.call("dynamodb", "PutItem")
         key = CONTACT_LOG_PREFIX + customer_id
         with self._table.lock:
-            self._table.write(key, {"case_id": key, "contacts": [t.isoformat() for t in recent]})
+            self._write(key, {"case_id": key, "contacts": [t.isoformat() for t in recent]})
 
-    def all(self) -> Iterator[dict[str, Any]]:
+    def all(self) -> Iterator[Case]:
         for key in list(self._table.items):
-            if not key.startswith(CONTACT_LOG_PREFIX):
-                item = self._table.read(key)
-                if item is not None:
-                    yield item
+            case = self._case(key)
+            if case is not None:
+                yield case
 
 
 # -- outbox --------------------------------------------------------------------------------------------

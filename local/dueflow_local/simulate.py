@@ -243,7 +243,7 @@ class Simulation:
         case = rt.services.cases.open_case_for_loan(event.loan_id)
         if case is None:
             return 409, {"message": f"loan {event.loan_id} has no open case"}
-        case_id = case["case_id"]
+        case_id = case.case_id
         staff = {"user": SUPERVISOR, "groups": ("supervisor",)}
         if event.role == "agent" and event.type in ("plan_proposed", "promise_to_pay"):
             rt.api("POST", f"/cases/{case_id}/assignment", {"agent": AGENT}, **staff)  # type: ignore[arg-type]
@@ -302,7 +302,7 @@ class Simulation:
 
     @staticmethod
     def _cases(rt: Runtime) -> list[dict[str, Any]]:
-        return sorted(rt.services.cases.all(), key=lambda c: c["case_id"])
+        return sorted((case.to_item() for case in rt.services.cases.all()), key=lambda c: c["case_id"])
 
     @staticmethod
     def _buckets(rt: Runtime, day: date) -> dict[str, str]:

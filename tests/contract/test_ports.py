@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from dueflow.adapters.pii import is_sealed
 from dueflow.domain.audit_chain import GENESIS, AuditRecord
+from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
 from dueflow.domain.outbox import LEASE, Message
 from dueflow.ports import AuditConflictError, ScanStats
@@ -111,18 +112,27 @@ def test_the_due_index_holds_exactly_the_loans_due_soon_or_overdue(world: Servic
 
 
 # -- cases ---------------------------------------------------------------------------------------------
-def case(case_id: str = "L1-2026-06-15", opened: str = "2026-06-16", **extra: Any) -> dict[str, Any]:
-    return {"case_id": case_id, "loan_id": "L1", "customer_id": "C-L1", "opened_on": opened, "status": "OPEN"} | extra
+def case(case_id: str = "L1-2026-06-15", opened: str = "2026-06-16", **extra: Any) -> Case:
+    fields = {"case_id": case_id, "loan_id": "L1", "customer_id": "C-L1", "opened_on": opened}
+    return Case.model_validate(fields | extra)
 
 
-def test_a_case_is_created_once_and_reads_are_copies(world: Services) -> None:
-    assert world.cases.create(case(dpd_at_open=3, total="12.50", none=None))
+def test_a_case_is_created_once_and_comes_back_typed(world: Services) -> None:
+    plan = {
+        "version": 1,
+        "proposed_on": "2026-06-18",
+        "proposed_by": "ag1",
+        "amount": "1066.19",
+        "installments": [{"seq": 1, "due_date": "2026-06-25", "amount": "1066.19"}],
+    }
+    assert world.cases.create(case(dpd_at_open=3, total_overdue_at_open="12.50", plan=plan))
     assert not world.cases.create(case(status="CLOSED"))
     got = world.cases.require("L1-2026-06-15")
-    assert got["status"] == "OPEN" and got["dpd_at_open"] == 3 and isinstance(got["dpd_at_open"], int)
-    assert "none" not in got
-    got["status"] = "CHANGED"
-    assert world.cases.require("L1-2026-06-15")["status"] == "OPEN"
+    assert (got.status, got.dpd_at_open, got.total_overdue_at_open) == ("OPEN", 3, Decimal("12.50"))
+    assert got.opened_on == date(2026, 6, 16) and got.plan is not None
+    assert got.plan.installments[0].amount == Decimal("1066.19") and got.plan.accepted_on is None
+    with pytest.raises(ValidationError):  # a case is immutable: a change is a write through the store
+        got.status = "CLOSED"  # type: ignore[misc]
     with pytest.raises(KeyError):
         world.cases.require("nope")
 
@@ -130,20 +140,25 @@ def test_a_case_is_created_once_and_reads_are_copies(world: Services) -> None:
 def test_updates_set_remove_and_hold_only_when_expected_values_do(world: Services) -> None:
     world.cases.create(case(stage="Opening"))
     cid = "L1-2026-06-15"
-    assert world.cases.update(cid, {"stage": "First contact", "amount": Decimal("1.50"), "n": 2, "skip": None})
+    assert world.cases.update(cid, {"stage": "First contact", "waived": Decimal("1.50"), "complaints": 2})
     got = world.cases.require(cid)
-    assert (got["stage"], got["amount"], got["n"]) == ("First contact", Decimal("1.50"), 2) and "skip" not in got
-    assert world.cases.update(cid, {"opt_out": {"sms", "email"}})
-    assert world.cases.require(cid)["opt_out"] == {"sms", "email"}
-    assert world.cases.update(cid, remove=("amount",)) and "amount" not in world.cases.require(cid)
+    assert (got.stage, got.waived, got.complaints) == ("First contact", Decimal("1.50"), 2)
+    assert world.cases.update(cid, {"opt_out": {"sms", "email"}, "assigned_to": None})
+    assert world.cases.require(cid).opt_out == {"sms", "email"}
+    assert world.cases.update(cid, {"closed_on": date(2026, 7, 1)})
+    assert world.cases.require(cid).closed_on == date(2026, 7, 1)
+    assert world.cases.update(cid, remove=("waived",)) and world.cases.require(cid).waived == 0
     assert not world.cases.update(cid, {"stage": "x"}, expect={"status": "CLOSED"})
     assert not world.cases.update(cid, {"stage": "x"}, expect={"task_token": "t"})  # attribute missing
-    assert world.cases.require(cid)["stage"] == "First contact"
-    assert world.cases.update(cid, {"stage": "y"}, expect={"status": "OPEN", "n": 2})
+    assert world.cases.require(cid).stage == "First contact"
+    assert world.cases.update(cid, {"stage": "y"}, expect={"status": "OPEN", "complaints": 2})
     assert not world.cases.update("nope", {"stage": "x"}, expect={"status": "OPEN"})
     assert world.cases.get("nope") is None
+    with pytest.raises(ValueError, match="no attribute 'stgae'"):
+        world.cases.update(cid, {"stgae": "x"})
     with pytest.raises(TypeError):
-        world.cases.update(cid, {"rate": 0.5})
+        world.cases.update(cid, {"stage": 0.5})
+    assert world.cases.require(cid).stage == "y"
 
 
 def test_a_token_is_taken_off_a_case_by_exactly_one_caller(world: Services) -> None:
@@ -151,19 +166,19 @@ def test_a_token_is_taken_off_a_case_by_exactly_one_caller(world: Services) -> N
     cid = "L1-2026-06-15"
     world.cases.park(cid, "tok-1", "Await response", date(2026, 6, 23))
     got = world.cases.require(cid)
-    assert (got["task_token"], got["waiting_state"], got["stage"], got["wake_on"]) == (
+    assert (got.task_token, got.waiting_state, got.stage, got.wake_on) == (
         "tok-1",
         "Await response",
         "Await response",
-        "2026-06-23",
+        date(2026, 6, 23),
     )
     assert not world.cases.unpark(cid, "tok-other")
     assert world.cases.unpark(cid, "tok-1")
     assert not world.cases.unpark(cid, "tok-1")
-    assert "wake_on" not in world.cases.require(cid)
+    assert world.cases.require(cid).wake_on is None
     world.cases.update(cid, {"status": "CLOSED"})
     world.cases.park(cid, "tok-2", "Await response", None)  # a closed case is not parked
-    assert "task_token" not in world.cases.require(cid)
+    assert world.cases.require(cid).task_token is None
 
 
 def test_the_wake_index_returns_what_is_due_in_date_order(world: Services) -> None:
@@ -183,12 +198,12 @@ def test_a_loans_cases_newest_first_and_the_open_one(world: Services) -> None:
     world.cases.create(case("L1-2026-04-15", opened="2026-04-16", status="CLOSED"))
     world.cases.create(case("L1-2026-06-15", opened="2026-06-16"))
     world.cases.create(case("L1-2026-05-15", opened="2026-05-16", status="CLOSED"))
-    assert world.cases.latest_case_for_loan("L1")["case_id"] == "L1-2026-06-15"  # type: ignore[index]
-    assert world.cases.open_case_for_loan("L1")["case_id"] == "L1-2026-06-15"  # type: ignore[index]
+    assert world.cases.latest_case_for_loan("L1").case_id == "L1-2026-06-15"  # type: ignore[union-attr]
+    assert world.cases.open_case_for_loan("L1").case_id == "L1-2026-06-15"  # type: ignore[union-attr]
     world.cases.update("L1-2026-06-15", {"status": "CLOSED"})
     assert world.cases.open_case_for_loan("L1") is None
     assert world.cases.latest_case_for_loan("L2") is None
-    assert sorted(c["case_id"] for c in world.cases.all()) == ["L1-2026-04-15", "L1-2026-05-15", "L1-2026-06-15"]
+    assert sorted(c.case_id for c in world.cases.all()) == ["L1-2026-04-15", "L1-2026-05-15", "L1-2026-06-15"]
 
 
 def test_the_audit_claim_is_conditional_on_seq_pending_and_dedupe(world: Services) -> None:
@@ -201,8 +216,8 @@ def test_the_audit_claim_is_conditional_on_seq_pending_and_dedupe(world: Service
     assert not world.cases.claim_audit(cid, 1, 2, "h2", "k2", "b2", "d1")  # d1 appended already
     assert world.cases.claim_audit(cid, 1, 2, "h2", "k2", "b2", "d2")
     got = world.cases.require(cid)
-    assert (got["audit_seq"], got["audit_head"], got["audit_pending"]) == (2, "h2", "k2")
-    assert got["audit_keys"] == {"d1", "d2"}
+    assert (got.audit_seq, got.audit_head, got.audit_pending) == (2, "h2", "k2")
+    assert got.audit_keys == {"d1", "d2"}
 
 
 def test_the_contact_log_keeps_a_week_and_is_not_a_case(world: Services) -> None:
@@ -210,7 +225,7 @@ def test_the_contact_log_keeps_a_week_and_is_not_a_case(world: Services) -> None
         world.cases.add_contact("C-L1", NOON - timedelta(days=days_ago))
     assert world.cases.contacts("C-L1") == [NOON - timedelta(days=3), NOON]
     assert world.cases.contacts("C-none") == []
-    assert list(world.cases.all()) == []
+    assert list(world.cases.all()) == [] and world.cases.get("customer#C-L1") is None
 
 
 # -- outbox --------------------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_waivers_beyond_an_agents_authority_need_a_supervisor(rt: MemoryRuntime)
     status, body = rt.api("POST", f"/cases/{CASE}/plan-proposals", request, **AGENT)
     assert status == 409 and "supervisor" in body["message"]
     after = snapshot(rt)
-    assert after["cases"][0].get("plan") == before["cases"][0].get("plan")  # no plan stored
+    assert after["cases"][0].plan == before["cases"][0].plan  # no plan stored
     refusal = after["audit"][0][-1]  # the refusal itself is on the record
     assert refusal[0].endswith("-waiver_decision.json") and json.loads(refusal[1])["body"]["approved"] is False
 
@@ -144,6 +144,6 @@ def test_the_assigned_agent_acts_and_only_a_supervisor_resolves_the_complaint(rt
     assert call(rt, "promise", AGENT)[0] == 200
     assert call(rt, "complain", AGENT)[0] == 200
     assert call(rt, "resolve", AGENT)[0] == 403
-    assert rt.services.cases.require(CASE)["complaint_open"] is True
+    assert rt.services.cases.require(CASE).complaint_open is True
     assert call(rt, "resolve", SUPERVISOR)[0] == 200
-    assert rt.services.cases.require(CASE)["complaint_open"] is False
+    assert rt.services.cases.require(CASE).complaint_open is False

@@ -20,7 +20,7 @@ CASE = "L1-2026-06-15"
 def audit_ok(rt: Runtime, case_id: str, loan_id: str = "L1") -> list[str]:
     case = rt.services.cases.require(case_id)
     objects = rt.services.audit_store.read_case(loan_id, case_id)
-    report = verify_chain(case_id, objects, case.get("audit_head"))
+    report = verify_chain(case_id, objects, case.audit_head)
     assert report.ok, report.problems
     return [key.rsplit("/", 1)[-1].split("-", 1)[1].removesuffix(".json") for key, _ in objects]
 
@@ -38,11 +38,11 @@ def test_path_1_pays_after_the_first_reminder_and_is_cured(runtime: Runtime) -> 
     ]
     assert {m.sent_at.astimezone(SHANGHAI).strftime("%H:%M") for m in first} == {"08:00"}  # type: ignore[union-attr]
     # Day 2: the customer pays the total overdue at noon
-    total = rt.services.cases.require(CASE)["statement"]["total_overdue"]
+    total = rt.services.cases.require(CASE).statement["total_overdue"]
     rt.run_day(date(2026, 6, 18), [("12:00", lambda: rt.post_payment("L1", date(2026, 6, 18), "1100.00"))])
     assert total
     case = rt.services.cases.require(CASE)
-    assert (case["status"], case["outcome"]) == ("CLOSED", "CURED")
+    assert (case.status, case.outcome) == ("CLOSED", "CURED")
     assert rt.execution(CASE)["status"] == "SUCCEEDED"
     assert rt.stages_entered(CASE)[-2:] == ["Closed: cured", "Closed: cured: done"]
     # no further message, ever
@@ -63,7 +63,7 @@ def test_path_4_never_answers_with_a_small_balance_and_goes_to_write_off_review(
     for day in days(date(2026, 6, 17), 32):
         rt.run_day(day)
     case = rt.services.cases.require(CASE)
-    assert (case["status"], case["outcome"]) == ("CLOSED", "WRITE_OFF_REVIEW")
+    assert (case.status, case.outcome) == ("CLOSED", "WRITE_OFF_REVIEW")
     stages = [s for s in rt.stages_entered(CASE) if not s.endswith("what happened?")]
     assert stages == [
         "Confirm overdue",
@@ -104,7 +104,7 @@ def test_path_6_a_reminder_due_at_23_00_goes_out_at_08_00(backend: Backend) -> N
         # and the case goes on to its outcome: the customer pays that afternoon
         rt.at(rt.local(date(2026, 6, 18), "15:00"))
         rt.post_payment("L1", date(2026, 6, 18), "1100.00")
-        assert rt.services.cases.require(CASE)["outcome"] == "CURED"
+        assert rt.services.cases.require(CASE).outcome == "CURED"
         assert [s for s in rt.stages_entered(CASE) if not s.endswith("?")] == [
             "Confirm overdue",
             "First contact",
@@ -123,7 +123,7 @@ def test_path_7_the_scan_run_twice_the_same_day_opens_one_case_and_sends_once(ru
     assert (first["cases_opened"], again["cases_opened"], again["cases_already_open"]) == (1, 0, 1)
     rt.dispatch_through(rt.local(date(2026, 6, 17), "23:59"))
     assert len(sent_messages(rt, CASE)) == 2
-    assert [c["case_id"] for c in rt.services.cases.all()] == [CASE]
+    assert [c.case_id for c in rt.services.cases.all()] == [CASE]
     assert list(rt.execution_statuses()) == [CASE]
     # the one case still runs its course: never answering, it reaches the second reminder on day 8
     for day in days(date(2026, 6, 18), 8):
@@ -155,7 +155,9 @@ def test_path_2_agrees_a_plan_and_keeps_it_and_is_settled(runtime: Runtime) -> N
         assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
 
     rt.run_day(date(2026, 6, 18), [("12:00", negotiate)])
-    plan = rt.services.cases.require(CASE)["plan"]
+    plan = rt.services.cases.require(CASE).plan
+    assert plan is not None
+    plan = plan.to_item()
     (installment,) = plan["installments"]  # affordable in one month
     assert installment["due_date"] == "2026-06-25"
 
@@ -169,7 +171,7 @@ def test_path_2_agrees_a_plan_and_keeps_it_and_is_settled(runtime: Runtime) -> N
         rt.run_day(day)
     rt.run_day(date(2026, 6, 25), [("10:00", pay_the_plan)])
     case = rt.services.cases.require(CASE)
-    assert (case["status"], case["outcome"]) == ("CLOSED", "SETTLED")
+    assert (case.status, case.outcome) == ("CLOSED", "SETTLED")
     stages = rt.stages_entered(CASE)
     assert stages[-2:] == ["Closed: settled", "Closed: settled: done"]
     assert "Follow up plan" in stages and "Await agreement" in stages
@@ -205,15 +207,15 @@ def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: Runtime) -
     renegotiated = False
     for day in days(date(2026, 6, 19), 40):
         case = rt.services.cases.require(CASE)
-        if case["status"] != "OPEN":
+        if case.status != "OPEN":
             break
         actions = []
-        if case.get("waiting_state") == "Await agreement" and not renegotiated:
+        if case.waiting_state == "Await agreement" and not renegotiated:
             renegotiated = True
             actions = [("12:00", plan)]
         rt.run_day(day, actions)
     case = rt.services.cases.require(CASE)
-    assert (case["status"], case["outcome"]) == ("CLOSED", "LITIGATION")
+    assert (case.status, case.outcome) == ("CLOSED", "LITIGATION")
     stages = rt.stages_entered(CASE)
     assert stages.count("Follow up plan") >= 2 and stages.count("Negotiate by phone") == 1
     assert stages[-4:] == ["Legal review", "Litigate?", "Closed: litigation", "Closed: litigation: done"]
@@ -225,7 +227,8 @@ def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: Runtime) -
 
     # a payment after the hand-over clears the oldest installment but not the arrears: the loan is still
     # with legal, so the scan opens no new collection case (its oldest unpaid installment has moved on)
-    day = date.fromisoformat(case["closed_on"]) + timedelta(days=1)
+    assert case.closed_on is not None
+    day = case.closed_on + timedelta(days=1)
     while day <= date(2026, 7, 17):  # the second installment (due 07-15) is overdue too by then
         rt.run_day(day)
         day += timedelta(days=1)
@@ -234,7 +237,7 @@ def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: Runtime) -
     rt.run_day(date(2026, 7, 18))
     loan = rt.services.loans.get("L1")
     assert loan is not None and assess(loan, date(2026, 7, 18)).dpd == 3  # overdue since 07-15 now
-    assert [c["case_id"] for c in rt.services.cases.all() if c.get("loan_id") == "L1"] == [CASE]
+    assert [c.case_id for c in rt.services.cases.all() if c.loan_id == "L1"] == [CASE]
 
 
 def test_path_5_a_complaint_pauses_contact_and_the_case_resumes_after_resolution(runtime: Runtime) -> None:
@@ -246,7 +249,7 @@ def test_path_5_a_complaint_pauses_contact_and_the_case_resumes_after_resolution
     for day in days(date(2026, 6, 19), 9):  # the wake-up date (06-24) passes while the complaint is open
         rt.run_day(day)
     assert len(sent_messages(rt, CASE)) == before == 2
-    assert rt.services.cases.require(CASE)["waiting_state"] == "Await response"
+    assert rt.services.cases.require(CASE).waiting_state == "Await response"
     rt.run_day(
         date(2026, 6, 28), [("10:00", lambda: rt.api("POST", f"/cases/{CASE}/complaints/resolve", **SUPERVISOR))]
     )

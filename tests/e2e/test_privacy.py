@@ -93,11 +93,9 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
     assert case_1 is not None
 
     def negotiate() -> None:  # a plan sized to the (sealed) income, proposed and accepted
-        status, body = rt.api(
-            "POST", f"/cases/{case_1['case_id']}/plan-proposals", {}, user="sup", groups=("supervisor",)
-        )
+        status, body = rt.api("POST", f"/cases/{case_1.case_id}/plan-proposals", {}, user="sup", groups=("supervisor",))
         assert status == 200, body
-        assert rt.api("POST", f"/cases/{case_1['case_id']}/plan-acceptance", system=True)[0] == 200
+        assert rt.api("POST", f"/cases/{case_1.case_id}/plan-acceptance", system=True)[0] == 200
 
     def pay() -> None:
         status, _ = rt.api("POST", "/loans/P2/payments", {"date": "2026-06-18", "amount": "2000.00"}, system=True)

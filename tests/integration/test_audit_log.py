@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from unittest import mock
 
 import pytest
 
 from dueflow.domain.audit_chain import verify_chain
+from dueflow.domain.case import Case
 from dueflow.services import audit_log
 
 T = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
@@ -16,13 +17,13 @@ T = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def case_id(services: Any) -> str:
-    services.cases.create({"case_id": "L1-2026-06-15", "loan_id": "L1", "opened_on": "2026-07-01", "status": "OPEN"})
+    services.cases.create(Case(case_id="L1-2026-06-15", loan_id="L1", opened_on=date(2026, 7, 1)))
     return "L1-2026-06-15"
 
 
 def chain(services: Any, case_id: str) -> Any:
     case = services.cases.require(case_id)
-    return verify_chain(case_id, services.audit_store.read_case("L1", case_id), case.get("audit_head"))
+    return verify_chain(case_id, services.audit_store.read_case("L1", case_id), case.audit_head)
 
 
 def test_appends_build_a_verifiable_chain(services: Any, case_id: str) -> None:

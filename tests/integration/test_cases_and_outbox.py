@@ -7,26 +7,22 @@ from typing import Any
 
 from dueflow.adapters.case_repository import CaseRepository
 from dueflow.adapters.outbox import Message, Outbox
+from dueflow.domain.case import Case
 
 T = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 
 
-def case(case_id: str = "L1-2026-06-15") -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "loan_id": "L1",
-        "opened_on": "2026-07-01",
-        "status": "OPEN",
-        "stage": "Confirm overdue",
-    }
+def case(case_id: str = "L1-2026-06-15", **extra: Any) -> Case:
+    fields = {"case_id": case_id, "loan_id": "L1", "opened_on": date(2026, 7, 1), "stage": "Confirm overdue"}
+    return Case.model_validate(fields | extra)
 
 
 def test_a_case_is_created_once(ddb: Any) -> None:
     cases = CaseRepository(ddb, "dueflow-test-cases", shards=4)
     assert cases.create(case()) is True
-    assert cases.create(case() | {"stage": "changed"}) is False
-    assert cases.require("L1-2026-06-15")["stage"] == "Confirm overdue"
-    assert cases.open_case_for_loan("L1")["case_id"] == "L1-2026-06-15"  # type: ignore[index]
+    assert cases.create(case(stage="changed")) is False
+    assert cases.require("L1-2026-06-15").stage == "Confirm overdue"
+    assert cases.open_case_for_loan("L1").case_id == "L1-2026-06-15"  # type: ignore[union-attr]
 
 
 def test_parked_cases_wake_by_date_and_a_token_resumes_only_once(ddb: Any) -> None:
@@ -39,14 +35,14 @@ def test_parked_cases_wake_by_date_and_a_token_resumes_only_once(ddb: Any) -> No
     assert sorted(cases.wakeups_due(date(2026, 7, 31))) == ["C0", "C1"]
     assert cases.unpark("C0", "token-0") is True
     assert cases.unpark("C0", "token-0") is False  # a second resume with the same token is refused
-    assert "task_token" not in cases.require("C0") and list(cases.wakeups_due(date(2026, 7, 8))) == []
+    assert cases.require("C0").task_token is None and list(cases.wakeups_due(date(2026, 7, 8))) == []
 
 
 def test_a_closed_case_cannot_be_parked(ddb: Any) -> None:
     cases = CaseRepository(ddb, "dueflow-test-cases", shards=4)
-    cases.create(case() | {"status": "CLOSED"})
+    cases.create(case(status="CLOSED"))
     cases.park("L1-2026-06-15", "t", "Await response", date(2026, 7, 8))
-    assert "task_token" not in cases.require("L1-2026-06-15")
+    assert cases.require("L1-2026-06-15").task_token is None
 
 
 def test_contact_log_keeps_a_week(ddb: Any) -> None:

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from dueflow import clock
 from dueflow.domain.audit_chain import verify_chain
+from dueflow.domain.case import Case
 from dueflow.services.dispatch import run_dispatch
 from dueflow.services.scan import run_scan
 from dueflow_local.generate import generate_book
@@ -46,13 +47,7 @@ def open_case_with_messages(services: Any) -> str:
     services.loans.put([loan], date(2026, 7, 1))
     case_id = f"{loan.loan_id}-x"
     services.cases.create(
-        {
-            "case_id": case_id,
-            "loan_id": loan.loan_id,
-            "customer_id": loan.customer_id,
-            "opened_on": "2026-07-01",
-            "status": "OPEN",
-        }
+        Case(case_id=case_id, loan_id=loan.loan_id, customer_id=loan.customer_id, opened_on=date(2026, 7, 1))
     )
     from dueflow.adapters.outbox import Message
 
@@ -76,7 +71,7 @@ def open_case_with_messages(services: Any) -> str:
 def sent_and_records(services: Any, case_id: str, loan_id: str) -> tuple[int, int]:
     sent = sum(1 for m in services.outbox.all() if m["status"] == "SENT")
     objects = services.audit_store.read_case(loan_id, case_id)
-    assert verify_chain(case_id, objects, services.cases.require(case_id).get("audit_head")).ok
+    assert verify_chain(case_id, objects, services.cases.require(case_id).audit_head).ok
     return sent, sum(1 for key, _ in objects if key.endswith("-message_sent.json"))
 
 
@@ -84,7 +79,7 @@ def test_ses_refusing_once_sends_the_email_exactly_once_on_the_next_tick(
     services: Any, aws_clients: dict[str, Any]
 ) -> None:
     case_id = open_case_with_messages(services)
-    loan_id = services.cases.require(case_id)["loan_id"]
+    loan_id = services.cases.require(case_id).loan_id
     real = aws_clients["sesv2"].send_email
     attempts: list[int] = []
 
@@ -109,7 +104,7 @@ def test_sns_and_s3_failing_once_are_retried_by_the_sdk_with_one_message_and_one
     services: Any, aws_clients: dict[str, Any]
 ) -> None:
     case_id = open_case_with_messages(services)
-    loan_id = services.cases.require(case_id)["loan_id"]
+    loan_id = services.cases.require(case_id).loan_id
     sns_calls = fail_first(aws_clients["sns"], "before-send.sns.Publish", 500)
     s3_calls = fail_first(aws_clients["s3"], "before-send.s3.PutObject", 503)
     report = run_dispatch(services, NOON)
@@ -145,11 +140,11 @@ def test_a_crash_after_sending_is_never_sent_again_and_goes_on_record_as_unconfi
 
     texts = [m for m in sns_backends[DEFAULT_ACCOUNT_ID][services.settings.region].sms_messages.values()]
     assert len(texts) == 1  # the customer got the SMS once
-    objects = services.audit_store.read_case(loan["loan_id"], case_id)
+    objects = services.audit_store.read_case(loan.loan_id, case_id)
     kinds = [key.rsplit("/", 1)[-1].split("-", 1)[1] for key, _ in objects]
     assert kinds.count("message_unconfirmed.json") == 1 and kinds.count("message_sent.json") == 1
-    assert verify_chain(case_id, objects, services.cases.require(case_id).get("audit_head")).ok
-    assert len(services.cases.contacts(loan["customer_id"])) == 1  # the SMS counts against the caps
+    assert verify_chain(case_id, objects, services.cases.require(case_id).audit_head).ok
+    assert len(services.cases.contacts(loan.customer_id)) == 1  # the SMS counts against the caps
     clock.reset_clock()
 
 
@@ -175,10 +170,10 @@ def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any, aws_client
     assert opened > 0 and again.cases_opened == 0
     # every overdue loan got exactly one case, and the execution was (re)started for the first one
     cases = list(services.cases.all())
-    assert len(cases) == opened == len({c["loan_id"] for c in cases})
+    assert len(cases) == opened == len({c.loan_id for c in cases})
     # the cases whose execution failed to start the first time got it started on the rerun, once
     assert start.call_count == len(cases)
-    assert all("execution_arn" in c for c in cases)
+    assert all(c.execution_arn for c in cases)
     clock.reset_clock()
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan, Payment
 from dueflow.domain.position import assess
 from dueflow.services.scan import starts_an_episode, up_to_date_since
 from tests.e2e.conftest import borrower
 
 LOAN = borrower("L1")  # installments of 1066.19 due on the 15th from 2026-06-15
-HANDED = {"case_id": "L1-2026-06-15", "status": "CLOSED", "outcome": "LITIGATION", "closed_on": "2026-07-10"}
+HANDED = Case(case_id="L1-2026-06-15", loan_id="L1", status="CLOSED", outcome="LITIGATION", closed_on="2026-07-10")
 
 
 def paid(*payments: tuple[str, str]) -> Loan:
@@ -20,8 +21,9 @@ def paid(*payments: tuple[str, str]) -> Loan:
 def test_no_case_while_one_is_open_and_a_new_one_after_a_cure() -> None:
     overdue = assess(LOAN, date(2026, 7, 20))
     assert starts_an_episode(None, LOAN, overdue)
-    assert not starts_an_episode({"status": "OPEN"}, LOAN, overdue)
-    assert starts_an_episode({"status": "CLOSED", "outcome": "CURED", "closed_on": "2026-07-10"}, LOAN, overdue)
+    assert not starts_an_episode(Case(case_id="c", loan_id="L1"), LOAN, overdue)
+    cured = Case(case_id="c", loan_id="L1", status="CLOSED", outcome="CURED", closed_on="2026-07-10")
+    assert starts_an_episode(cured, LOAN, overdue)
 
 
 def test_the_arrears_handed_to_legal_do_not_reopen_until_the_loan_was_up_to_date() -> None:

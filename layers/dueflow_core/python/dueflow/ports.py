@@ -11,8 +11,8 @@ Two worlds implement every port:
 One contract suite (``tests/contract``) runs every port operation, conditional failures included, on both
 worlds (moto standing in for AWS), so a fake that drifts from the AWS adapter fails it.
 
-Services import these types and never ``boto3`` or ``botocore`` (a test asserts it). A case is still a
-``dict[str, Any]`` with the attribute names of the cases table; money in it is a decimal string.
+Services import these types and never ``boto3`` or ``botocore`` (a test asserts it). A case is a
+``dueflow.domain.case.Case``; writes name its attributes (a store refuses any other name).
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from dueflow.adapters.outbox import Message
     from dueflow.domain.audit_chain import AuditRecord
+    from dueflow.domain.case import Case
     from dueflow.domain.loan import Loan
-
-Case = dict[str, Any]
+    from dueflow.domain.outbox import Message
 
 
 # -- errors -------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, to_item, values
+from dueflow.domain.case import Case, check_attributes, item_value
 from dueflow.sharding import shard_of
 
 LOAN_INDEX = "loan-index"
@@ -30,17 +31,23 @@ class CaseRepository:
         self._shards = shards
 
     # -- cases ---------------------------------------------------------------------------------------
-    def create(self, case: dict[str, Any]) -> bool:
+    def create(self, case: Case) -> bool:
         """Store a new case; False when a case with this id exists already (a re-run scan)."""
-        return put_if_absent(self._ddb, self._table, case, "case_id")
+        return put_if_absent(self._ddb, self._table, case.to_item(), "case_id")
 
-    def get(self, case_id: str) -> dict[str, Any] | None:
+    def get(self, case_id: str) -> Case | None:
+        if case_id.startswith(CONTACT_LOG_PREFIX):
+            return None  # a customer's contact log shares the table; it is not a case
+        item = self._item(case_id)
+        return Case.model_validate(item) if item is not None else None
+
+    def _item(self, case_id: str) -> dict[str, Any] | None:
         item = self._ddb.get_item(TableName=self._table, Key={"case_id": {"S": case_id}}, ConsistentRead=True).get(
             "Item"
         )
         return from_item(item) if item else None
 
-    def require(self, case_id: str) -> dict[str, Any]:
+    def require(self, case_id: str) -> Case:
         case = self.get(case_id)
         if case is None:
             raise KeyError(f"no case {case_id!r}")
@@ -55,7 +62,8 @@ class CaseRepository:
     ) -> bool:
         """Set and remove attributes; with ``expect`` only when each named attribute holds its value
         (False when one does not)."""
-        set_values = {k: v for k, v in (set_values or {}).items() if v is not None}
+        check_attributes([*(set_values or {}), *remove, *(expect or {})], case_id)
+        set_values = {k: item_value(v) for k, v in (set_values or {}).items() if v is not None}
         names: dict[str, str] = {}
         parts: list[str] = []
         expression_values: dict[str, Any] = {}
@@ -120,14 +128,14 @@ class CaseRepository:
             raise
         return True
 
-    def all(self) -> Iterator[dict[str, Any]]:
-        """Every case item (a full Scan; the contact logs left out)."""
+    def all(self) -> Iterator[Case]:
+        """Every case (a full Scan; the contact logs left out)."""
         for page in self._ddb.get_paginator("scan").paginate(TableName=self._table):
             for item in page["Items"]:
                 if not item["case_id"]["S"].startswith(CONTACT_LOG_PREFIX):
-                    yield from_item(item)
+                    yield Case.model_validate(from_item(item))
 
-    def open_case_for_loan(self, loan_id: str) -> dict[str, Any] | None:
+    def open_case_for_loan(self, loan_id: str) -> Case | None:
         """The loan's open case, if any (newest first)."""
         pages = self._ddb.get_paginator("query").paginate(
             TableName=self._table,
@@ -139,11 +147,11 @@ class CaseRepository:
         for page in pages:
             for item in page.get("Items", []):
                 case = self.get(item["case_id"]["S"])
-                if case is not None and case.get("status") == "OPEN":
+                if case is not None and case.is_open:
                     return case
         return None
 
-    def latest_case_for_loan(self, loan_id: str) -> dict[str, Any] | None:
+    def latest_case_for_loan(self, loan_id: str) -> Case | None:
         """The loan's most recently opened case, open or closed."""
         items = self._ddb.query(
             TableName=self._table,
@@ -183,7 +191,7 @@ class CaseRepository:
 
     # -- customer contact log (for the contact caps) --------------------------------------------------
     def contacts(self, customer_id: str) -> list[datetime]:
-        item = self.get(CONTACT_LOG_PREFIX + customer_id)
+        item = self._item(CONTACT_LOG_PREFIX + customer_id)
         return [datetime.fromisoformat(t) for t in (item or {}).get("contacts", [])]
 
     def add_contact(self, customer_id: str, at: datetime) -> None:

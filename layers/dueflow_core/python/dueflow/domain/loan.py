@@ -127,7 +127,7 @@ class _Record(BaseModel):
 class Customer(_Record):
     """Contact details and means of the borrower. PII: never logged, encrypted at rest in AWS."""
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")  # no control characters
     phone: Annotated[str, AfterValidator(_phone)] | None = None
     email: Annotated[str, AfterValidator(_email)] | None = None
     timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Shanghai"

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dueflow.domain.audit_chain import GENESIS, AuditRecord, sha256
+from dueflow.domain.case import Case
 from dueflow.services.context import Services
 
 _ATTEMPTS = 8
@@ -24,20 +25,20 @@ def append(services: Services, case_id: str, record_type: str, at: datetime, bod
     ``"<execution>:<state>:<entered>:stage_entered"``): appending the same ``dedupe`` again is a no-op."""
     for _ in range(_ATTEMPTS):
         case = services.cases.require(case_id)
-        if case.get("audit_pending"):
+        if case.audit_pending:
             _finish_pending(services, case)
             continue
-        if dedupe in case.get("audit_keys", set()):
-            return int(case.get("audit_seq", 0))  # a retry of an append that already happened
-        seq = int(case.get("audit_seq", 0))
+        if dedupe in case.audit_keys:
+            return case.audit_seq  # a retry of an append that already happened
+        seq = case.audit_seq
         record = AuditRecord(
-            loan_id=case["loan_id"],
+            loan_id=case.loan_id,
             case_id=case_id,
             seq=seq + 1,
             type=record_type,
             at=at,
             body=body,
-            prev_hash=case.get("audit_head", GENESIS),
+            prev_hash=case.audit_head or GENESIS,
         )
         data = record.to_bytes()
         if not _claim(services, case_id, seq, record, data, dedupe):
@@ -52,11 +53,11 @@ def _claim(services: Services, case_id: str, seq: int, record: AuditRecord, data
     return services.cases.claim_audit(case_id, seq, record.seq, sha256(data), record.key, data.decode(), dedupe)
 
 
-def _finish_pending(services: Services, case: dict[str, Any]) -> None:
+def _finish_pending(services: Services, case: Case) -> None:
     """Store the record another writer claimed (the bytes are on the case), then clear the claim."""
-    record = AuditRecord.from_bytes(case["audit_pending_body"].encode())
+    record = AuditRecord.from_bytes((case.audit_pending_body or "").encode())
     services.audit_store.append(record)
-    _clear_pending(services, case["case_id"], case["audit_pending"])
+    _clear_pending(services, case.case_id, str(case.audit_pending))
 
 
 def _clear_pending(services: Services, case_id: str, key: str) -> None:

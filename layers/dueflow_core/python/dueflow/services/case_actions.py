@@ -10,13 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from dueflow import clock
+from dueflow.domain.case import Case, Plan, PlanInstallment, Promise
 from dueflow.domain.money import fmt
 from dueflow.domain.plan import PlanPolicy, propose_plan
 from dueflow.domain.position import assess
 from dueflow.domain.waiver import decide_waiver
 from dueflow.services import audit_log
 from dueflow.services.context import Services
-from dueflow.services.workflow import resume
+from dueflow.services.waiting import resume
 
 STAFF_ROLES = ("agent", "supervisor", "legal", "auditor")
 
@@ -54,25 +55,25 @@ class Caller:
         return None
 
 
-def _case(services: Services, case_id: str) -> dict[str, Any]:
+def _case(services: Services, case_id: str) -> Case:
     case = services.cases.get(case_id)
-    if case is None or case_id.startswith("customer#"):
+    if case is None:
         raise NotFound(f"no case {case_id!r}")
     return case
 
 
-def _may_act(caller: Caller, case: dict[str, Any]) -> None:
+def _may_act(caller: Caller, case: Case) -> None:
     """Agents act only on cases assigned to them; supervisors on any; systems on any."""
     if caller.system or "supervisor" in caller.groups:
         return
-    if "agent" in caller.groups and case.get("assigned_to") == caller.principal:
+    if "agent" in caller.groups and case.assigned_to == caller.principal:
         return
     raise Forbidden("only the assigned agent or a supervisor may act on this case")
 
 
-def _open(case: dict[str, Any]) -> None:
-    if case.get("status") != "OPEN":
-        raise Refused(f"case {case['case_id']} is closed ({case.get('outcome')})")
+def _open(case: Case) -> None:
+    if not case.is_open:
+        raise Refused(f"case {case.case_id} is closed ({case.outcome})")
 
 
 def read_case(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def read_case(services: Services, caller: Caller, case_id: str) -> dict[str, Any
     if not (caller.system or caller.groups & {"supervisor", "legal", "auditor"}):
         _may_act(caller, case)
     hidden = {"task_token", "audit_pending_body", "audit_keys"}
-    return {k: (sorted(v) if isinstance(v, set) else v) for k, v in case.items() if k not in hidden}
+    return {k: (sorted(v) if isinstance(v, set) else v) for k, v in case.to_item().items() if k not in hidden}
 
 
 def assign(services: Services, caller: Caller, case_id: str, agent: str) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def assign(services: Services, caller: Caller, case_id: str, agent: str) -> dict
         raise Forbidden("only a supervisor assigns cases")
     case = _case(services, case_id)
     services.cases.update(case_id, {"assigned_to": agent})
-    return {"case_id": case["case_id"], "assigned_to": agent}
+    return {"case_id": case.case_id, "assigned_to": agent}
 
 
 def propose(
@@ -104,14 +105,14 @@ def propose(
     _may_act(caller, case)
     _open(case)
     role = "supervisor" if caller.system else (caller.role or "")
-    loan = services.loans.get(case["loan_id"])
+    loan = services.loans.get(case.loan_id)
     if loan is None:
-        raise NotFound(f"no loan {case['loan_id']!r}")
+        raise NotFound(f"no loan {case.loan_id!r}")
     today = clock.today(services.settings.time_zone)
     position = assess(loan, today)
     waiver = decide_waiver(role, waive_penalty, waive_interest, position.penalty, position.overdue_interest)
     now = clock.now()
-    version = int(case.get("plan_version", 0)) + 1
+    version = case.plan_version + 1
     audit_log.append(
         services,
         case_id,
@@ -142,17 +143,17 @@ def propose(
     )
     if not decision.ok:
         raise Refused(decision.reason or "no plan fits")
-    plan = {
-        "version": version,
-        "proposed_on": today.isoformat(),
-        "proposed_by": caller.principal,
-        "amount": fmt(amount),
-        "waived_penalty": fmt(waiver.penalty_waived),
-        "waived_interest": fmt(waiver.interest_waived),
-        "installments": [
-            {"seq": i.seq, "due_date": i.due_date.isoformat(), "amount": fmt(i.amount)} for i in decision.installments
-        ],
-    }
+    plan = Plan(
+        version=version,
+        proposed_on=today,
+        proposed_by=caller.principal,
+        amount=_cents(amount),
+        waived_penalty=_cents(waiver.penalty_waived),
+        waived_interest=_cents(waiver.interest_waived),
+        installments=tuple(
+            PlanInstallment(seq=i.seq, due_date=i.due_date, amount=_cents(i.amount)) for i in decision.installments
+        ),
+    ).to_item()
     services.cases.update(case_id, {"plan": plan, "plan_version": version})
     audit_log.append(services, case_id, "plan_proposed", now, plan, dedupe=f"plan:{version}")
     resume(services, case_id, {"kind": "plan_proposed"})
@@ -165,35 +166,34 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     if not caller.system:
         _may_act(caller, case)
     _open(case)
-    plan = case.get("plan")
-    if not plan:
+    proposed = case.plan
+    if proposed is None:
         raise Refused("there is no proposed plan to accept")
-    if plan.get("accepted_on"):
-        return dict(plan)
+    if proposed.accepted_on is not None:
+        return proposed.to_item()
     today = clock.today(services.settings.time_zone)
-    plan = {
-        **plan,
-        "accepted_on": today.isoformat(),
-        "waived_total": fmt(Decimal(plan["waived_penalty"]) + Decimal(plan["waived_interest"])),
-    }
+    accepted = proposed.model_copy(
+        update={"accepted_on": today, "waived_total": _cents(proposed.waived_penalty + proposed.waived_interest)}
+    )
+    plan = accepted.to_item()
     services.cases.update(case_id, {"plan": plan, "waived": plan["waived_total"]})
     audit_log.append(
         services,
         case_id,
         "plan_accepted",
         clock.now(),
-        {"version": plan["version"]},
-        dedupe=f"accept:{plan['version']}",
+        {"version": accepted.version},
+        dedupe=f"accept:{accepted.version}",
     )
     resume(services, case_id, {"kind": "plan_accepted"})
-    return dict(plan)
+    return plan
 
 
 def promise(services: Services, caller: Caller, case_id: str, promised_date: date, amount: Decimal) -> dict[str, Any]:
     case = _case(services, case_id)
     _may_act(caller, case)
     _open(case)
-    record = {"promised_date": promised_date.isoformat(), "amount": fmt(amount), "by": caller.principal}
+    record = Promise(promised_date=promised_date, amount=_cents(amount), by=caller.principal).to_item()
     services.cases.update(case_id, {"promise": record})
     audit_log.append(
         services, case_id, "promise_to_pay", clock.now(), record, dedupe=f"promise:{promised_date}:{amount}"
@@ -214,7 +214,7 @@ def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str
         case_id,
         {"complaint_open": True, "complaint_opened_on": today.isoformat(), "complaint_deadline": deadline.isoformat()},
     )
-    count = int(case.get("complaints", 0)) + 1
+    count = case.complaints + 1
     services.cases.update(case_id, {"complaints": count})
     audit_log.append(
         services,
@@ -235,7 +235,7 @@ def resolve_complaint(services: Services, caller: Caller, case_id: str) -> dict[
     if not (caller.system or "supervisor" in caller.groups):
         raise Forbidden("only a supervisor resolves complaints")
     case = _case(services, case_id)
-    if not case.get("complaint_open"):
+    if not case.complaint_open:
         raise Refused("no complaint is open on this case")
     services.cases.update(
         case_id,
@@ -247,7 +247,7 @@ def resolve_complaint(services: Services, caller: Caller, case_id: str) -> dict[
         "complaint_resolved",
         clock.now(),
         {"by": caller.principal},
-        dedupe=f"complaint:{case.get('complaints', 1)}:resolved",
+        dedupe=f"complaint:{case.complaints or 1}:resolved",
     )
     return {"case_id": case_id, "complaint_open": False}
 
@@ -257,7 +257,7 @@ def opt_out(services: Services, caller: Caller, case_id: str, channel: str) -> d
         raise Refused(f"unknown channel {channel!r}")
     case = _case(services, case_id)
     _may_act(caller, case)
-    channels = set(case.get("opt_out", set())) | {channel}
+    channels = set(case.opt_out) | {channel}
     services.cases.update(case_id, {"opt_out": channels})
     audit_log.append(services, case_id, "customer_reply", clock.now(), {"opt_out": channel}, dedupe=f"optout:{channel}")
     return {"case_id": case_id, "opt_out": sorted(channels)}
@@ -275,11 +275,16 @@ def audit_records(
         raise Forbidden("only auditors and legal read audit records")
     case = _case(services, case_id)
     out = []
-    for key, data in services.audit_store.read_case(case["loan_id"], case_id):
+    for key, data in services.audit_store.read_case(case.loan_id, case_id):
         if litigation_only and not key.endswith("-litigation_package.json"):
             continue
         out.append({"key": key, "record": json.loads(data)})
     return out
+
+
+def _cents(amount: Decimal) -> Decimal:
+    """An amount as stored and recorded: two decimal places."""
+    return Decimal(fmt(amount))
 
 
 def _money(value: str | None) -> Decimal | None:

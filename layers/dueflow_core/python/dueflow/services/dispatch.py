@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from dueflow import clock
+from dueflow.domain.case import Case
 from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide, first_window_moment
 from dueflow.domain.messages import render
 from dueflow.domain.outbox import Message
@@ -55,7 +56,7 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     """Handle one message; returns ``sent``, ``deferred`` or ``dropped``."""
     settings = services.settings
     case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
-    if case is not None and case.get("status") != "OPEN":
+    if case is not None and not case.is_open:
         return _drop(services, message, case, now, "the case has closed")
     stored = services.loans.get_stored(message.loan_id)
     if stored is None:
@@ -65,12 +66,12 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     verified = {Channel.EMAIL} if contact.get("email") else set()
     if contact.get("phone"):
         verified |= {Channel.SMS, Channel.CALL}
-    opted_out = {Channel(c) for c in (case or {}).get("opt_out", set())}
+    opted_out = {Channel(c) for c in (case.opt_out if case is not None else ())}
     recipient = Recipient(
         timezone=loan.customer.timezone if loan.customer else settings.time_zone,
         verified_channels=frozenset(verified),
         opted_out=frozenset(opted_out),
-        complaint_open=bool((case or {}).get("complaint_open")),
+        complaint_open=case is not None and case.complaint_open,
     )
     rules = contact_rules(settings)
     decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
@@ -178,7 +179,7 @@ def _send(services: Services, message: Message, contact: dict[str, str | None], 
     )
 
 
-def _drop(services: Services, message: Message, case: dict[str, Any] | None, now: datetime, reason: str) -> str:
+def _drop(services: Services, message: Message, case: Case | None, now: datetime, reason: str) -> str:
     if services.outbox.drop(message.message_id, reason) and case is not None:
         audit_log.append(
             services,

@@ -12,9 +12,10 @@ from dueflow import clock
 from dueflow.domain.book import validation_errors
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
+from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
 from dueflow.services.context import Services
-from dueflow.services.workflow import resume, wake_kind
+from dueflow.services.waiting import plan_timing, resume
 
 
 class InvalidPayment(ValueError):
@@ -52,15 +53,15 @@ def on_loan_change(services: Services, loan: Loan) -> str | None:
     last = loan.payments[-1]
     audit_log.append(
         services,
-        case["case_id"],
+        case.case_id,
         "payment_received",
         clock.now(),
         {"date": last.date.isoformat(), "amount": str(last.amount), "payments": len(loan.payments)},
         dedupe=f"payment:{len(loan.payments)}:{last.date.isoformat()}:{last.amount}",
     )
-    kind = wake_kind(services, case, loan, today)
+    kind = wake_kind(case, loan, today, plan_timing(services.settings))
     if kind in ("cured", "plan_completed") or (not assess(loan, today).dpd and kind != "paused"):
         event_kind = "plan_completed" if kind == "plan_completed" else "cured"
-        resume(services, case["case_id"], {"kind": event_kind})
+        resume(services, case.case_id, {"kind": event_kind})
         return event_kind
     return None

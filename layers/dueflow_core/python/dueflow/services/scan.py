@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dueflow import clock
+from dueflow.domain.case import Case, case_id_for
 from dueflow.domain.loan import Loan
 from dueflow.domain.messages import loan_reference
 from dueflow.domain.money import fmt
@@ -27,7 +28,9 @@ from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
 from dueflow.ports import ScanStats, StoredLoan
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
-from dueflow.services.workflow import case_id_for, open_case, wake
+from dueflow.services.notices import BANK_PHONE
+from dueflow.services.opening import open_case
+from dueflow.services.waiting import wake
 
 
 @dataclass
@@ -100,7 +103,7 @@ def run_scan(
                 ):
                     pacer.wait()
                     report.cases_opened += int(open_case(services, loan, position))
-                elif case is not None and not case.get("execution_arn") and case.get("status") == "OPEN":
+                elif case is not None and not case.execution_arn and case.is_open:
                     # opened by an earlier run that failed before its execution started: start it now
                     open_case(services, loan, position)
                     report.cases_already_open += 1
@@ -116,17 +119,17 @@ def run_scan(
 HANDED_OVER = ("LITIGATION", "WRITE_OFF_REVIEW")
 
 
-def starts_an_episode(latest: dict[str, Any] | None, loan: Loan, position: Any) -> bool:
+def starts_an_episode(latest: Case | None, loan: Loan, position: Any) -> bool:
     """Does this overdue loan need a new case, given its latest case? Not while a case is open, and not
     while the delinquency a case handed to legal or write-off review is still running: unless a payment
     since that case closed brought the loan up to date, the arrears are the same ones (payments since
     may have moved its oldest unpaid installment on, and with it the episode's id)."""
     if latest is None:
         return True
-    if latest.get("status") == "OPEN":
+    if latest.is_open:
         return False
-    if latest.get("outcome") in HANDED_OVER and latest.get("closed_on"):
-        return up_to_date_since(loan, date.fromisoformat(str(latest["closed_on"])), position.as_of)
+    if latest.outcome in HANDED_OVER and latest.closed_on is not None:
+        return up_to_date_since(loan, latest.closed_on, position.as_of)
     return True
 
 
@@ -159,7 +162,7 @@ def _pre_due(services: Services, stored: StoredLoan, due_on: date, amount: str) 
                 "amount": amount,
                 "currency": loan.currency,
                 "due_date": due_on.isoformat(),
-                "bank_phone": "95588",
+                "bank_phone": BANK_PHONE,
             },
             created_at=clock.now(),
         )

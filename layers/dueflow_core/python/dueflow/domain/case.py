@@ -1,0 +1,154 @@
+"""A collection case as the cases table keeps it: one typed model, read by attribute, money in Decimal.
+
+The case store hands out ``Case`` objects; writes name attributes of this model (a store refuses any
+other name, so a misspelt attribute fails at once instead of writing a field nobody reads). Stored
+values stay plain (decimal strings, ISO dates), so items and audit bodies are unchanged: ``item_value``
+turns a model or a value into its stored form.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dueflow.domain.position import Position
+
+CaseStatus = Literal["OPEN", "CLOSED"]
+
+
+class _Stored(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_item(self) -> dict[str, Any]:
+        """The stored form: JSON types (decimal strings, ISO dates), empty values left out."""
+        return item_value(self)  # type: ignore[no-any-return]
+
+
+class PlanInstallment(_Stored):
+    seq: int
+    due_date: date
+    amount: Decimal
+
+
+class Plan(_Stored):
+    """A repayment plan as proposed (and, once ``accepted_on`` is set, accepted). Amounts in the loan's
+    currency."""
+
+    version: int
+    proposed_on: date
+    proposed_by: str
+    amount: Decimal
+    waived_penalty: Decimal = Decimal("0")
+    waived_interest: Decimal = Decimal("0")
+    installments: tuple[PlanInstallment, ...]
+    accepted_on: date | None = None
+    waived_total: Decimal | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.amount for i in self.installments), Decimal(0))
+
+
+class Promise(_Stored):
+    """A promise to pay ``amount`` by ``promised_date``, taken by ``by``."""
+
+    promised_date: date
+    amount: Decimal
+    by: str
+
+
+class Case(_Stored):
+    """One case: who and what it is about, where its workflow stands, and its audit chain's head."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case_id: str
+    loan_id: str
+    customer_id: str = ""
+    opened_on: date | None = None
+    status: CaseStatus = "OPEN"
+    stage: str = "Opening"
+    outcome: str | None = None
+    closed_on: date | None = None
+    dpd_at_open: int = 0
+    total_overdue_at_open: Decimal = Decimal("0")
+    currency: str = "CNY"
+    execution_arn: str | None = None
+    statement: dict[str, Any] | None = None
+    reminders_sent: int = 0
+    # the plan, waivers and promises
+    plan: Plan | None = None
+    plan_version: int = 0
+    waived: Decimal = Decimal("0")
+    promise: Promise | None = None
+    renegotiations_used: int = 0
+    plan_broken_on: date | None = None
+    progress_notices: int = 0
+    litigation_package_seq: int | None = None
+    # contact
+    assigned_to: str | None = None
+    opt_out: frozenset[str] = frozenset()
+    complaint_open: bool = False
+    complaint_opened_on: date | None = None
+    complaint_deadline: date | None = None
+    complaint_resolved_on: date | None = None
+    complaints: int = 0
+    # waiting in a callback state
+    task_token: str | None = None
+    waiting_state: str | None = None
+    wake_on: date | None = None
+    wake_shard: str | None = None
+    # the audit chain's head and its claim (dueflow.services.audit_log)
+    audit_seq: int = 0
+    audit_head: str | None = None
+    audit_pending: str | None = None
+    audit_pending_body: str | None = None
+    audit_keys: frozenset[str] = Field(default_factory=frozenset)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "OPEN"
+
+    @property
+    def plan_accepted(self) -> bool:
+        return self.plan is not None and self.plan.accepted_on is not None
+
+
+CASE_ATTRIBUTES = frozenset(Case.model_fields)
+
+
+def check_attributes(names: Any, case_id: str) -> None:
+    """Refuse a write naming an attribute a case does not have (ValueError naming it)."""
+    unknown = sorted(set(names) - CASE_ATTRIBUTES)
+    if unknown:
+        raise ValueError(f"case {case_id}: no attribute {unknown[0]!r} on a case")
+
+
+def item_value(value: Any) -> Any:
+    """A model, a date or a Decimal as the cases table stores it (JSON types; sets stay sets)."""
+    if isinstance(value, BaseModel):
+        return {
+            k: item_value(v)
+            for k, v in value.model_dump(mode="python", exclude_none=True).items()
+            if v not in (None, frozenset(), set())
+        }
+    if isinstance(value, dict):
+        return {k: item_value(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [item_value(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return set(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def case_id_for(loan_id: str, position: Position) -> str:
+    """Deterministic: the loan and the due date of its oldest overdue installment (one case per episode)."""
+    first_overdue = position.as_of - timedelta(days=position.dpd)
+    return f"{loan_id}-{first_overdue.isoformat()}"

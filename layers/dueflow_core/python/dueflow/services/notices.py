@@ -1,0 +1,79 @@
+"""Queuing a case's customer messages and agent call tasks in the outbox (the dispatcher sends them).
+
+Message ids are deterministic (``<case>:<tag>:<channel>``), so a retried stage never queues one twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dueflow import clock
+from dueflow.domain.case import Case
+from dueflow.domain.loan import Loan
+from dueflow.domain.messages import loan_reference
+from dueflow.domain.money import fmt
+from dueflow.domain.outbox import Message
+from dueflow.domain.position import Position
+from dueflow.services.context import Services
+from dueflow.services.dispatch import first_send_time
+
+BANK_PHONE = "95588"
+
+
+def queue_reminder(services: Services, case: Case, loan: Loan, position: Position, template: str, at: datetime) -> int:
+    """A reminder by every channel the borrower has; how many were queued (0 for a retried stage)."""
+    return sum(
+        queue_message(services, case, loan, channel, template, reminder_values(loan, position), template, at)
+        for channel in channels(services, loan)
+    )
+
+
+def queue_message(
+    services: Services,
+    case: Case,
+    loan: Loan,
+    channel: str,
+    template: str,
+    values: dict[str, str],
+    tag: str,
+    at: datetime,
+) -> bool:
+    """Queue one message for the first moment the contact window allows at or after ``at``."""
+    language = loan.customer.language if loan.customer else "zh-CN"
+    message = Message(
+        message_id=f"{case.case_id}:{tag}:{channel}",
+        case_id=case.case_id,
+        loan_id=loan.loan_id,
+        customer_id=loan.customer_id,
+        channel=channel,
+        template=template,
+        language=language,
+        not_before=first_send_time(services, loan, max(clock.now(), at)),
+        values=values,
+        created_at=clock.now(),
+    )
+    return services.outbox.enqueue(message)
+
+
+def reminder_values(loan: Loan, position: Position) -> dict[str, str]:
+    """What a reminder template is filled with (no PII: the loan's short reference, amounts, dates)."""
+    return {
+        "ref": loan_reference(loan.loan_id),
+        "amount": fmt(position.total_overdue),
+        "currency": loan.currency,
+        "due_date": (position.next_due_date or position.as_of).isoformat(),
+        "bank_phone": BANK_PHONE,
+    }
+
+
+def channels(services: Services, loan: Loan) -> list[str]:
+    """The channels the borrower has contact details for (known without opening them)."""
+    stored = services.loans.get_stored(loan.loan_id)
+    return stored.channels if stored is not None else []
+
+
+def require_loan(services: Services, loan_id: str) -> Loan:
+    loan = services.loans.get(loan_id)
+    if loan is None:
+        raise KeyError(f"no loan {loan_id!r}")
+    return loan

@@ -1,0 +1,43 @@
+"""Opening a case for a newly overdue loan: the case item, its execution, its first audit record."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+
+from dueflow.domain.case import Case, case_id_for
+from dueflow.domain.loan import Loan
+from dueflow.domain.money import fmt
+from dueflow.domain.position import Position
+from dueflow.ports import ExecutionAlreadyExists
+from dueflow.services import audit_log
+from dueflow.services.context import Services
+
+
+def open_case(services: Services, loan: Loan, position: Position) -> bool:
+    """Open a case for a newly overdue loan and start its execution; False if it was open already.
+    Safe to run again: the case is created once, the execution started once (by name)."""
+    case_id = case_id_for(loan.loan_id, position)
+    created = services.cases.create(
+        Case(
+            case_id=case_id,
+            loan_id=loan.loan_id,
+            customer_id=loan.customer_id,
+            opened_on=position.as_of,
+            dpd_at_open=position.dpd,
+            total_overdue_at_open=position.total_overdue,
+            currency=loan.currency,
+        )
+    )
+    with contextlib.suppress(ExecutionAlreadyExists):  # started by an earlier run of the scan
+        execution = services.workflow.start(case_id, {"case_id": case_id, "loan_id": loan.loan_id})
+        services.cases.update(case_id, {"execution_arn": execution})
+    audit_log.append(
+        services,
+        case_id,
+        "case_opened",
+        datetime(position.as_of.year, position.as_of.month, position.as_of.day, tzinfo=UTC),
+        {"dpd": position.dpd, "bucket": position.bucket, "total_overdue": fmt(position.total_overdue)},
+        dedupe="opened",
+    )
+    return created

@@ -1,0 +1,215 @@
+"""The stage tasks of the case state machine: confirm, contact, negotiate, follow up, legal review,
+re-evaluate, close.
+
+Stage tasks get ``{stage, case_id, loan_id, execution, entered}`` from the state machine; ``entered``
+(the state's entry time) names the visit to the state, so every audit record and message of a retried
+task has the same dedupe key or id and is written once. Times recorded are the clock's (``clock.now``);
+business dates are local dates in the bank's time zone (``Settings.time_zone``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dueflow import clock
+from dueflow.domain.case import Case
+from dueflow.domain.legal import LITIGATE, assess_litigation
+from dueflow.domain.loan import Loan
+from dueflow.domain.money import fmt
+from dueflow.domain.plan_progress import plan_status
+from dueflow.domain.position import Position, assess
+from dueflow.domain.statement import statement_dict
+from dueflow.domain.wake import wake_kind
+from dueflow.services import audit_log
+from dueflow.services.context import Services
+from dueflow.services.events import parse_event
+from dueflow.services.notices import channels, queue_message, queue_reminder, reminder_values, require_loan
+from dueflow.services.waiting import plan_timing
+from dueflow.workflow.definition import STAGE_LABELS
+
+CALL_TASK_MIN_OVERDUE = Decimal("5000")
+CALL_TASK_MIN_DPD = 31
+
+Short = Field(min_length=1, max_length=256)
+
+
+class StageEvent(BaseModel):
+    """What a stage task hands ``case_stage`` (the definition's ``Payload``); ``at`` is when the work
+    happens (the clock), not part of the event."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    stage: str = Short
+    case_id: str = Short
+    loan_id: str = Short
+    execution: str = Short
+    entered: str = Short  # the state's entry time as Step Functions gives it: identifies this visit
+    outcome: str | None = Field(default=None, max_length=256)
+    waiting: str | None = Field(default=None, max_length=256)
+    at: datetime = Field(default_factory=clock.now)
+
+    @classmethod
+    def parse(cls, event: Any) -> StageEvent:
+        return parse_event(cls, event, "stage event")
+
+    def dedupe(self, what: str) -> str:
+        return f"{self.execution}:{self.stage}:{self.entered}:{what}"
+
+
+def run_stage(services: Services, event: StageEvent) -> dict[str, Any]:
+    """Do one stage's work; return ``{"outcome": ...}`` (and ``kind`` for a re-evaluation)."""
+    handler = _STAGES.get(event.stage)
+    if handler is None:
+        raise ValueError(f"unknown stage {event.stage!r}")
+    case = services.cases.require(event.case_id)
+    loan = require_loan(services, event.loan_id)
+    position = assess(loan, clock.today(services.settings.time_zone))
+    if event.stage != "reevaluate":
+        services.cases.update(event.case_id, {"stage": STAGE_LABELS.get(event.stage, event.stage)})
+        audit_log.append(
+            services, event.case_id, "stage_entered", event.at, {"stage": event.stage}, event.dedupe("entered")
+        )
+    return handler(services, event, case, loan, position)
+
+
+StageFn = Callable[[Services, StageEvent, Case, Loan, Position], dict[str, Any]]
+
+
+def _confirm(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+    statement = statement_dict(position)
+    services.cases.update(event.case_id, {"statement": statement})
+    audit_log.append(services, event.case_id, "statement", event.at, statement, event.dedupe("statement"))
+    return {"outcome": "overdue" if position.dpd else "cured"}
+
+
+def _remind(template: str) -> StageFn:
+    def stage(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+        if not position.dpd:
+            return {"outcome": "cured"}
+        queued = queue_reminder(services, case, loan, position, template, event.at)
+        if position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD:
+            values = reminder_values(loan, position)
+            queued += queue_message(services, case, loan, "call", template, values, template, event.at)
+        services.cases.update(event.case_id, {"reminders_sent": case.reminders_sent + 1})
+        return {"outcome": "contacted" if queued else "no_channel"}
+
+    return stage
+
+
+def _negotiate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+    if not position.dpd:
+        return {"outcome": "cured"}
+    values = reminder_values(loan, position)
+    queued = queue_message(services, case, loan, "call", "second_reminder", values, "negotiate", event.at)
+    return {"outcome": "agent_call" if queued else "agent_call_queued_before"}
+
+
+def _follow_up(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+    plan = case.plan
+    if plan is None or plan.accepted_on is None:
+        return {"outcome": "no_plan"}
+    today = position.as_of
+    status = plan_status(case, loan, today, plan_timing(services.settings))
+    if status.next_installment is not None:
+        seq, due_on, amount = status.next_installment
+        remind_on = due_on - timedelta(days=services.settings.plan_reminder_days_before)
+        if remind_on <= today <= due_on:
+            values = reminder_values(loan, position) | {
+                "seq": str(seq),
+                "amount": fmt(amount),
+                "due_date": due_on.isoformat(),
+            }
+            for channel in channels(services, loan):
+                tag = f"plan{plan.version}-{seq}"
+                queue_message(services, case, loan, channel, "plan_installment_reminder", values, tag, event.at)
+    if status.progress_due:
+        values = reminder_values(loan, position) | {"paid": fmt(status.paid), "amount": fmt(status.remaining)}
+        for channel in channels(services, loan):
+            tag = f"progress-{status.progress_period}"
+            queue_message(services, case, loan, channel, "plan_progress", values, tag, event.at)
+    return {"outcome": "following_up"}
+
+
+def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+    claim = position.outstanding_principal + position.overdue_interest + position.penalty
+    collateral = loan.collateral.type if loan.collateral else None
+    result = assess_litigation(claim, collateral)
+    assessment = {
+        "claim": fmt(result.claim),
+        "collateral_type": result.collateral_type,
+        "recovery_rate": str(result.recovery_rate),
+        "expected_gross": fmt(result.expected_gross),
+        "court_fee": fmt(result.court_fee),
+        "lawyer_fee": fmt(result.lawyer_fee),
+        "expected_net": fmt(result.expected_net),
+        "recommendation": result.recommendation,
+    }
+    audit_log.append(services, event.case_id, "legal_assessment", event.at, assessment, event.dedupe("legal"))
+    if result.recommendation == LITIGATE:
+        history = [key for key, _ in services.audit_store.read_case(loan.loan_id, event.case_id)]
+        package = {
+            "statement": statement_dict(position),
+            "contract": loan.model_dump(mode="json", exclude={"customer", "payments"}, exclude_none=True),
+            "payments": [p.model_dump(mode="json") for p in loan.payments],
+            "history": history,
+            "breach": {
+                "dpd": position.dpd,
+                "reminders_sent": case.reminders_sent,
+                "plans_broken": case.renegotiations_used + (1 if case.plan else 0),
+            },
+            "assessment": assessment,
+            "asset_preservation_requested": bool(loan.collateral and loan.collateral.value > 0),
+        }
+        seq = audit_log.append(
+            services, event.case_id, "litigation_package", event.at, package, event.dedupe("package")
+        )
+        services.cases.update(event.case_id, {"litigation_package_seq": seq})
+        services.notifier.notify_staff(
+            "DueFlow: litigation package ready",
+            {"type": "litigation_package", "case_id": event.case_id, "record_seq": seq},
+        )
+    return {"outcome": result.recommendation}
+
+
+def _reevaluate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+    return {"outcome": "reevaluated", "kind": wake_kind(case, loan, position.as_of, plan_timing(services.settings))}
+
+
+def _close(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+    outcome = event.outcome or "UNKNOWN"
+    services.cases.update(
+        event.case_id,
+        {
+            "status": "CLOSED",
+            "outcome": outcome,
+            "closed_on": position.as_of.isoformat(),
+            "stage": f"Closed: {outcome}",
+        },
+        remove=("task_token", "wake_on", "wake_shard", "waiting_state"),
+    )
+    audit_log.append(
+        services,
+        event.case_id,
+        "case_closed",
+        event.at,
+        {"outcome": outcome, "dpd": position.dpd, "total_overdue": fmt(position.total_overdue)},
+        event.dedupe("closed"),
+    )
+    return {"outcome": outcome}
+
+
+_STAGES: dict[str, StageFn] = {
+    "confirm_overdue": _confirm,
+    "first_contact": _remind("first_reminder"),
+    "second_reminder": _remind("second_reminder"),
+    "negotiate": _negotiate,
+    "follow_up": _follow_up,
+    "legal_review": _legal_review,
+    "reevaluate": _reevaluate,
+    "close": _close,
+}

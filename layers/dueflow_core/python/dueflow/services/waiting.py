@@ -1,0 +1,121 @@
+"""Cases waiting in a callback state: parking the task token, waking the case, answering its token.
+
+A case never sleeps in a ``Wait`` state: ``case_wait`` stores the token and the wake-up date on the case
+(``park``); the daily scan wakes it when the date comes (``wake``), a payment or an API call answers it
+(``resume``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dueflow import clock
+from dueflow.domain.case import Case
+from dueflow.domain.plan_progress import PlanTiming, plan_status
+from dueflow.domain.wake import wake_kind
+from dueflow.ports import TokenNotWaiting
+from dueflow.services import audit_log
+from dueflow.services.context import Services
+from dueflow.services.events import parse_event
+from dueflow.services.notices import require_loan
+from dueflow.settings import Settings
+from dueflow.workflow.definition import AWAIT_PLAN
+
+Text = Field(min_length=1, max_length=4096)
+
+
+class WaitEvent(BaseModel):
+    """What a callback state hands ``case_wait`` (the definition's ``Payload``)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    case_id: str = Text
+    loan_id: str = Text
+    token: str = Text
+    state: str = Text
+    wait: str = Text  # response | agreement | plan
+    days: int = Field(ge=0, le=3650)
+    entered: str = Text
+
+
+def plan_timing(settings: Settings) -> PlanTiming:
+    return PlanTiming(
+        reminder_days_before=settings.plan_reminder_days_before,
+        broken_grace_days=settings.broken_promise_grace_days,
+        progress_every_days=settings.plan_progress_every_days,
+    )
+
+
+def park(services: Services, raw: Any) -> dict[str, Any]:
+    """The callback task: store the token and the wake-up date; answer at once if nothing is left to
+    wait for (the loan was cured, or the plan completed, while the case was between states)."""
+    event = parse_event(WaitEvent, raw, "wait event")
+    today = clock.today(services.settings.time_zone)
+    timing = plan_timing(services.settings)
+    case = services.cases.require(event.case_id)
+    loan = require_loan(services, event.loan_id)
+    wake_on: date | None = today + timedelta(days=event.days)
+    if event.wait == "plan" and case.plan_accepted:
+        wake_on = plan_status(case, loan, today, timing).next_event_on
+    services.cases.park(event.case_id, event.token, event.state, wake_on)
+    audit_log.append(
+        services,
+        event.case_id,
+        "stage_entered",
+        clock.now(),  # the time of record, like every stage task's (the state's entry time stays in dedupe)
+        {"stage": event.state, "wake_on": str(wake_on)},
+        dedupe=f"{event.state}:{event.entered}:entered",
+    )
+    case = services.cases.require(event.case_id)
+    kind = wake_kind(case, loan, today, timing)
+    if kind in ("cured", "plan_completed", "broken_promise"):
+        resume(services, event.case_id, answer(services, case, kind))
+    return {"parked": event.case_id, "wake_on": str(wake_on)}
+
+
+def resume(services: Services, case_id: str, event: dict[str, Any]) -> bool:
+    """Answer the case's pending callback with ``event``; False when it is not waiting. Sending first
+    and clearing the token second is safe: Step Functions refuses a token twice."""
+    case = services.cases.get(case_id)
+    token = case.task_token if case is not None else None
+    if not token:
+        return False
+    with contextlib.suppress(TokenNotWaiting):  # answered, timed out or ended meanwhile
+        services.workflow.resume(token, event)
+    services.cases.unpark(case_id, token)
+    return True
+
+
+def answer(services: Services, case: Case, kind: str) -> dict[str, Any]:
+    """The event a waiting case is answered with; a broken promise counts against renegotiations."""
+    event: dict[str, Any] = {"kind": kind}
+    if kind == "broken_promise":
+        used = case.renegotiations_used
+        event["renegotiations_left"] = max(services.settings.renegotiations_allowed - used, 0)
+        services.cases.update(
+            case.case_id,
+            {"renegotiations_used": used + 1, "plan_broken_on": str(clock.today(services.settings.time_zone))},
+        )
+    return event
+
+
+def wake(services: Services, case_id: str, today: date) -> str | None:
+    """The daily scan's wake-up of one case whose date has come; returns the event kind sent."""
+    case = services.cases.get(case_id)
+    if case is None or not case.is_open or not case.task_token:
+        return None
+    if case.complaint_open:
+        return None  # contact paused: the case waits where it is until the complaint is resolved
+    loan = require_loan(services, case.loan_id)
+    timing = plan_timing(services.settings)
+    kind = wake_kind(case, loan, today, timing)
+    if kind == "tick" and case.waiting_state == AWAIT_PLAN:
+        status = plan_status(case, loan, today, timing)
+        if status.progress_due:
+            services.cases.update(case_id, {"progress_notices": status.progress_period})
+    resume(services, case_id, answer(services, case, kind))
+    return kind
