@@ -277,8 +277,10 @@ def bench_100k(loans: int = 100_000, days: int = 90) -> dict[str, float]:
             folder,
         ]
         started = time.perf_counter()
-        subprocess.run(command, check=False, capture_output=True)
+        done = subprocess.run(command, check=False, capture_output=True, text=True)
         wall = time.perf_counter() - started
+        if not (Path(folder) / "run.json").exists():
+            raise RuntimeError(f"the {loans:,}-loan simulation failed ({done.returncode}): {done.stderr[-2000:]}")
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         run = json.loads((Path(folder) / "run.json").read_text())
     return {

@@ -9,18 +9,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from dueflow.domain.loan import PaymentReference
+from dueflow.observability import correlate, logger
 from dueflow.services import case_actions as actions
 from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
 from dueflow.services.payments import InvalidPayment, post_payment
 
-logger = Logger(service="dueflow-api")
 app = APIGatewayRestResolver(enable_validation=True)
 
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
@@ -163,6 +162,8 @@ def litigation(case_id: str) -> list[dict[str, Any]]:
     return actions.audit_records(default_services(), caller(), case_id, litigation_only=True)
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    path = event.get("pathParameters") if isinstance(event, dict) else None
+    correlate(str((path or {}).get("case_id") or ""), loan_id=(path or {}).get("loan_id"))
     return app.resolve(event, context)

@@ -2,20 +2,16 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
-from dueflow.observability import count
+from dueflow.observability import correlate, count, logger
 from dueflow.services.context import default_services
 from dueflow.services.stages import StageEvent, run_stage
 from dueflow.workflow.definition import STAGE_LABELS
 
-logger = Logger(service="dueflow-case-stage")
 
-
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stage = StageEvent.parse(event)
-    logger.append_keys(case_id=stage.case_id, stage=stage.stage)
+    correlate(stage.case_id, stage=stage.stage)
     result = run_stage(default_services(), stage)
     if stage.stage == "close":
         count("CasesClosed", Outcome=str(result.get("outcome")))

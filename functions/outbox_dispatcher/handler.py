@@ -2,16 +2,12 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
-from dueflow.observability import count
+from dueflow.observability import count, logger
 from dueflow.services.context import default_services
 from dueflow.services.dispatch import run_dispatch
 
-logger = Logger(service="dueflow-outbox-dispatcher")
 
-
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = run_dispatch(default_services()).as_dict()
     for channel, sent in report["by_channel"].items():

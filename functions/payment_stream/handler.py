@@ -4,16 +4,15 @@ Powertools batch processing reports partial failures, so one bad record is retri
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from dueflow.adapters.loan_repository import stored_from_item
+from dueflow.adapters.loan_items import stored_from_item
+from dueflow.observability import logger
 from dueflow.services.context import default_services
 from dueflow.services.payments import on_loan_change
 
-logger = Logger(service="dueflow-payment-stream")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -27,6 +26,6 @@ def record_handler(record: DynamoDBRecord) -> None:
             logger.info("case resumed by a payment", extra={"kind": kind})
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -3,22 +3,20 @@
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger
-
-from dueflow.adapters.aws import SDK_CONFIG
-from dueflow.observability import count
+from dueflow.observability import count, logger
 from dueflow.services.context import default_services
 from dueflow.services.scan import fan_out, run_scan, scheduled_date
 
-logger = Logger(service="dueflow-scan")
 
-
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     services = default_services()
     if "shard" not in event and os.environ.get("SCAN_FAN_OUT") == "true":
         # the scheduled run: one asynchronous invocation per shard, each a slice of the book
+        import boto3
+
+        from dueflow.adapters.aws import SDK_CONFIG
+
         shards_started = fan_out(services, boto3.client("lambda", config=SDK_CONFIG), context.function_name, event)
         logger.info("scan fanned out", extra={"shards": shards_started})
         return {"fanned_out": shards_started}

@@ -114,6 +114,7 @@ class Runtime:
             "AWS_DEFAULT_REGION": self.settings.region,
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "dueflow-local",
             "POWERTOOLS_METRICS_NAMESPACE": "DueFlow",
             "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would only clutter a local run
         }

@@ -4,6 +4,7 @@ behave the same on both."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -37,6 +38,22 @@ def borrower(loan_id: str = "L1", principal: str = "12000.00", language: str = "
     }
     record.update(extra)
     return Loan.model_validate(record)
+
+
+@pytest.fixture
+def handler_logs() -> Iterator[io.StringIO]:
+    """Every line the handlers log (at INFO) while the test runs: Powertools' handler writes to the
+    stream it was created with, which pytest's capture fixtures do not see."""
+    from dueflow.observability import logger
+
+    buffer = io.StringIO()
+    stream, level = logger.registered_handler.setStream(buffer), logger.log_level  # type: ignore[attr-defined]
+    logger.setLevel("INFO")
+    try:
+        yield buffer
+    finally:
+        logger.setLevel(level)
+        logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,6 +5,7 @@ hold the rendered message texts, in the KMS-encrypted, Object Lock bucket, by de
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -79,7 +80,7 @@ def _provider_log(rt: Runtime) -> str:
 
 
 def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
-    runtime: Runtime, capsys: pytest.CaptureFixture[str]
+    runtime: Runtime, capfd: pytest.CaptureFixture[str], handler_logs: io.StringIO
 ) -> None:
     rt = runtime
     loans = [
@@ -104,8 +105,10 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
     rt.run_day(date(2026, 6, 18), [("11:00", negotiate), ("15:00", pay)])
     for offset in range(1, 4):
         rt.run_day(date(2026, 6, 18) + timedelta(days=offset))
-    captured = capsys.readouterr()
+    captured = capfd.readouterr()
     places = _everything(rt)
+    places["logs:handlers"] = handler_logs.getvalue()
+    assert places["logs:handlers"].count("stage done") >= 4  # the logs were captured
     places["logs:stdout"] = captured.out
     places["logs:stderr"] = captured.err
     assert any(place.startswith("stepfunctions:") for place in places)

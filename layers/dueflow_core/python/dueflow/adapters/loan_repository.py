@@ -16,13 +16,23 @@ from datetime import date, timedelta
 from typing import Any
 
 from dueflow.adapters.dynamo import query_shards
+from dueflow.adapters.loan_items import from_item, stored_from_item
 from dueflow.adapters.pii import PiiCipher
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
 from dueflow.ports import ScanStats, StoredLoan
 from dueflow.sharding import shard_of
 
-__all__ = ["DUE_INDEX", "PII_FIELDS", "LoanRepository", "ScanStats", "attention_date", "from_item", "shard_of"]
+__all__ = [
+    "DUE_INDEX",
+    "PII_FIELDS",
+    "LoanRepository",
+    "ScanStats",
+    "attention_date",
+    "from_item",
+    "shard_of",
+    "stored_from_item",
+]
 
 DUE_INDEX = "due-index"
 PII_FIELDS = ("name", "phone", "email", "monthly_income", "monthly_expenses")
@@ -167,21 +177,6 @@ class LoanRepository:
         for page in self._ddb.get_paginator("scan").paginate(TableName=self._table):
             for item in page["Items"]:
                 yield from_item(item)
-
-
-def stored_from_item(item: dict[str, Any]) -> StoredLoan:
-    """A loans-table item (or a stream record's NEW_IMAGE) as the loan store's ``StoredLoan``."""
-    sealed = {k: v["S"] for k, v in item.get("customer_sealed", {}).get("M", {}).items()}
-    return StoredLoan(from_item(item), sealed)
-
-
-def from_item(item: dict[str, Any]) -> Loan:
-    """The loan of an item, without its customer's PII (which stays sealed in the item)."""
-    record = json.loads(item["record"]["S"])
-    prefs = item.get("contact_prefs", {}).get("M")
-    if prefs:
-        record["customer"] = {k: v["S"] for k, v in prefs.items()}
-    return Loan.model_validate(record)
 
 
 def _record_json(loan: Loan) -> str:
