@@ -289,7 +289,7 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     stopped: datetime | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[tuple[datetime, str, str]] = field(default_factory=list)  # (time, event type, detail)
 
 
 Invoke = Callable[[str, dict[str, Any]], Any]
@@ -334,7 +334,7 @@ class Executor:
         now = self._now()
         execution = Execution(name=name, arn=arn, input=dict(payload), started=now, document=dict(payload))
         self.executions[name] = execution
-        self._event(execution, "ExecutionStarted", executionStartedEventDetails={"input": json.dumps(payload)})
+        self._event(execution, "ExecutionStarted")
         self._enter(execution, self.definition["StartAt"], execution.document)
         self._ready.append(execution)
         return arn
@@ -389,7 +389,7 @@ class Executor:
             self._void[token] = "TaskTimedOut"
             execution.token = None
             execution.answer = ("failure", StatesError("States.Timeout", "the callback task timed out"))
-            self._event(execution, "TaskTimedOut", taskTimedOutEventDetails={"error": "States.Timeout"})
+            self._event(execution, "TaskTimedOut", "States.Timeout")
         else:
             execution.answer = ("retry", None)
         self._ready.append(execution)
@@ -415,7 +415,7 @@ class Executor:
                     if kind == "failure":
                         raise value
                     if kind == "success":
-                        self._event(execution, "TaskSucceeded", taskSucceededEventDetails={"output": "callback"})
+                        self._event(execution, "TaskSucceeded")
                         self._finish_task(execution, state, value)
                         continue
                     # kind == "retry": run the task again below
@@ -459,7 +459,7 @@ class Executor:
         token = f"{execution.name}:{uuid.uuid4().hex}" if callback else None
         params = render(state.get("Parameters", {}), execution.document, self._context(execution, token))
         function = str(params.get("FunctionName"))
-        self._event(execution, "TaskScheduled", taskScheduledEventDetails={"resource": function})
+        self._event(execution, "TaskScheduled")
         if token is not None:
             execution.token = token
             self._tokens[token] = execution
@@ -476,7 +476,7 @@ class Executor:
         finally:
             execution.invoking = False
         if token is None:
-            self._event(execution, "TaskSucceeded", taskSucceededEventDetails={"output": "lambda"})
+            self._event(execution, "TaskSucceeded")
             payload = json.loads(json.dumps(result, default=str))
             self._finish_task(execution, state, {"ExecutedVersion": "$LATEST", "Payload": payload, "StatusCode": 200})
             return True
@@ -511,7 +511,7 @@ class Executor:
     def _handle(self, execution: Execution, state: Mapping[str, Any], error: StatesError) -> bool:
         """Retry, catch or fail; True when the execution moves on at once."""
         if state["Type"] == "Task" and error.error not in ("States.Timeout", "States.Runtime"):
-            self._event(execution, "TaskFailed", taskFailedEventDetails={"error": error.error})
+            self._event(execution, "TaskFailed", error.error)
         for index, retrier in enumerate(state.get("Retry", [])):
             if _error_matches(retrier["ErrorEquals"], error.error):
                 done = execution.attempts.get(index, 0)
@@ -552,11 +552,11 @@ class Executor:
         execution.attempts = {}
         self.transitions += 1
         kind = self._states[name]["Type"]
-        self._event(execution, f"{kind}StateEntered", stateEnteredEventDetails={"name": name})
+        self._event(execution, f"{kind}StateEntered", name)
 
     def _exit(self, execution: Execution) -> None:
         kind = self._states[execution.state]["Type"]
-        self._event(execution, f"{kind}StateExited", stateExitedEventDetails={"name": execution.state})
+        self._event(execution, f"{kind}StateExited", execution.state)
 
     def _stop(
         self, execution: Execution, status: str, output: Any = None, error: Any = None, cause: Any = None
@@ -573,11 +573,32 @@ class Executor:
         if status == "SUCCEEDED":
             self._event(execution, "ExecutionSucceeded")
         else:
-            self._event(execution, "ExecutionFailed", executionFailedEventDetails={"error": error, "cause": cause})
+            self._event(execution, "ExecutionFailed", str(error))
 
-    def _event(self, execution: Execution, kind: str, **details: Any) -> None:
-        event = {"id": len(execution.history) + 1, "timestamp": self._now(), "type": kind, **details}
-        execution.history.append(event)
+    def _event(self, execution: Execution, kind: str, detail: str = "") -> None:
+        execution.history.append((self._now(), kind, detail))  # compact: a run may hold millions
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        """An execution's history as GetExecutionHistory gives it (``id``, ``timestamp``, ``type`` and
+        the event's details: the state's name, or the error)."""
+        execution = self.executions.get(name)
+        if execution is None:
+            return []
+        events = []
+        for number, (when, kind, detail) in enumerate(execution.history, start=1):
+            event: dict[str, Any] = {"id": number, "timestamp": when, "type": kind}
+            if kind.endswith("StateEntered"):
+                event["stateEnteredEventDetails"] = {"name": detail}
+            elif kind.endswith("StateExited"):
+                event["stateExitedEventDetails"] = {"name": detail}
+            elif kind == "TaskFailed":
+                event["taskFailedEventDetails"] = {"error": detail}
+            elif kind == "TaskTimedOut":
+                event["taskTimedOutEventDetails"] = {"error": detail}
+            elif kind == "ExecutionFailed":
+                event["executionFailedEventDetails"] = {"error": detail, "cause": execution.cause}
+            events.append(event)
+        return events
 
     # -- reading -------------------------------------------------------------------------------------
     def parked(self, name: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,8 +45,10 @@ class Dispatcher:
     ``tolerated`` (a run with injected faults): then it is a ``failure``, answered as Lambda answers
     one, and retried by whatever invoked it, as on AWS."""
 
-    def __init__(self, tolerate: bool = False) -> None:
+    def __init__(self, tolerate: bool = False, keep_events: bool = True) -> None:
         self.tolerate = tolerate
+        self.keep_events = keep_events  # a long simulation keeps only the counts
+        self.invocations: Counter[str] = Counter()
         self.failures: list[tuple[str, str]] = []
         self.handlers: dict[str, Handler] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -73,7 +76,9 @@ class Dispatcher:
             self._count += 1
             self.inflight += 1
             request_id = f"local-{self._count:08d}"
-            self.calls.append((name, event))
+            self.invocations[name] += 1
+            if self.keep_events:
+                self.calls.append((name, event))
         self._running.depth = getattr(self._running, "depth", 0) + 1
         try:
             result = handler(event, LambdaContext(name, request_id))

@@ -213,8 +213,7 @@ class MemoryRuntime(Runtime):
         return self.executor.describe(case_id)
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
-        execution = self.executor.executions.get(case_id)
-        return list(execution.history) if execution is not None else []
+        return self.executor.history(case_id)
 
     def loans_table_footprint(self) -> tuple[int, int]:
         size = 0

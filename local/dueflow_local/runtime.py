@@ -74,11 +74,15 @@ class Runtime:
     function_arns: dict[str, str]
 
     def __init__(
-        self, settings: Settings | None = None, start: datetime | None = None, tolerate_failures: bool = False
+        self,
+        settings: Settings | None = None,
+        start: datetime | None = None,
+        tolerate_failures: bool = False,
+        keep_events: bool = True,
     ) -> None:
         self.settings = settings or Settings(environment="local", index_shards=4)
         self.now = start or datetime(2026, 7, 1, tzinfo=UTC)
-        self.dispatcher = Dispatcher(tolerate=tolerate_failures)
+        self.dispatcher = Dispatcher(tolerate=tolerate_failures, keep_events=keep_events)
         self._saved_env: dict[str, str | None] = {}
         self._stack: list[Any] = []
 
@@ -272,7 +276,13 @@ class Runtime:
         """Call the REST API as API Gateway would: a staff ``user`` in Cognito ``groups``, or a bank
         ``system`` signing with IAM. Returns (status, parsed body); payments reach the stream."""
         event = api_gateway_event(
-            method, path, body, user=user, groups=groups, system=system, request_id=f"api-{len(self.dispatcher.calls)}"
+            method,
+            path,
+            body,
+            user=user,
+            groups=groups,
+            system=system,
+            request_id=f"api-{self.dispatcher.invocations.total()}",
         )
         try:
             response = self.dispatcher.invoke("api", event)
@@ -292,14 +302,16 @@ def open_runtime(
     settings: Settings | None = None,
     start: datetime | None = None,
     tolerate_failures: bool = False,
+    keep_events: bool = True,
 ) -> Runtime:
-    """A runtime of the named world (not yet entered)."""
+    """A runtime of the named world (not yet entered). Without ``keep_events`` the dispatcher counts
+    invocations instead of keeping every event (a long simulation)."""
     if backend == "memory":
         from dueflow_local.memory_runtime import MemoryRuntime
 
-        return MemoryRuntime(settings, start, tolerate_failures)
+        return MemoryRuntime(settings, start, tolerate_failures, keep_events)
     if backend == "moto":
         from dueflow_local.moto_runtime import MotoRuntime
 
-        return MotoRuntime(settings, start, tolerate_failures)
+        return MotoRuntime(settings, start, tolerate_failures, keep_events)
     raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")

@@ -146,7 +146,9 @@ class Simulation:
         meter = CallMeter()
         daily: list[dict[str, Any]] = []
         fault_report: dict[str, Any] | None = None
-        runtime = open_runtime(self.backend, self.settings, start=begin, tolerate_failures=bool(self.faults))
+        runtime = open_runtime(
+            self.backend, self.settings, start=begin, tolerate_failures=bool(self.faults), keep_events=False
+        )
         with runtime as rt, self._metered(rt, meter):
             with meter.pause():
                 rt.load_book(self.book, self.start - timedelta(days=1))
@@ -183,7 +185,7 @@ class Simulation:
                 final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
                 facts = self._facts(rt, items, cases, final_book, meter)
                 checked = invariants.check(facts)
-            invocations = Counter(name for name, _ in rt.dispatcher.calls)
+            invocations = Counter(rt.dispatcher.invocations)
         aws = self._aws(meter, invocations, transitions)
         summary = self._summary(cases, sent, final_book, end, snapshots, aws)
         aws["naive_design"] = self._naive(aws, invocations, transitions, summary["case_days"], footprint)

@@ -66,7 +66,9 @@ def _everything_in_memory(rt: MemoryRuntime) -> dict[str, str]:
         "lambda:invocation events": json.dumps(rt.dispatcher.calls, default=str),
     }  # fmt: skip
     for name, execution in rt.executor.executions.items():
-        places[f"stepfunctions:{name}"] = json.dumps([rt.execution(name), execution.history], default=str)
+        places[f"stepfunctions:{name}"] = json.dumps(
+            [rt.execution(name), rt.history(name), execution.input, execution.document], default=str
+        )
     return places
 
 

@@ -79,7 +79,7 @@ class Script:
         return self.entered(name)
 
     def entered(self, name: str = "C1") -> list[str]:
-        history = self.executor.executions[name].history
+        history = self.executor.history(name)
         return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
 
 
@@ -209,7 +209,7 @@ def test_every_retry_of_every_task_fires_and_the_execution_carries_on() -> None:
                 script.stage[state["Parameters"]["Payload"]["stage"]].insert(0, failure)
             entered = script.run()
             execution = script.executor.executions["C1"]
-            failed = [e for e in execution.history if e["type"] == "TaskFailed"]
+            failed = [e for e in script.executor.history("C1") if e["type"] == "TaskFailed"]
             assert failed and failed[0]["taskFailedEventDetails"]["error"] == type(failure).__name__
             assert execution.status == "SUCCEEDED", (name, index, entered, execution.error)
             interval = retrier["IntervalSeconds"]
@@ -238,7 +238,7 @@ def test_a_callback_timeout_fires_on_the_simulated_clock_and_goes_to_re_evaluati
     assert script.entered()[-1] == R  # not yet
     script.advance(1)
     assert script.entered()[-4:-1] == [f"{R}: re-evaluate", f"{R}: what happened?", d.CLOSED["CURED"]]
-    types = [e["type"] for e in script.executor.executions["C1"].history]
+    types = [e["type"] for e in script.executor.history("C1")]
     assert "TaskTimedOut" in types
 
 

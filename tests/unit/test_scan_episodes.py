@@ -37,3 +37,12 @@ def test_the_arrears_handed_to_legal_do_not_reopen_until_the_loan_was_up_to_date
     position = assess(cured, date(2026, 7, 20))
     assert position.dpd == 5 and up_to_date_since(cured, date(2026, 7, 10), date(2026, 7, 20))
     assert starts_an_episode(HANDED, cured, position)
+
+
+def test_a_payment_on_the_day_of_the_hand_over_counts_as_after_it() -> None:
+    """The case closes at the 02:00 scan; a payment later that day that brings the loan up to date ends
+    the episode, so the next delinquency gets a new case (seen: no case for a loan overdue again)."""
+    same_day = paid(("2026-07-10", "1100.00"))  # HANDED closed on 07-10
+    position = assess(same_day, date(2026, 7, 20))
+    assert position.dpd == 5
+    assert starts_an_episode(HANDED, same_day, position)

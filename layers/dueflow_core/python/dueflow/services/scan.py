@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dueflow import clock
@@ -129,7 +129,8 @@ def starts_an_episode(latest: Case | None, loan: Loan, position: Any) -> bool:
     if latest.is_open:
         return False
     if latest.outcome in HANDED_OVER and latest.closed_on is not None:
-        return up_to_date_since(loan, latest.closed_on, position.as_of)
+        # the case closes at the day's scan, before any payment of that day: those count as after it
+        return up_to_date_since(loan, latest.closed_on - timedelta(days=1), position.as_of)
     return True
 
 
