@@ -564,6 +564,7 @@ class MemoryNotifier:
         self._sender = sender
         self._count = 0
         self._lock = threading.Lock()
+        self.keep = True  # keep every message in ``sent`` (a long simulation counts them only)
         self.sent: list[dict[str, Any]] = []
 
     def _deliver(self, service: str, operation: str, params: dict[str, Any]) -> str:
@@ -574,7 +575,8 @@ class MemoryNotifier:
         with self._lock:
             self._count += 1
             message_id = f"local-{service}-{self._count:08d}"
-            self.sent.append({"service": service, "operation": operation, "id": message_id, **params})
+            if self.keep:
+                self.sent.append({"service": service, "operation": operation, "id": message_id, **params})
         self._wire.done(service, operation, params)
         return message_id
 

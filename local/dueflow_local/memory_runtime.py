@@ -103,6 +103,7 @@ class MemoryRuntime(Runtime):
             arn=f"arn:aws:states:local:000000000000:stateMachine:{self.settings.prefix}-cases",
         )
         self.services = memory_services(self.settings, self.wire, WiredWorkflow(self.executor, self.wire))
+        self.services.notifier.keep = self.dispatcher.keep_events  # type: ignore[attr-defined]
         set_default_services(self.services)
         self._stack.append(reset_default_services)
         self._register_handlers()
@@ -129,8 +130,9 @@ class MemoryRuntime(Runtime):
     def _drain_stream(self, deliver: bool) -> int:
         changes = self.services.loans.changes  # type: ignore[attr-defined]
         first = self._delivered
-        fresh = changes[first:]
-        self._delivered = len(changes)
+        fresh = list(changes)
+        changes.clear()  # a stream's records are gone once read (and old loan versions with them)
+        self._delivered += len(fresh)
         if not deliver or not fresh:
             return 0
         records = [self._record(stored, number) for number, stored in enumerate(fresh, start=first + 1)]
