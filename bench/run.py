@@ -199,7 +199,9 @@ def bench_read_amplification(loans: int, seed: int = 13, share: float = 0.02) ->
     }
 
 
-def bench_simulation(loans: int, days: int, seed: int = 7, backend: str = "memory") -> dict[str, Any]:
+def bench_simulation(
+    loans: int, days: int, seed: int = 7, backend: str = "memory", workers: int | None = None
+) -> dict[str, Any]:
     """``dueflow simulate --generate`` in-process: wall time and simulated case-days per second."""
     import tempfile
 
@@ -211,7 +213,9 @@ def bench_simulation(loans: int, days: int, seed: int = 7, backend: str = "memor
     events = [(number, SimEvent.model_validate(event)) for number, event in enumerate(made, start=1)]
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        summary = Simulation(book, events, start, days, backend=backend).run(Path(folder))  # type: ignore[arg-type]
+        workers = workers or os.cpu_count() or 1  # as dueflow simulate and make demo run it
+        simulation = Simulation(book, events, start, days, backend=backend, workers=workers)  # type: ignore[arg-type]
+        summary = simulation.run(Path(folder))
         wall = time.perf_counter() - started
     cases = max(summary["cases_opened"], 1)
     aws, naive = summary["aws"], summary["aws"]["naive_design"]
@@ -228,6 +232,7 @@ def bench_simulation(loans: int, days: int, seed: int = 7, backend: str = "memor
         "calls_per_case_by_service": {k: round(v / cases, 1) for k, v in aws["calls_by_service"].items()},
         "naive_calls_per_case_by_service": {k: round(v / cases, 1) for k, v in naive["calls_by_service"].items()},
         "sim_backend": backend,
+        "sim_workers": workers,
         "sim_loans": loans,
         "sim_days": days,
         "sim_wall_s": round(wall, 1),
@@ -242,8 +247,8 @@ def bench_simulation(loans: int, days: int, seed: int = 7, backend: str = "memor
 
 def bench_worlds(loans: int = 300, days: int = 30) -> dict[str, float]:
     """The same book on moto and in memory: how much faster the in-memory world plays it."""
-    moto = bench_simulation(loans, days, backend="moto")
-    memory = bench_simulation(loans, days, backend="memory")
+    moto = bench_simulation(loans, days, backend="moto", workers=1)
+    memory = bench_simulation(loans, days, backend="memory", workers=1)
     return {
         "moto_vs_memory_loans": loans,
         "moto_vs_memory_days": days,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import date, datetime
@@ -234,6 +235,15 @@ def simulate(
             help="memory: in-memory adapters and the local executor (fast); moto: the AWS adapters on moto.",
         ),
     ] = "memory",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes, each playing the loans of a share of the customers (default: the machine's cores).",
+        ),
+    ] = None,
 ) -> None:
     """Play a loan book through the real workflow on the local runtime, day by day."""
     from dueflow_local.runtime import BACKENDS
@@ -282,6 +292,7 @@ def simulate(
         fault_seed=seed,
         baseline=outcomes,
         backend=backend,
+        workers=workers or os.cpu_count() or 1,
     )
     with _progress() as progress:
         task = progress.add_task("simulating", total=days)
@@ -295,6 +306,7 @@ def simulate(
         wall = time.perf_counter() - started
     timing = {
         "backend": backend,
+        "workers": simulation.workers,
         "wall_s": round(wall, 1),
         "loans": summary["loans"],
         "days": days,
@@ -311,7 +323,7 @@ def simulate(
         f"messages {summary['messages_by_channel']}; audit chains verified: {summary['audit_chains_verified']}"
     )
     out.print(
-        f"{days} days in {wall:.1f} s of wall time ({backend} backend): "
+        f"{days} days in {wall:.1f} s of wall time ({backend} backend, {simulation.workers} workers): "
         f"{summary['case_days'] / wall:.1f} simulated case-days/s; "
         f"estimated AWS cost for this book: {summary['aws']['monthly_cost_usd']['total']} USD a month"
     )

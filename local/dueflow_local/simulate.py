@@ -8,11 +8,12 @@ point production uses: the REST API handler. Outputs go to ``summary.json`` and 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -134,11 +135,21 @@ class Simulation:
     baseline: Mapping[str, str] | None = None  # case id -> outcome of a run to compare with
     api_retries: int = 0
     backend: Backend = "memory"
+    workers: int = 1  # processes, each playing the loans of a share of the customers
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
     _audit_messages: dict[str, set[str]] = field(default_factory=dict)
 
     def run(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
+        """Play the run (in ``workers`` processes when more than one) and write its outputs."""
         out.mkdir(parents=True, exist_ok=True)
+        if self.workers > 1 and len(self.book) > 1:
+            played = merge(play_in_workers(self, out, progress))
+        else:
+            played = self.play(out, progress)
+        return self.report(out, played)
+
+    def play(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> Played:
+        """Play every day of the book through the workflow; what the run left behind, read back."""
         by_day: dict[date, list[tuple[int, SimEvent]]] = {}
         for number, event in self.events:
             by_day.setdefault(event.date, []).append((number, event))
@@ -175,23 +186,45 @@ class Simulation:
                         "failed_invocations": dict(sorted(Counter(n for n, _ in rt.dispatcher.failures).items())),
                         "api_calls_repeated": self.api_retries,
                     }
-            end = self.start + timedelta(days=self.days - 1)
             with meter.pause():
                 items = self._cases(rt)
                 cases = [self._case_line(rt, case, out) for case in items]
-                sent = self._sent_messages(rt)
-                transitions = rt.state_transitions()
-                footprint = rt.loans_table_footprint()
                 final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
                 facts = self._facts(rt, items, cases, final_book, meter)
-                checked = invariants.check(facts)
-            invocations = Counter(rt.dispatcher.invocations)
-        aws = self._aws(meter, invocations, transitions)
-        summary = self._summary(cases, sent, final_book, end, snapshots, aws)
-        aws["naive_design"] = self._naive(aws, invocations, transitions, summary["case_days"], footprint)
-        summary["messages_unconfirmed"] = sum(1 for m in facts.outbox if m.get("status") == "UNCONFIRMED")
-        summary["faults"] = fault_report
-        summary["invariants"] = checked
+                return Played(
+                    cases=cases,
+                    sent=self._sent_messages(rt),
+                    final_book=final_book,
+                    snapshots=snapshots,
+                    daily=daily,
+                    calls=Counter(meter.calls),
+                    invocations=Counter(rt.dispatcher.invocations),
+                    transitions=rt.state_transitions(),
+                    footprint=rt.loans_table_footprint(),
+                    checked=invariants.check(facts),
+                    unconfirmed=sum(1 for m in facts.outbox if m.get("status") == "UNCONFIRMED"),
+                    faults=fault_report,
+                    problems=list(self.problems),
+                    applied=self.applied,
+                    api_retries=self.api_retries,
+                )
+
+    def report(self, out: Path, played: Played) -> dict[str, Any]:
+        """summary.json, cases.jsonl, daily.json and report.html from what the run left behind."""
+        self.problems, self.applied, self.api_retries = played.problems, played.applied, played.api_retries
+        end = self.start + timedelta(days=self.days - 1)
+        meter = CallMeter()
+        meter.calls = played.calls
+        cases, sent, daily = played.cases, played.sent, played.daily
+        aws = self._aws(meter, played.invocations, played.transitions)
+        summary = self._summary(cases, sent, played.final_book, end, played.snapshots, aws)
+        aws["naive_design"] = self._naive(
+            aws, played.invocations, played.transitions, summary["case_days"], played.footprint
+        )
+        summary["workers"] = max(self.workers, 1)
+        summary["messages_unconfirmed"] = played.unconfirmed
+        summary["faults"] = played.faults
+        summary["invariants"] = played.checked
         self._fill_daily(daily, cases, sent)
         open_rows = [
             {k: c[k] for k in ("loan_id", "case_id", "opened", "stage", "next_action")}
@@ -496,6 +529,166 @@ class Simulation:
                 messages=dict(sorted(messages.get(day, Counter()).items())),
                 recovered_to_date=str(total),
             )
+
+
+@dataclass
+class Played:
+    """What a run (or one worker's share of it) left behind, read back for the report."""
+
+    cases: list[dict[str, Any]]
+    sent: list[dict[str, str]]
+    final_book: list[Loan]
+    snapshots: list[dict[str, str]]
+    daily: list[dict[str, Any]]
+    calls: Counter[tuple[str, str]]
+    invocations: Counter[str]
+    transitions: int
+    footprint: tuple[int, int]
+    checked: dict[str, Any]
+    unconfirmed: int
+    faults: dict[str, Any] | None
+    problems: list[EventProblem]
+    applied: int
+    api_retries: int
+
+
+SCHEDULED = ("scan", "outbox_dispatcher")
+
+
+def shard_of_customer(customer_id: str, workers: int) -> int:
+    """The worker that plays a customer's loans (all of them: contact caps span a customer's loans)."""
+    return int(hashlib.sha256(customer_id.encode()).hexdigest()[:8], 16) % workers
+
+
+def play_in_workers(
+    simulation: Simulation, out: Path, progress: Callable[[int, dict[str, int]], None] | None
+) -> list[Played]:
+    """Split the book by customer across ``simulation.workers`` processes; each plays its share and sends
+    back what it left behind (audit records are written by each to ``out/audit``: keys do not collide)."""
+    import multiprocessing
+
+    workers = min(simulation.workers, len(simulation.book))
+    shares: list[list[Loan]] = [[] for _ in range(workers)]
+    owner: dict[str, int] = {}
+    for loan in simulation.book:
+        owner[loan.loan_id] = shard_of_customer(loan.customer_id, workers)
+        shares[owner[loan.loan_id]].append(loan)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    processes = []
+    for number, share in enumerate(shares):
+        part = replace(
+            simulation,
+            book=share,
+            events=[(n, e) for n, e in simulation.events if owner.get(e.loan_id) == number],
+            problems=[],
+            applied=0,
+            api_retries=0,
+            fault_seed=simulation.fault_seed + number,
+            baseline=None
+            if simulation.baseline is None
+            else {c: o for c, o in simulation.baseline.items() if owner.get(loan_of_case(c)) == number},
+            workers=1,
+            _audit_stages={},
+            _audit_messages={},
+        )
+        process = context.Process(target=_worker, args=(part, out, number, queue), daemon=True)
+        process.start()
+        processes.append(process)
+    results: dict[int, Played] = {}
+    days: dict[int, tuple[int, dict[str, int]]] = {}
+    while len(results) < len(processes):
+        kind, number, payload = queue.get()
+        if kind == "failed":
+            for process in processes:
+                process.kill()
+            raise RuntimeError(f"simulation worker {number} failed: {payload}")
+        if kind == "day":
+            days[number] = payload
+            if progress is not None and len(days) == len(processes):
+                done = min(d for d, _ in days.values())
+                totals = {k: sum(state[k] for _, state in days.values()) for k in ("open", "sent")}
+                progress(done, totals)
+        else:
+            results[number] = payload
+    for process in processes:
+        process.join()
+    played = [results[n] for n in sorted(results)]
+    played[0].problems = simulation.problems + played[0].problems  # the event log's own problems, once
+    return played
+
+
+def loan_of_case(case_id: str) -> str:
+    """The loan of a case id (``<loan id>-<YYYY-MM-DD>``, dueflow.domain.case.case_id_for)."""
+    return case_id[: -len("-2026-01-01")]
+
+
+def _worker(simulation: Simulation, out: Path, number: int, queue: Any) -> None:
+    try:
+        played = simulation.play(out, lambda done, state: queue.put(("day", number, (done, state))))
+        queue.put(("done", number, played))
+    except BaseException as exc:  # reported to the parent, which stops the run
+        queue.put(("failed", number, f"{type(exc).__name__}: {exc}"))
+
+
+def merge(parts: list[Played]) -> Played:
+    """One run's worth of results from its workers' shares."""
+    calls: Counter[tuple[str, str]] = Counter()
+    invocations: Counter[str] = Counter()
+    for part in parts:
+        calls.update(part.calls)
+        invocations.update(part.invocations)
+    # each worker runs the schedules over its share; deployed, they run once a tick for the whole book
+    # (the scan fans out by index shard, not by worker): counted once, as the most any worker ran
+    for scheduled in SCHEDULED:
+        invocations[scheduled] = max(part.invocations[scheduled] for part in parts)
+    daily = [
+        {"date": day["date"], "open": sum(part.daily[i]["open"] for part in parts)}
+        for i, day in enumerate(parts[0].daily)
+    ]
+    snapshots = [
+        {loan: bucket for part in parts for loan, bucket in part.snapshots[i].items()}
+        for i in range(len(parts[0].snapshots))
+    ]
+    checked: dict[str, Any] = {}
+    for part in parts:
+        for name, result in part.checked.items():
+            if name == "violations_total":
+                checked[name] = checked.get(name, 0) + result
+                continue
+            merged = checked.setdefault(name, {"violations": 0, "examples": []})
+            merged["violations"] += result["violations"]
+            merged["examples"] = (merged["examples"] + result["examples"])[: invariants.EXAMPLES]
+    faults: dict[str, Any] | None = None
+    if any(part.faults for part in parts):
+        faults = {}
+        for part in parts:
+            for key, value in (part.faults or {}).items():
+                if isinstance(value, (int, float)) and key != "seed":
+                    faults[key] = faults.get(key, 0) + value
+                elif isinstance(value, dict):
+                    counts = Counter(faults.get(key, {}))
+                    counts.update(value)
+                    faults[key] = dict(sorted(counts.items()))
+                else:
+                    faults.setdefault(key, value)
+    return Played(
+        cases=sorted((c for part in parts for c in part.cases), key=lambda c: c["case_id"]),
+        sent=[m for part in parts for m in part.sent],
+        final_book=[loan for part in parts for loan in part.final_book],
+        snapshots=snapshots,
+        daily=daily,
+        calls=calls,
+        invocations=invocations,
+        transitions=sum(part.transitions for part in parts),
+        footprint=(sum(p.footprint[0] for p in parts), sum(p.footprint[1] for p in parts)),
+        checked=checked,
+        unconfirmed=sum(part.unconfirmed for part in parts),
+        faults=faults,
+        problems=sorted((p for part in parts for p in part.problems), key=lambda p: p.line),
+        applied=sum(part.applied for part in parts),
+        api_retries=sum(part.api_retries for part in parts),
+    )
 
 
 def execution_lines(history: list[dict[str, Any]]) -> list[list[str]]:

@@ -37,6 +37,8 @@ def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_pa
         app,
         [
             "simulate",
+            "--workers",
+            "1",  # the exact call counts below are one process's
             "--book",
             str(book),
             "--events",
