@@ -1,4 +1,4 @@
-"""DynamoDB tables: loans, cases, the message outbox and the Powertools idempotency store.
+"""DynamoDB tables: loans, cases and the message outbox.
 
 The daily identification never reads the whole loan table. Each active loan carries ``due_shard`` (one of
 ``index_shards`` values, from a hash of its id) and ``next_due_date`` (the due date of its oldest unpaid
@@ -15,7 +15,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from dueflow.adapters.schema import CASES, IDEMPOTENCY, LOANS, OUTBOX, TableSpec
+from dueflow.adapters.schema import CASES, LOANS, OUTBOX, TableSpec
 from dueflow.settings import Settings
 
 S = dynamodb.AttributeType.STRING
@@ -31,7 +31,6 @@ class Data(Construct):
         self.loans = self._table(LOANS)
         self.cases = self._table(CASES)
         self.outbox = self._table(OUTBOX)
-        self.idempotency = self._table(IDEMPOTENCY)
 
     def _table(self, spec: TableSpec) -> dynamodb.TableV2:
         """A table as ``spec`` declares it, with what every DueFlow table has: on-demand, the
@@ -64,4 +63,4 @@ class Data(Construct):
 
     @property
     def tables(self) -> list[dynamodb.TableV2]:
-        return [self.loans, self.cases, self.outbox, self.idempotency]
+        return [self.loans, self.cases, self.outbox]

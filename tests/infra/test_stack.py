@@ -28,7 +28,7 @@ def test_every_kms_key_rotates(template: Template) -> None:
 
 def test_tables_are_encrypted_recoverable_protected_and_retained(template: Template) -> None:
     tables = resources(template, "AWS::DynamoDB::GlobalTable")
-    assert len(tables) == 4
+    assert len(tables) == 3
     for table in tables.values():
         props = table["Properties"]
         assert table["DeletionPolicy"] == "Retain"
@@ -68,10 +68,11 @@ def test_cases_and_outbox_have_their_sparse_sharded_indexes(template: Template) 
     assert _gsi(outbox, "pending-index") == [("pending_shard", "HASH"), ("not_before", "RANGE")]
 
 
-def test_idempotency_table_has_id_key_and_expiration_ttl(template: Template) -> None:
-    table = _table(template, "-idempotency")
-    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+def test_there_are_exactly_the_three_tables_and_the_outbox_expires_by_ttl(template: Template) -> None:
+    names = sorted(t["Properties"]["TableName"] for t in resources(template, "AWS::DynamoDB::GlobalTable").values())
+    assert [n.rsplit("-", 1)[-1] for n in names] == ["cases", "loans", "outbox"]
+    outbox = _table(template, "-outbox")
+    assert outbox["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
 def _audit_bucket(template: Template) -> dict[str, Any]:

@@ -42,8 +42,9 @@ OUTBOX = TableSpec(
     (Index("pending-index", "pending_shard", "not_before", "KEYS_ONLY"),),
     ttl="expires_at",
 )
-IDEMPOTENCY = TableSpec("Idempotency", "idempotency", "id", ttl="expiration")
-TABLES = (LOANS, CASES, OUTBOX, IDEMPOTENCY)
+# No idempotency table: every write is safe to repeat by design (conditional writes, deterministic ids,
+# audit dedupe keys; a payment's bank reference), so Powertools Idempotency would only add a table.
+TABLES = (LOANS, CASES, OUTBOX)
 
 
 def create_table_request(spec: TableSpec, prefix: str) -> dict[str, Any]:
