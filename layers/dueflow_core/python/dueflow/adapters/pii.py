@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from typing import Any
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING, Any
 
 from dueflow.ports import KeyService
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "dfpii1"
 
@@ -67,6 +68,8 @@ class PiiCipher:
         sealed: dict[str, str | None] = {name: None for name, value in fields.items() if not value}
         if not present:
             return sealed
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only the functions that seal or open
+
         plaintext, blob = self._keys.generate_data_key(owner_id)
         aead = AESGCM(plaintext)
         wrapped = _b64(blob)
@@ -78,6 +81,8 @@ class PiiCipher:
 
     def open(self, owner_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
         """Open sealed fields of one owner (a value sealed for another owner or field fails)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         plain: dict[str, str | None] = {}
         keys: dict[str, AESGCM] = {}
         for name, value in fields.items():

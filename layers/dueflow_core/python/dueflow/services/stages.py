@@ -42,7 +42,7 @@ class StageEvent(BaseModel):
     """What a stage task hands ``case_stage`` (the definition's ``Payload``); ``at`` is when the work
     happens (the clock), not part of the event."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)  # built by the handler using it
 
     stage: str = Short
     case_id: str = Short

@@ -31,7 +31,7 @@ Text = Field(min_length=1, max_length=4096)
 class WaitEvent(BaseModel):
     """What a callback state hands ``case_wait`` (the definition's ``Payload``)."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)  # built by the handler using it
 
     case_id: str = Text
     loan_id: str = Text
