@@ -42,6 +42,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from unittest.mock import patch
 
+import moto
 from botocore.signers import RequestSigner
 from moto.core import responses
 from moto.core.botocore_stubber import BotocoreStubber
@@ -51,6 +52,25 @@ from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 _original = BaseJSONSerializer._serialize_type_structure
+
+# Each adjustment reaches into moto's internals as they are in this version; each has an equivalence test
+# (tests/integration/test_moto_speed.py) that shows moto answers the same with and without it. Another
+# moto version must be checked by those tests before the adjustments are used with it.
+CHECKED_WITH = "5.2.5"
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the version the adjustments were checked with."""
+
+
+def check_version(installed: str | None = None) -> None:
+    """Refuse to adjust a moto the adjustments were not checked with (names both versions)."""
+    installed = installed or moto.__version__
+    if installed != CHECKED_WITH:
+        raise MotoVersionError(
+            f"dueflow_local.moto_speed was checked with moto {CHECKED_WITH}, not {installed}: run "
+            "tests/integration/test_moto_speed.py against it and update CHECKED_WITH"
+        )
 
 
 def _b64(value: Any) -> str:
@@ -86,6 +106,7 @@ def _fast_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str
 
 def fast_attribute_values() -> AbstractContextManager[Any]:
     """While active, DynamoDB ``AttributeValue`` members skip moto's generic shape walk."""
+    check_version()
     return patch.object(BaseJSONSerializer, "_serialize_type_structure", _fast_structure)
 
 
@@ -102,6 +123,7 @@ def _one_at_a_time(self: Any, request: Any) -> Any:
 
 def serialized_requests() -> AbstractContextManager[Any]:
     """While active, moto handles one request at a time (Lambda invocations excepted)."""
+    check_version()
     return patch.object(BotocoreStubber, "process_request", _one_at_a_time)
 
 
@@ -124,6 +146,7 @@ def _cached_method_names(clazz: object) -> list[str]:
 def faster_bookkeeping() -> Iterator[None]:
     """While active, string-keyed tables list their items by plain string order (the order moto's
     comparison gives), and response classes' method names are computed once."""
+    check_version()
     with (
         patch.object(Table, "all_items", _all_items_by_string_key),
         patch.object(responses, "method_names_from_class", _cached_method_names),
@@ -149,6 +172,7 @@ def _parse_once(definition: str) -> tuple[Any, Any]:
 @contextmanager
 def parse_once() -> Iterator[None]:
     """While active, each definition text is parsed once; every execution gets its own components."""
+    check_version()
     try:
         with patch.object(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(_parse_once)):
             yield
@@ -166,4 +190,5 @@ def _no_signature(self: Any, *args: Any, **kwargs: Any) -> None:
 
 def unsigned_requests() -> AbstractContextManager[Any]:
     """While active, botocore sends requests to moto without computing a signature."""
+    check_version()
     return patch.object(RequestSigner, "sign", _no_signature)
