@@ -149,6 +149,22 @@ def _everything() -> Script:
     )
 
 
+@scenario("pauses at every wait, a plan broken and renegotiated, then kept to the end", d.CLOSED["SETTLED"])
+def _answered_everywhere() -> Script:
+    return Script(
+        wait={
+            R: [{"kind": "paused"}, {"kind": "plan_proposed"}],
+            A: [{"kind": "paused"}, {"kind": "plan_accepted"}, {"kind": "plan_accepted"}],
+            P: [
+                {"kind": "paused"},
+                {"kind": "tick"},
+                {"kind": "broken_promise", "renegotiations_left": 1},
+                {"kind": "plan_completed"},
+            ],
+        }
+    )
+
+
 @scenario("a broken plan with no renegotiation left goes to legal review", d.CLOSED["WRITE_OFF_REVIEW"])
 def _no_renegotiation() -> Script:
     return Script(wait={R: [{"kind": "plan_accepted"}], P: [{"kind": "broken_promise", "renegotiations_left": 0}]})
