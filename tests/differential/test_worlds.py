@@ -2,9 +2,8 @@
 Functions interpreter) and on the in-memory world (the in-memory adapters, the local executor) ends the
 same, case by case: the same outcome, the same sequence of stages, the same messages, the same calls.
 
-(The e2e paths run on both worlds too: tests/e2e/conftest.py. The definition's every edge is driven on
-the executor in tests/unit/test_executor.py; moto cannot fire its callback timeouts, which it times in
-real seconds.)
+(The e2e paths run on both worlds too: tests/e2e/conftest.py. The definition's edges are driven on both
+interpreters in test_definition_edges.py.)
 """
 
 from __future__ import annotations
