@@ -691,11 +691,24 @@ def merge(parts: list[Played]) -> Played:
     )
 
 
+KEPT_EVENTS = (
+    "StateEntered",
+    "TaskFailed",
+    "TaskTimedOut",
+    "ExecutionStarted",
+    "ExecutionSucceeded",
+    "ExecutionFailed",
+)
+
+
 def execution_lines(history: list[dict[str, Any]]) -> list[list[str]]:
-    """A case's execution history in the console's terms, compact: ``[time, event type, detail]`` (the
-    state entered or exited, or the error of a failed or timed-out task)."""
+    """A case's execution history in the console's terms, compact: ``[time, event type, detail]`` for
+    each state entered, task failed or timed out, and the execution's start and end (the detail is the
+    state's name or the error)."""
     lines = []
     for event in history:
+        if not str(event["type"]).endswith(KEPT_EVENTS):
+            continue
         detail = ""
         for key, value in event.items():
             if key.endswith("EventDetails") and isinstance(value, dict):
