@@ -113,7 +113,7 @@ def scenario(name: str, final: str) -> Callable[[Callable[[], Script]], Callable
 @scenario("silent to write-off, every wait timing out", d.CLOSED["WRITE_OFF_REVIEW"])
 def _silent() -> Script:
     wait = {s: ["timeout"] for s in (R, S, A)}
-    return Script({"reevaluate": [{"outcome": "r", "kind": "no_response"}] * 3}, wait)
+    return Script({"reevaluate": [{"outcome": "r", "kind": "no_response", "renegotiations_left": 1}] * 3}, wait)
 
 
 @scenario("cured at confirmation", d.CLOSED["CURED"])
@@ -132,7 +132,7 @@ def _litigate() -> Script:
 @scenario("plan accepted at once, kept to the end", d.CLOSED["SETTLED"])
 def _plan_kept() -> Script:
     return Script(
-        {"reevaluate": [{"outcome": "r", "kind": "tick"}]},
+        {"reevaluate": [{"outcome": "r", "kind": "tick", "renegotiations_left": 1}]},
         {R: [{"kind": "plan_accepted"}], P: [{"kind": "tick"}, "timeout", {"kind": "plan_completed"}]},
     )
 
@@ -140,7 +140,12 @@ def _plan_kept() -> Script:
 @scenario("proposals and promises from every wait, a broken plan renegotiated", d.CLOSED["CURED"])
 def _everything() -> Script:
     return Script(
-        {"reevaluate": [{"outcome": "r", "kind": "paused"}, {"outcome": "r", "kind": "plan_completed"}]},
+        {
+            "reevaluate": [
+                {"outcome": "r", "kind": "paused", "renegotiations_left": 1},
+                {"outcome": "r", "kind": "plan_completed", "renegotiations_left": 1},
+            ]
+        },
         {
             R: [{"kind": "paused"}, {"kind": "plan_proposed"}],
             A: [{"kind": "promise_to_pay"}, {"kind": "plan_accepted"}, {"kind": "plan_proposed"}, {"kind": "cured"}],
@@ -243,7 +248,7 @@ def _reaching(name: str) -> Script:
 
 
 def test_a_callback_timeout_fires_on_the_simulated_clock_and_goes_to_re_evaluation() -> None:
-    script = Script({"reevaluate": [{"outcome": "r", "kind": "cured"}]}, {R: ["timeout"]})
+    script = Script({"reevaluate": [{"outcome": "r", "kind": "cured", "renegotiations_left": 1}]}, {R: ["timeout"]})
     script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
     script.executor.run()
     assert script.entered()[-1] == R and script.executor.parked("C1")
@@ -259,7 +264,7 @@ def test_a_callback_timeout_fires_on_the_simulated_clock_and_goes_to_re_evaluati
 
 
 def test_a_token_answers_once_and_not_after_its_timeout() -> None:
-    script = Script({"reevaluate": [{"outcome": "r", "kind": "no_response"}]})
+    script = Script({"reevaluate": [{"outcome": "r", "kind": "no_response", "renegotiations_left": 1}]})
     script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
     script.executor.run()
     token = next(p["token"] for p in script.payloads if p.get("state") == R)

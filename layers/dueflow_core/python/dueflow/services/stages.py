@@ -29,7 +29,7 @@ from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.events import parse_event
 from dueflow.services.notices import channels, queue_message, queue_reminder, reminder_values, require_loan
-from dueflow.services.waiting import plan_timing
+from dueflow.services.waiting import answer, plan_timing
 from dueflow.workflow.definition import STAGE_LABELS
 
 CALL_TASK_MIN_OVERDUE = Decimal("5000")
@@ -127,11 +127,12 @@ def _follow_up(services: Services, event: StageEvent, case: Case, loan: Loan, po
             for channel in channels(services, loan):
                 tag = f"plan{plan.version}-{seq}"
                 queue_message(services, case, loan, channel, "plan_installment_reminder", values, tag, event.at)
-    if status.progress_due:
+    if status.progress_due:  # every plan_progress_every_days since acceptance, one notice a period
         values = reminder_values(loan, position) | {"paid": fmt(status.paid), "amount": fmt(status.remaining)}
         for channel in channels(services, loan):
             tag = f"progress-{status.progress_period}"
             queue_message(services, case, loan, channel, "plan_progress", values, tag, event.at)
+        services.cases.update(event.case_id, {"progress_notices": status.progress_period})
     return {"outcome": "following_up"}
 
 
@@ -177,7 +178,9 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
 
 
 def _reevaluate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
-    return {"outcome": "reevaluated", "kind": wake_kind(case, loan, position.as_of, plan_timing(services.settings))}
+    """After a callback timed out: what the case should hear now, as a wake-up would answer it."""
+    kind = wake_kind(case, loan, position.as_of, plan_timing(services.settings))
+    return {"outcome": "reevaluated", **answer(services, case, kind)}
 
 
 def _close(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from dueflow.services.context import Services
 from dueflow.services.events import parse_event
 from dueflow.services.notices import require_loan
 from dueflow.settings import Settings
-from dueflow.workflow.definition import AWAIT_PLAN
 
 Text = Field(min_length=1, max_length=4096)
 
@@ -91,16 +90,18 @@ def resume(services: Services, case_id: str, event: dict[str, Any]) -> bool:
 
 
 def answer(services: Services, case: Case, kind: str) -> dict[str, Any]:
-    """The event a waiting case is answered with; a broken promise counts against renegotiations."""
-    event: dict[str, Any] = {"kind": kind}
-    if kind == "broken_promise":
-        used = case.renegotiations_used
-        event["renegotiations_left"] = max(services.settings.renegotiations_allowed - used, 0)
-        services.cases.update(
-            case.case_id,
-            {"renegotiations_used": used + 1, "plan_broken_on": str(clock.today(services.settings.time_zone))},
-        )
-    return event
+    """The event a waiting case is answered with, always with ``renegotiations_left`` (the "Renegotiation
+    allowed?" choice reads it, whichever path leads there). A broken plan counts against the
+    renegotiations once a day, however often it is answered (a retried task, a wake and a re-evaluation)."""
+    allowed = services.settings.renegotiations_allowed
+    used = case.renegotiations_used
+    if kind != "broken_promise":
+        return {"kind": kind, "renegotiations_left": max(allowed - used, 0)}
+    today = clock.today(services.settings.time_zone)
+    if case.plan_broken_on != today:
+        used += 1
+        services.cases.update(case.case_id, {"renegotiations_used": used, "plan_broken_on": today})
+    return {"kind": kind, "renegotiations_left": max(allowed - used + 1, 0)}
 
 
 def wake(services: Services, case_id: str, today: date) -> str | None:
@@ -113,9 +114,5 @@ def wake(services: Services, case_id: str, today: date) -> str | None:
     loan = require_loan(services, case.loan_id)
     timing = plan_timing(services.settings)
     kind = wake_kind(case, loan, today, timing)
-    if kind == "tick" and case.waiting_state == AWAIT_PLAN:
-        status = plan_status(case, loan, today, timing)
-        if status.progress_due:
-            services.cases.update(case_id, {"progress_notices": status.progress_period})
     resume(services, case_id, answer(services, case, kind))
     return kind

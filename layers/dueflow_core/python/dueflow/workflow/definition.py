@@ -147,7 +147,7 @@ def _await(functions: Functions, name: str, wait: str, days: int, router: str, r
 def _reevaluate(functions: Functions, name: str, router: str) -> dict[str, Any]:
     state = _stage_task(functions, "reevaluate", router, **{"waiting": name})
     state["Comment"] = f"re-evaluate the case after '{name}' timed out"
-    state["ResultSelector"] = {"kind.$": "$.Payload.kind"}
+    state["ResultSelector"] = {"kind.$": "$.Payload.kind", "renegotiations_left.$": "$.Payload.renegotiations_left"}
     state["ResultPath"] = "$.event"
     return state
 
