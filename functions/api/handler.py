@@ -96,6 +96,15 @@ def invalid_payment(exc: InvalidPayment) -> Response[Any]:
     )
 
 
+@app.exception_handler(actions.InvalidInput)
+def invalid_input(exc: actions.InvalidInput) -> Response[Any]:
+    """As Powertools reports a body that fails validation: 422 with the field's location."""
+    detail = [{"loc": ["body", exc.field], "msg": exc.reason, "type": "value_error"}]
+    return Response(
+        status_code=422, content_type=content_types.APPLICATION_JSON, body={"statusCode": 422, "detail": detail}
+    )
+
+
 @app.exception_handler(actions.Refused)
 def refused(exc: actions.Refused) -> Response[Any]:
     return _error(409, str(exc))

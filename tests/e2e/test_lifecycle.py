@@ -74,3 +74,69 @@ def test_a_plan_broken_while_nothing_woke_the_case_is_caught_by_the_timeout_and_
     assert rt.execution(CASE)["status"] == "RUNNING"
     case = rt.services.cases.require(CASE)
     assert case.renegotiations_used == 1 and case.waiting_state == "Await agreement"
+
+
+@pytest.mark.parametrize("promised", ["2026-06-17", "2026-06-10", "9999-12-31", "0001-01-01", "2026-07-18"])
+def test_a_promise_dated_today_in_the_past_or_beyond_the_horizon_is_refused_naming_the_field(
+    rt: Runtime, promised: str
+) -> None:
+    before = rt.services.cases.require(CASE)
+    body = {"promised_date": promised, "amount": "100.00"}
+    status, answer = rt.api("POST", f"/cases/{CASE}/promises", body, **SUPERVISOR)  # type: ignore[arg-type]
+    assert status == 422 and answer["detail"][0]["loc"] == ["body", "promised_date"], answer
+    after = rt.services.cases.require(CASE)
+    assert after.promise is None and after.audit_seq == before.audit_seq  # nothing recorded
+    ok = {"promised_date": "2026-07-17", "amount": "100.00"}  # the last day of the 30-day horizon
+    assert rt.api("POST", f"/cases/{CASE}/promises", ok, **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
+
+
+def test_each_waiver_decision_has_its_own_record_naming_who_decided(rt: Runtime) -> None:
+    import json
+
+    agent = {"user": "ag1", "groups": ("agent",)}
+    assert rt.api("POST", f"/cases/{CASE}/assignment", {"agent": "ag1"}, **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
+    request = {"waive_interest": "0.01"}
+    assert rt.api("POST", f"/cases/{CASE}/plan-proposals", request, **agent)[0] == 409  # type: ignore[arg-type]
+    assert rt.api("POST", f"/cases/{CASE}/plan-proposals", request, **agent)[0] == 409  # the same, retried
+    assert rt.api("POST", f"/cases/{CASE}/plan-proposals", request, **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
+    records = [
+        json.loads(data)["body"]
+        for key, data in rt.services.audit_store.read_case("L1", CASE)
+        if key.endswith("-waiver_decision.json")
+    ]
+    assert [(r["by"], r["role"], r["approved"]) for r in records] == [
+        ("ag1", "agent", False),
+        ("sup1", "supervisor", True),
+    ]
+
+
+def test_an_acceptance_retried_after_its_resume_failed_moves_the_case_to_follow_up() -> None:
+    from dueflow_local.faults import FaultPlan, injecting_memory
+    from dueflow_local.memory_runtime import MemoryRuntime
+
+    settings = Settings(environment="life", index_shards=2)
+    with open_runtime("memory", settings, datetime(2026, 6, 16, tzinfo=UTC), tolerate_failures=True) as rt:
+        assert isinstance(rt, MemoryRuntime)
+        rt.load_book([borrower()], date(2026, 6, 16))
+        rt.run_day(date(2026, 6, 17))
+        assert rt.api("POST", f"/cases/{CASE}/plan-proposals", {}, **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
+        # the workflow cannot be told: SendTaskSuccess fails on every SDK attempt, the API answers 502
+        with injecting_memory(FaultPlan.parse("states:SendTaskSuccess=1.0"), rt.wire, 0, rt.dispatcher.in_handler):
+            assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 502
+        assert rt.services.cases.require(CASE).waiting_state == "Await agreement"
+        # the bank's channel calls again: the plan stands, and now the workflow hears it
+        status, plan = rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)
+        assert status == 200 and plan["accepted_on"] == "2026-06-17"
+        assert rt.stages_entered(CASE)[-3:] == ["Await agreement: what happened?", "Follow up plan", "Await plan event"]
+        assert rt.services.cases.require(CASE).waiting_state == "Await plan event"
+        # a third call changes nothing more
+        assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+        assert rt.stages_entered(CASE)[-1] == "Await plan event"
+
+
+def test_a_new_proposal_while_a_plan_is_in_force_is_refused_naming_the_plan(rt: Runtime) -> None:
+    accept_plan(rt, 3)
+    status, answer = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": 6}, **SUPERVISOR)  # type: ignore[arg-type]
+    assert status == 409 and "plan 1" in answer["message"] and "in force" in answer["message"]
+    case = rt.services.cases.require(CASE)
+    assert case.plan is not None and case.plan.version == 1 and case.plan_version == 1

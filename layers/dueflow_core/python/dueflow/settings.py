@@ -60,6 +60,7 @@ class Settings(BaseModel):
     broken_promise_grace_days: int = Field(default=3, ge=0)
     renegotiations_allowed: int = Field(default=1, ge=0)
     complaint_resolution_days: int = Field(default=15, ge=1)
+    promise_max_days: int = Field(default=30, ge=1, le=180)  # how far ahead a promise to pay may be dated
     # the sharded sparse indexes (loans due soon / overdue; cases waiting for a date; outbox)
     index_shards: int = Field(default=16, ge=1, le=256)
     # operations

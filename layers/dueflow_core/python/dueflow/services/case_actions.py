@@ -18,6 +18,7 @@ from dueflow.domain.waiver import decide_waiver
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.waiting import resume
+from dueflow.workflow.definition import AWAIT_PLAN
 
 STAFF_ROLES = ("agent", "supervisor", "legal", "auditor")
 
@@ -36,6 +37,15 @@ class Refused(Exception):
 
 class NotFound(Exception):
     """No such case or loan (HTTP 404)."""
+
+
+class InvalidInput(ValueError):
+    """A field of the request is out of bounds for this case (HTTP 422 naming ``field``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,11 @@ def propose(
     _may_act(caller, case)
     _open(case)
     role = "supervisor" if caller.system else (caller.role or "")
+    if case.plan is not None and case.plan.accepted_on is not None:
+        raise Refused(
+            f"plan {case.plan.version} (accepted on {case.plan.accepted_on}) is in force; a new plan is "
+            "proposed when it is broken and the case returns to negotiation"
+        )
     loan = services.loans.get(case.loan_id)
     if loan is None:
         raise NotFound(f"no loan {case.loan_id!r}")
@@ -127,7 +142,8 @@ def propose(
             "reason": waiver.reason,
             "required_role": waiver.required_role,
         },
-        dedupe=f"waiver:{version}",
+        # one record per decision (who asked for what); the same request retried writes it once
+        dedupe=f"waiver:{version}:{role}:{caller.principal}:{fmt(waive_penalty)}:{fmt(waive_interest)}",
     )
     if not waiver.approved:
         raise Refused(waiver.reason or "waiver refused")
@@ -170,6 +186,9 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     if proposed is None:
         raise Refused("there is no proposed plan to accept")
     if proposed.accepted_on is not None:
+        # accepted before; if the workflow never heard it (the resume failed), it hears it now
+        if case.waiting_state != AWAIT_PLAN:
+            resume(services, case_id, {"kind": "plan_accepted"})
         return proposed.to_item()
     today = clock.today(services.settings.time_zone)
     accepted = proposed.model_copy(
@@ -193,6 +212,12 @@ def promise(services: Services, caller: Caller, case_id: str, promised_date: dat
     case = _case(services, case_id)
     _may_act(caller, case)
     _open(case)
+    today = clock.today(services.settings.time_zone)
+    horizon = today + timedelta(days=services.settings.promise_max_days)
+    if not today < promised_date <= horizon:
+        raise InvalidInput(
+            "promised_date", f"{promised_date} must be after today ({today}) and no later than {horizon}"
+        )
     record = Promise(promised_date=promised_date, amount=_cents(amount), by=caller.principal).to_item()
     services.cases.update(case_id, {"promise": record})
     audit_log.append(
