@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from dueflow.adapters.pii import PiiCipher
+from dueflow.domain.case import execution_name
 from dueflow.services.context import Services, reset_default_services, set_default_services
 from dueflow.workflow.definition import Functions, build_definition
 from dueflow_local.executor import Executor
@@ -203,19 +204,19 @@ class MemoryRuntime(Runtime):
             raise RuntimeError(f"handler {name} failed: {error!r}") from error
 
     def moving(self) -> list[str]:
-        return self.executor.moving()
+        return [self.executor.executions[name].input["case_id"] for name in self.executor.moving()]
 
     def execution_statuses(self) -> dict[str, str]:
-        return {name: e.status for name, e in self.executor.executions.items()}
+        return {e.input["case_id"]: e.status for e in self.executor.executions.values()}
 
     def state_transitions(self) -> int:
         return self.executor.transitions
 
     def execution(self, case_id: str) -> dict[str, Any]:
-        return self.executor.describe(case_id)
+        return self.executor.describe(execution_name(case_id))
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
-        return self.executor.history(case_id)
+        return self.executor.history(execution_name(case_id))
 
     def loans_table_footprint(self) -> tuple[int, int]:
         size = 0

@@ -21,6 +21,7 @@ from moto import mock_aws
 
 from dueflow.adapters.aws import SDK_CONFIG, Resources, aws_services
 from dueflow.adapters.schema import LOANS, TABLES, create_table_request
+from dueflow.domain.case import execution_name
 from dueflow.services.context import reset_default_services
 from dueflow.settings import ENV_VAR
 from dueflow.workflow.definition import Functions, build_definition
@@ -214,12 +215,12 @@ class MotoRuntime(Runtime):
             except RuntimeError:  # the pool changed while we looked: it is moving
                 newest = None
             if newest is None or newest.get_outcome() is not None or newest.callback_id not in parked:
-                names.append(execution.name)
+                names.append(execution.input_data["case_id"])
         return names
 
     def execution_statuses(self) -> dict[str, str]:
         """Every execution's status by name (the case id), from moto's state (no API call)."""
-        return {e.name: e.exec_status.value for e in self._executions() if e.exec_status is not None}
+        return {e.input_data["case_id"]: e.exec_status.value for e in self._executions() if e.exec_status is not None}
 
     def running_executions(self) -> int:
         """How many executions (open cases) are running, from moto's state (no API call)."""
@@ -241,12 +242,12 @@ class MotoRuntime(Runtime):
     # -- reading results ------------------------------------------------------------------------------
     def execution(self, case_id: str) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
-        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
+        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{execution_name(case_id)}"
         return dict(sfn.describe_execution(executionArn=arn))
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
-        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
+        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{execution_name(case_id)}"
         events: list[dict[str, Any]] = []
         try:
             for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.book import validation_errors
+from dueflow.domain.case import execution_name
 from dueflow.domain.classification import bucket
 from dueflow.domain.loan import Loan
 from dueflow.domain.portfolio import assess_portfolio
@@ -391,7 +392,7 @@ class Simulation:
         return {
             "loan_id": case["loan_id"],
             "case_id": case["case_id"],
-            "execution_name": case["case_id"],
+            "execution_name": execution_name(case["case_id"]),
             "outcome": outcome,
             "stage": stage_name(case.get("stage") or "", outcome),
             "opened": case.get("opened_on"),

@@ -264,3 +264,23 @@ def test_path_5_a_complaint_pauses_contact_and_the_case_resumes_after_resolution
     assert sent_after and all(m.template == "second_reminder" or m.channel == "call" for m in sent_after)
     kinds = audit_ok(rt, CASE)
     assert kinds.count("complaint_opened") == 1 and kinds.count("complaint_resolved") == 1
+
+
+def test_a_loan_id_step_functions_would_refuse_as_a_name_runs_its_case(runtime: Runtime) -> None:
+    """Loan ids may hold ':' and '.'; execution names may not: the case's execution gets a safe name."""
+    from dueflow.domain.case import execution_name
+
+    rt = runtime
+    rt.load_book([borrower("L:1.A")], date(2026, 6, 16))
+    rt.run_day(date(2026, 6, 17))
+    case_id = "L:1.A-2026-06-15"
+    case = rt.services.cases.require(case_id)
+    name = execution_name(case_id)
+    assert name != case_id and name.startswith("L_1_A-2026-06-15-") and case.execution_arn.endswith(f":{name}")
+    assert rt.execution(case_id)["status"] == "RUNNING"
+    assert rt.stages_entered(case_id)[:3] == ["Confirm overdue", "First contact", "Await response"]
+    pay = {"date": "2026-06-18", "amount": "1200.00"}
+    rt.run_day(date(2026, 6, 18), [("10:00", lambda: rt.api("POST", "/loans/L:1.A/payments", pay, system=True))])
+    assert rt.services.cases.require(case_id).outcome == "CURED"
+    assert rt.execution(case_id)["status"] == "SUCCEEDED"
+    audit_ok(rt, case_id, loan_id="L:1.A")

@@ -8,6 +8,8 @@ turns a model or a value into its stored form.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -146,6 +148,19 @@ def item_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+_EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def execution_name(case_id: str) -> str:
+    """The Step Functions execution name of a case: the case id when Step Functions accepts it (letters,
+    digits, ``-`` and ``_``, at most 80), else the id with every other character made ``_``, cut to 63,
+    and 16 hex digits of its SHA-256 (deterministic, and unique: two ids never share the suffix)."""
+    if _EXECUTION_NAME.match(case_id):
+        return case_id
+    readable = re.sub(r"[^A-Za-z0-9_-]", "_", case_id)[:63]
+    return f"{readable}-{hashlib.sha256(case_id.encode()).hexdigest()[:16]}"
 
 
 def case_id_for(loan_id: str, position: Position) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-from dueflow.domain.case import Case, case_id_for
+from dueflow.domain.case import Case, case_id_for, execution_name
 from dueflow.domain.loan import Loan
 from dueflow.domain.money import fmt
 from dueflow.domain.position import Position
@@ -30,7 +30,7 @@ def open_case(services: Services, loan: Loan, position: Position) -> bool:
         )
     )
     with contextlib.suppress(ExecutionAlreadyExists):  # started by an earlier run of the scan
-        execution = services.workflow.start(case_id, {"case_id": case_id, "loan_id": loan.loan_id})
+        execution = services.workflow.start(execution_name(case_id), {"case_id": case_id, "loan_id": loan.loan_id})
         services.cases.update(case_id, {"execution_arn": execution})
     audit_log.append(
         services,
