@@ -28,7 +28,8 @@ def simulate(out: Path, backend: str) -> tuple[dict[str, Any], dict[str, Any]]:
         c["case_id"]: {
             "outcome": c["outcome"],
             "stages": [s["stage"] for s in c["stages"]],
-            "messages": [(m["date"], m["channel"], m["template"]) for m in c["messages"]],
+            # messages by day (two sent in one dispatcher tick may go in either order)
+            "messages": sorted((m["date"], m["channel"], m["template"]) for m in c["messages"]),
             "audit_records": c["audit_records"],
             "recovered": c["recovered"],
         }

@@ -140,3 +140,31 @@ def test_a_new_proposal_while_a_plan_is_in_force_is_refused_naming_the_plan(rt: 
     assert status == 409 and "plan 1" in answer["message"] and "in force" in answer["message"]
     case = rt.services.cases.require(CASE)
     assert case.plan is not None and case.plan.version == 1 and case.plan_version == 1
+
+
+def test_a_silent_unsecured_60000_loan_reaches_legal_review_at_90_days_past_due_not_before() -> None:
+    import json
+
+    from dueflow.domain.position import assess
+
+    with open_runtime("memory", Settings(environment="life", index_shards=2), datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+        rt.load_book([borrower(principal="60000.00")], date(2026, 6, 16))
+        day = date(2026, 6, 17)
+        rt.run_day(day)
+        while rt.services.cases.require(CASE).is_open and day < date(2026, 10, 31):
+            day += timedelta(days=1)
+            rt.run_day(day)
+        loan = rt.services.loans.get("L1")
+        assert loan is not None
+        records = [json.loads(data) for _, data in rt.services.audit_store.read_case("L1", CASE)]
+    from zoneinfo import ZoneInfo
+
+    def local_day(at: str) -> date:  # the bank's business date of a record (its time is UTC)
+        return datetime.fromisoformat(at).astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+    entered = {r["body"]["stage"]: local_day(r["at"]) for r in records if r["type"] == "stage_entered"}
+    legal = entered["legal_review"]
+    assert assess(loan, legal).dpd == 90  # on the day the threshold is reached, not before
+    # until then the contact cadence went on: an agent's negotiation round every 14 days
+    rounds = [r for r in records if r["type"] == "stage_entered" and r["body"]["stage"] == "negotiate"]
+    assert len(rounds) >= 5

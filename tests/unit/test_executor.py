@@ -113,7 +113,13 @@ def scenario(name: str, final: str) -> Callable[[Callable[[], Script]], Callable
 @scenario("silent to write-off, every wait timing out", d.CLOSED["WRITE_OFF_REVIEW"])
 def _silent() -> Script:
     wait = {s: ["timeout"] for s in (R, S, A)}
-    return Script({"reevaluate": [{"outcome": "r", "kind": "no_response", "renegotiations_left": 1}] * 3}, wait)
+    return Script(
+        {
+            "reevaluate": [{"outcome": "r", "kind": "no_response", "renegotiations_left": 1, "legal_review_due": True}]
+            * 3
+        },
+        wait,
+    )
 
 
 @scenario("cured at confirmation", d.CLOSED["CURED"])
@@ -132,7 +138,7 @@ def _litigate() -> Script:
 @scenario("plan accepted at once, kept to the end", d.CLOSED["SETTLED"])
 def _plan_kept() -> Script:
     return Script(
-        {"reevaluate": [{"outcome": "r", "kind": "tick", "renegotiations_left": 1}]},
+        {"reevaluate": [{"outcome": "r", "kind": "tick", "renegotiations_left": 1, "legal_review_due": True}]},
         {R: [{"kind": "plan_accepted"}], P: [{"kind": "tick"}, "timeout", {"kind": "plan_completed"}]},
     )
 
@@ -142,14 +148,14 @@ def _everything() -> Script:
     return Script(
         {
             "reevaluate": [
-                {"outcome": "r", "kind": "paused", "renegotiations_left": 1},
-                {"outcome": "r", "kind": "plan_completed", "renegotiations_left": 1},
+                {"outcome": "r", "kind": "paused", "renegotiations_left": 1, "legal_review_due": True},
+                {"outcome": "r", "kind": "plan_completed", "renegotiations_left": 1, "legal_review_due": True},
             ]
         },
         {
             R: [{"kind": "paused"}, {"kind": "plan_proposed"}],
             A: [{"kind": "promise_to_pay"}, {"kind": "plan_accepted"}, {"kind": "plan_proposed"}, {"kind": "cured"}],
-            P: ["timeout", {"kind": "broken_promise", "renegotiations_left": 1}],
+            P: ["timeout", {"kind": "broken_promise", "renegotiations_left": 1, "legal_review_due": True}],
         },
     )
 
@@ -163,16 +169,33 @@ def _answered_everywhere() -> Script:
             P: [
                 {"kind": "paused"},
                 {"kind": "tick"},
-                {"kind": "broken_promise", "renegotiations_left": 1},
+                {"kind": "broken_promise", "renegotiations_left": 1, "legal_review_due": True},
                 {"kind": "plan_completed"},
             ],
         }
     )
 
 
+@scenario("before the thresholds: reminded and negotiated again, a broken plan negotiated on", d.CLOSED["CURED"])
+def _before_thresholds() -> Script:
+    return Script(
+        wait={
+            R: [{"kind": "no_response"}],
+            S: [{"kind": "not_yet"}, {"kind": "no_response"}],
+            A: [{"kind": "not_yet"}, {"kind": "plan_accepted"}, {"kind": "cured"}],
+            P: [{"kind": "broken_promise", "renegotiations_left": 0, "legal_review_due": False}],
+        }
+    )
+
+
 @scenario("a broken plan with no renegotiation left goes to legal review", d.CLOSED["WRITE_OFF_REVIEW"])
 def _no_renegotiation() -> Script:
-    return Script(wait={R: [{"kind": "plan_accepted"}], P: [{"kind": "broken_promise", "renegotiations_left": 0}]})
+    return Script(
+        wait={
+            R: [{"kind": "plan_accepted"}],
+            P: [{"kind": "broken_promise", "renegotiations_left": 0, "legal_review_due": True}],
+        }
+    )
 
 
 @scenario("second reminder: a pause, then a proposal, then a cure while agreeing", d.CLOSED["CURED"])
@@ -248,7 +271,10 @@ def _reaching(name: str) -> Script:
 
 
 def test_a_callback_timeout_fires_on_the_simulated_clock_and_goes_to_re_evaluation() -> None:
-    script = Script({"reevaluate": [{"outcome": "r", "kind": "cured", "renegotiations_left": 1}]}, {R: ["timeout"]})
+    script = Script(
+        {"reevaluate": [{"outcome": "r", "kind": "cured", "renegotiations_left": 1, "legal_review_due": True}]},
+        {R: ["timeout"]},
+    )
     script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
     script.executor.run()
     assert script.entered()[-1] == R and script.executor.parked("C1")
@@ -264,7 +290,9 @@ def test_a_callback_timeout_fires_on_the_simulated_clock_and_goes_to_re_evaluati
 
 
 def test_a_token_answers_once_and_not_after_its_timeout() -> None:
-    script = Script({"reevaluate": [{"outcome": "r", "kind": "no_response", "renegotiations_left": 1}]})
+    script = Script(
+        {"reevaluate": [{"outcome": "r", "kind": "no_response", "renegotiations_left": 1, "legal_review_due": True}]}
+    )
     script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
     script.executor.run()
     token = next(p["token"] for p in script.payloads if p.get("state") == R)

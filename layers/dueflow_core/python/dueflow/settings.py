@@ -24,6 +24,16 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 
 
+class Escalation(BaseModel):
+    """When a silent case may move on, in days past due: a stage escalates at the later of its timer and
+    its threshold; until then the contact cadence goes on (another reminder, another agent call)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    negotiation_dpd: int = Field(default=0, ge=0, le=3650)  # before "Negotiate by phone"
+    legal_review_dpd: int = Field(default=90, ge=0, le=3650)  # before "Legal review" (and write-off review)
+
+
 class Settings(BaseModel):
     """Deployment and workflow settings. Times are local times in ``time_zone`` unless said otherwise."""
 
@@ -61,6 +71,8 @@ class Settings(BaseModel):
     renegotiations_allowed: int = Field(default=1, ge=0)
     complaint_resolution_days: int = Field(default=15, ge=1)
     promise_max_days: int = Field(default=30, ge=1, le=180)  # how far ahead a promise to pay may be dated
+    escalation: Escalation = Escalation()
+    escalation_by_product: dict[str, Escalation] = Field(default_factory=dict)  # a loan's product overrides
     # the sharded sparse indexes (loans due soon / overdue; cases waiting for a date; outbox)
     index_shards: int = Field(default=16, ge=1, le=256)
     # operations
@@ -106,6 +118,10 @@ class Settings(BaseModel):
         if self.max_contacts_per_day > self.max_contacts_per_7_days:
             raise ValueError("max_contacts_per_day cannot exceed max_contacts_per_7_days")
         return self
+
+    def escalation_for(self, product: str | None) -> Escalation:
+        """The escalation thresholds of a loan's product (the defaults when it has none of its own)."""
+        return self.escalation_by_product.get(product or "", self.escalation)
 
     @property
     def prefix(self) -> str:

@@ -118,6 +118,13 @@ class Case(_Stored):
     def plan_accepted(self) -> bool:
         return self.plan is not None and self.plan.accepted_on is not None
 
+    @property
+    def plan_in_force(self) -> bool:
+        """Accepted and not broken since (a broken plan sends the case back to negotiation)."""
+        if self.plan is None or self.plan.accepted_on is None:
+            return False
+        return self.plan_broken_on is None or self.plan_broken_on < self.plan.accepted_on
+
 
 CASE_ATTRIBUTES = frozenset(Case.model_fields)
 

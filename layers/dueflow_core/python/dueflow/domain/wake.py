@@ -3,18 +3,32 @@ state machine's routers read. Pure."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
 from dueflow.domain.plan_progress import PlanTiming, plan_status
 from dueflow.domain.position import assess
-from dueflow.workflow.definition import AWAIT_PLAN
+from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN, AWAIT_SECOND
 
 
-def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming) -> str:
+@dataclass(frozen=True)
+class Thresholds:
+    """Days past due before a silent case may go to negotiation, and to legal review."""
+
+    negotiation_dpd: int = 0
+    legal_review_dpd: int = 90
+
+
+# the stage a silent case's wait leads to, and the threshold that stage has
+_NEXT_THRESHOLD = {AWAIT_SECOND: "negotiation_dpd", AWAIT_AGREEMENT: "legal_review_dpd"}
+
+
+def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, thresholds: Thresholds = Thresholds()) -> str:
     """``paused`` (a complaint is open), ``plan_completed`` / ``broken_promise`` / ``tick`` (a plan in
-    force), ``cured`` (nothing overdue), else ``no_response``."""
+    force), ``cured`` (nothing overdue), ``not_yet`` (silent, but the next stage's days-past-due threshold
+    is not reached: the cadence goes on), else ``no_response``."""
     if case.complaint_open:
         return "paused"
     if case.waiting_state == AWAIT_PLAN and case.plan_accepted:
@@ -24,6 +38,26 @@ def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming) -> str:
         if status.broken:
             return "broken_promise"
         return "tick"
-    if not assess(loan, today).dpd:
+    dpd = assess(loan, today).dpd
+    if not dpd:
         return "cured"
+    threshold = _NEXT_THRESHOLD.get(case.waiting_state or "")
+    if threshold is not None and dpd < getattr(thresholds, threshold):
+        return "not_yet"
     return "no_response"
+
+
+def threshold_date(case: Case, state: str, loan: Loan, today: date, thresholds: Thresholds) -> date | None:
+    """When a case waiting in ``state`` reaches the days-past-due threshold of the stage that wait leads
+    to, if that is still ahead (a stage escalates at the later of its timer and its threshold)."""
+    threshold = _NEXT_THRESHOLD.get(state)
+    if threshold is None:
+        return None
+    dpd = assess(loan, today).dpd
+    needed = getattr(thresholds, threshold)
+    return today + timedelta(days=needed - dpd) if 0 < dpd < needed else None
+
+
+def legal_review_due(loan: Loan, today: date, thresholds: Thresholds) -> bool:
+    """Has the loan been past due long enough for legal review?"""
+    return assess(loan, today).dpd >= thresholds.legal_review_dpd

@@ -115,7 +115,7 @@ def propose(
     _may_act(caller, case)
     _open(case)
     role = "supervisor" if caller.system else (caller.role or "")
-    if case.plan is not None and case.plan.accepted_on is not None:
+    if case.plan is not None and case.plan_in_force:
         raise Refused(
             f"plan {case.plan.version} (accepted on {case.plan.accepted_on}) is in force; a new plan is "
             "proposed when it is broken and the case returns to negotiation"

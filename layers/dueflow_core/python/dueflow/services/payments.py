@@ -15,7 +15,7 @@ from dueflow.domain.position import assess
 from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
 from dueflow.services.context import Services
-from dueflow.services.waiting import plan_timing, resume
+from dueflow.services.waiting import plan_timing, resume, thresholds
 
 
 class InvalidPayment(ValueError):
@@ -59,7 +59,7 @@ def on_loan_change(services: Services, loan: Loan) -> str | None:
         {"date": last.date.isoformat(), "amount": str(last.amount), "payments": len(loan.payments)},
         dedupe=f"payment:{len(loan.payments)}:{last.date.isoformat()}:{last.amount}",
     )
-    kind = wake_kind(case, loan, today, plan_timing(services.settings))
+    kind = wake_kind(case, loan, today, plan_timing(services.settings), thresholds(services.settings, loan))
     if kind in ("cured", "plan_completed") or (not assess(loan, today).dpd and kind != "paused"):
         event_kind = "plan_completed" if kind == "plan_completed" else "cured"
         resume(services, case.case_id, {"kind": event_kind})

@@ -28,8 +28,8 @@ from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.events import parse_event
-from dueflow.services.notices import channels, queue_message, queue_reminder, reminder_values, require_loan
-from dueflow.services.waiting import answer, plan_timing
+from dueflow.services.notices import channels, queue_message, reminder_values, require_loan
+from dueflow.services.waiting import answer, plan_timing, thresholds
 from dueflow.workflow.definition import STAGE_LABELS
 
 CALL_TASK_MIN_OVERDUE = Decimal("5000")
@@ -91,10 +91,15 @@ def _remind(template: str) -> StageFn:
     def stage(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
         if not position.dpd:
             return {"outcome": "cured"}
-        queued = queue_reminder(services, case, loan, position, template, event.at)
+        # a reminder sent again (the cadence before a threshold) is a new message: its id names the visit
+        tag = template if template == "first_reminder" else f"{template}@{event.entered}"
+        queued = sum(
+            queue_message(services, case, loan, channel, template, reminder_values(loan, position), tag, event.at)
+            for channel in channels(services, loan)
+        )
         if position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD:
             values = reminder_values(loan, position)
-            queued += queue_message(services, case, loan, "call", template, values, template, event.at)
+            queued += queue_message(services, case, loan, "call", template, values, tag, event.at)
         services.cases.update(event.case_id, {"reminders_sent": case.reminders_sent + 1})
         return {"outcome": "contacted" if queued else "no_channel"}
 
@@ -105,7 +110,8 @@ def _negotiate(services: Services, event: StageEvent, case: Case, loan: Loan, po
     if not position.dpd:
         return {"outcome": "cured"}
     values = reminder_values(loan, position)
-    queued = queue_message(services, case, loan, "call", "second_reminder", values, "negotiate", event.at)
+    tag = f"negotiate@{event.entered}"  # each negotiation round is its own call task
+    queued = queue_message(services, case, loan, "call", "second_reminder", values, tag, event.at)
     return {"outcome": "agent_call" if queued else "agent_call_queued_before"}
 
 
@@ -179,8 +185,9 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
 
 def _reevaluate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
     """After a callback timed out: what the case should hear now, as a wake-up would answer it."""
-    kind = wake_kind(case, loan, position.as_of, plan_timing(services.settings))
-    return {"outcome": "reevaluated", **answer(services, case, kind)}
+    settings = services.settings
+    kind = wake_kind(case, loan, position.as_of, plan_timing(settings), thresholds(settings, loan))
+    return {"outcome": "reevaluated", **answer(services, case, loan, kind)}
 
 
 def _close(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:

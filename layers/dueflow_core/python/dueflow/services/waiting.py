@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dueflow import clock
 from dueflow.domain.case import Case
+from dueflow.domain.loan import Loan
 from dueflow.domain.plan_progress import PlanTiming, plan_status
-from dueflow.domain.wake import wake_kind
+from dueflow.domain.wake import Thresholds, legal_review_due, threshold_date, wake_kind
 from dueflow.ports import TokenNotWaiting
 from dueflow.services import audit_log
 from dueflow.services.context import Services
@@ -41,6 +42,12 @@ class WaitEvent(BaseModel):
     entered: str = Text
 
 
+def thresholds(settings: Settings, loan: Loan) -> Thresholds:
+    """The escalation thresholds of the loan's product."""
+    escalation = settings.escalation_for(loan.product)
+    return Thresholds(escalation.negotiation_dpd, escalation.legal_review_dpd)
+
+
 def plan_timing(settings: Settings) -> PlanTiming:
     return PlanTiming(
         reminder_days_before=settings.plan_reminder_days_before,
@@ -60,6 +67,9 @@ def park(services: Services, raw: Any) -> dict[str, Any]:
     wake_on: date | None = today + timedelta(days=event.days)
     if event.wait == "plan" and case.plan_accepted:
         wake_on = plan_status(case, loan, today, timing).next_event_on
+    reached = threshold_date(case, event.state, loan, today, thresholds(services.settings, loan))
+    if reached is not None and wake_on is not None and reached < wake_on:
+        wake_on = reached  # the threshold comes before the timer: escalate on the day it is reached
     services.cases.park(event.case_id, event.token, event.state, wake_on)
     audit_log.append(
         services,
@@ -70,9 +80,9 @@ def park(services: Services, raw: Any) -> dict[str, Any]:
         dedupe=f"{event.state}:{event.entered}:entered",
     )
     case = services.cases.require(event.case_id)
-    kind = wake_kind(case, loan, today, timing)
+    kind = wake_kind(case, loan, today, timing, thresholds(services.settings, loan))
     if kind in ("cured", "plan_completed", "broken_promise"):
-        resume(services, event.case_id, answer(services, case, kind))
+        resume(services, event.case_id, answer(services, case, loan, kind))
     return {"parked": event.case_id, "wake_on": str(wake_on)}
 
 
@@ -89,19 +99,21 @@ def resume(services: Services, case_id: str, event: dict[str, Any]) -> bool:
     return True
 
 
-def answer(services: Services, case: Case, kind: str) -> dict[str, Any]:
-    """The event a waiting case is answered with, always with ``renegotiations_left`` (the "Renegotiation
-    allowed?" choice reads it, whichever path leads there). A broken plan counts against the
-    renegotiations once a day, however often it is answered (a retried task, a wake and a re-evaluation)."""
+def answer(services: Services, case: Case, loan: Loan, kind: str) -> dict[str, Any]:
+    """The event a waiting case is answered with, always with ``renegotiations_left`` and
+    ``legal_review_due`` (the "Renegotiation allowed?" choice reads them, whichever path leads there). A
+    broken plan counts against the renegotiations once a day, however often it is answered (a retried
+    task, a wake and a re-evaluation)."""
+    today = clock.today(services.settings.time_zone)
     allowed = services.settings.renegotiations_allowed
     used = case.renegotiations_used
+    due = legal_review_due(loan, today, thresholds(services.settings, loan))
     if kind != "broken_promise":
-        return {"kind": kind, "renegotiations_left": max(allowed - used, 0)}
-    today = clock.today(services.settings.time_zone)
+        return {"kind": kind, "renegotiations_left": max(allowed - used, 0), "legal_review_due": due}
     if case.plan_broken_on != today:
         used += 1
         services.cases.update(case.case_id, {"renegotiations_used": used, "plan_broken_on": today})
-    return {"kind": kind, "renegotiations_left": max(allowed - used + 1, 0)}
+    return {"kind": kind, "renegotiations_left": max(allowed - used + 1, 0), "legal_review_due": due}
 
 
 def wake(services: Services, case_id: str, today: date) -> str | None:
@@ -112,7 +124,6 @@ def wake(services: Services, case_id: str, today: date) -> str | None:
     if case.complaint_open:
         return None  # contact paused: the case waits where it is until the complaint is resolved
     loan = require_loan(services, case.loan_id)
-    timing = plan_timing(services.settings)
-    kind = wake_kind(case, loan, today, timing)
-    resume(services, case_id, answer(services, case, kind))
+    kind = wake_kind(case, loan, today, plan_timing(services.settings), thresholds(services.settings, loan))
+    resume(services, case_id, answer(services, case, loan, kind))
     return kind

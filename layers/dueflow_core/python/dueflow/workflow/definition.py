@@ -147,7 +147,11 @@ def _await(functions: Functions, name: str, wait: str, days: int, router: str, r
 def _reevaluate(functions: Functions, name: str, router: str) -> dict[str, Any]:
     state = _stage_task(functions, "reevaluate", router, **{"waiting": name})
     state["Comment"] = f"re-evaluate the case after '{name}' timed out"
-    state["ResultSelector"] = {"kind.$": "$.Payload.kind", "renegotiations_left.$": "$.Payload.renegotiations_left"}
+    state["ResultSelector"] = {
+        "kind.$": "$.Payload.kind",
+        "renegotiations_left.$": "$.Payload.renegotiations_left",
+        "legal_review_due.$": "$.Payload.legal_review_due",
+    }
     state["ResultPath"] = "$.event"
     return state
 
@@ -194,7 +198,12 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         AWAIT_SECOND,
         "response",
         settings.response_days,
-        {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
+        {
+            "plan_accepted": FOLLOW_UP,
+            "plan_proposed": AWAIT_AGREEMENT,
+            "promise_to_pay": AWAIT_AGREEMENT,
+            "not_yet": SECOND_REMINDER,  # before the negotiation threshold: another reminder
+        },
         NEGOTIATE,
     )
     states[NEGOTIATE] = _stage_task(functions, stage[NEGOTIATE], AWAIT_AGREEMENT)
@@ -202,7 +211,12 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         AWAIT_AGREEMENT,
         "agreement",
         settings.negotiation_days,
-        {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
+        {
+            "plan_accepted": FOLLOW_UP,
+            "plan_proposed": AWAIT_AGREEMENT,
+            "promise_to_pay": AWAIT_AGREEMENT,
+            "not_yet": NEGOTIATE,  # before the legal-review threshold: another agent call
+        },
         LEGAL_REVIEW,
     )
     states[FOLLOW_UP] = _stage_task(functions, stage[FOLLOW_UP], AWAIT_PLAN)
@@ -215,7 +229,11 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
     )
     states[RENEGOTIATE] = {
         "Type": "Choice",
-        "Choices": [{"Variable": "$.event.renegotiations_left", "NumericGreaterThan": 0, "Next": NEGOTIATE}],
+        "Choices": [
+            {"Variable": "$.event.renegotiations_left", "NumericGreaterThan": 0, "Next": NEGOTIATE},
+            # no renegotiation left, but not yet past the legal-review threshold: negotiate on
+            {"Variable": "$.event.legal_review_due", "BooleanEquals": False, "Next": NEGOTIATE},
+        ],
         "Default": LEGAL_REVIEW,
     }
     states[LEGAL_REVIEW] = _stage_task(functions, stage[LEGAL_REVIEW], LITIGATE)

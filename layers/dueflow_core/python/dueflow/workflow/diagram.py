@@ -27,8 +27,12 @@ def mermaid(definition: dict[str, Any]) -> str:
         else:
             lines.append(f'    {node}["{label}"]')
         for choice in state.get("Choices", []):
-            value = choice.get("StringEquals", choice.get("NumericGreaterThan"))
-            condition = "> " + str(value) if "NumericGreaterThan" in choice else str(value)
+            if "NumericGreaterThan" in choice:
+                condition = f"> {choice['NumericGreaterThan']}"
+            elif "BooleanEquals" in choice:
+                condition = f"{choice['Variable'].rsplit('.', 1)[-1]} = {str(choice['BooleanEquals']).lower()}"
+            else:
+                condition = str(choice.get("StringEquals"))
             lines.append(f"    {node} -- {condition} --> {_id(choice['Next'])}")
         if "Default" in state:
             lines.append(f"    {node} -- otherwise --> {_id(state['Default'])}")
