@@ -38,10 +38,11 @@ from dueflow.adapters.pii import PiiCipher
 from dueflow.domain.audit_chain import AuditRecord
 from dueflow.domain.case import Case, check_attributes, item_value
 from dueflow.domain.loan import Loan
-from dueflow.domain.outbox import KEEP_DAYS, LEASE, Message
+from dueflow.domain.outbox import KEEP_DAYS, Message
 from dueflow.domain.position import assess
 from dueflow.ports import AuditConflictError, ProviderRefused, ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_label, shard_of
+from dueflow.stores import CaseParking, MessageLifecycle
 
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8
@@ -278,7 +279,7 @@ def _text(value: object) -> str | None:
 
 
 # -- cases ---------------------------------------------------------------------------------------------
-class MemoryCaseStore:
+class MemoryCaseStore(CaseParking):
     """The cases table. Items are kept as DynamoDB would give them back; each item's ``Case`` is parsed
     once per write (a ``Case`` is immutable, so every reader may share it)."""
 
@@ -381,18 +382,6 @@ class MemoryCaseStore:
         keys = self._by_loan.query(loan_id, newest_first=True)
         return self.get(keys[0]) if keys else None
 
-    def park(self, case_id: str, token: str, state: str, wake_on: date | None) -> None:
-        fields: dict[str, Any] = {"task_token": token, "waiting_state": state, "stage": state}
-        remove: tuple[str, ...] = ()
-        if wake_on is not None:
-            fields |= {"wake_on": wake_on.isoformat(), "wake_shard": shard_of(case_id, self._shards)}
-        else:
-            remove = ("wake_on", "wake_shard")
-        self.update(case_id, fields, remove, expect={"status": "OPEN"})
-
-    def unpark(self, case_id: str, token: str) -> bool:
-        return self.update(case_id, remove=("task_token", "wake_on", "wake_shard"), expect={"task_token": token})
-
     def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:
         for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
@@ -419,7 +408,7 @@ class MemoryCaseStore:
 
 
 # -- outbox --------------------------------------------------------------------------------------------
-class MemoryOutbox:
+class MemoryOutbox(MessageLifecycle):
     def __init__(self, wire: Wire, shards: int) -> None:
         self._wire = wire
         self._shards = shards
@@ -460,33 +449,6 @@ class MemoryOutbox:
                 when = datetime.fromisoformat(self._table.items[keys[0]]["not_before"])
                 earliest = when if earliest is None or when < earliest else earliest
         return earliest
-
-    def claim(self, message_id: str, now: datetime) -> bool:
-        lease = (now + LEASE).isoformat()
-        return self._transition(message_id, "PENDING", "SENDING", {"not_before": lease, "claimed_at": now.isoformat()})
-
-    def release(self, message_id: str, now: datetime) -> bool:
-        return self._transition(message_id, "SENDING", "PENDING", {"not_before": now.isoformat()})
-
-    def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
-        return self._transition(
-            message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id}, ("pending_shard",)
-        )
-
-    def unconfirmed(self, message_id: str, at: datetime) -> bool:
-        return self._transition(
-            message_id,
-            "SENDING",
-            "UNCONFIRMED",
-            {"reason": "the dispatcher stopped after claiming it; it may have gone out", "settled_at": at.isoformat()},
-            ("pending_shard",),
-        )
-
-    def defer(self, message_id: str, not_before: datetime) -> bool:
-        return self._transition(message_id, "PENDING", "PENDING", {"not_before": not_before.isoformat()})
-
-    def drop(self, message_id: str, reason: str) -> bool:
-        return self._transition(message_id, "PENDING", "DROPPED", {"reason": reason}, ("pending_shard",))
 
     def _transition(
         self,

@@ -29,7 +29,7 @@ from dueflow_local.memory import (
     MemoryOutbox,
     Wire,
 )
-from dueflow_local.runtime import FUNCTIONS, STREAM_ATTEMPTS, Runtime
+from dueflow_local.runtime import FUNCTIONS, Runtime
 
 ARN = "arn:aws:lambda:local:000000000000:function:{}"
 
@@ -170,24 +170,6 @@ class MemoryRuntime(Runtime):
                 "ApproximateCreationDateTime": self.now.timestamp(),
             },
         }
-
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
-        """One batch to ``payment_stream``; the records it reports failed are delivered again."""
-        for _ in range(STREAM_ATTEMPTS):
-            try:
-                result = self.dispatcher.invoke("payment_stream", {"Records": records})
-            except Exception:
-                if not self.dispatcher.tolerate:
-                    raise
-                continue
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-            if not failed:
-                return
-            if not self.dispatcher.tolerate:
-                raise RuntimeError(f"stream records failed: {sorted(failed)}")
-            first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
-            records = records[first:]
-        raise RuntimeError(f"stream records failed {STREAM_ATTEMPTS} times (they would go to the DLQ)")
 
     # -- the workflow --------------------------------------------------------------------------------
     def settle(self, timeout: float = 60.0) -> None:

@@ -33,7 +33,7 @@ from dueflow_local.moto_speed import (
     serialized_requests,
     unsigned_requests,
 )
-from dueflow_local.runtime import FUNCTIONS, STREAM_ATTEMPTS, Runtime
+from dueflow_local.runtime import FUNCTIONS, Runtime
 
 ACCOUNT = "123456789012"
 
@@ -157,25 +157,6 @@ class MotoRuntime(Runtime):
                 self._deliver(records)
                 delivered += len(records)
         return delivered
-
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
-        """One batch to ``payment_stream``; the records it reports failed are delivered again."""
-        for _ in range(STREAM_ATTEMPTS):
-            try:
-                result = self.dispatcher.invoke("payment_stream", {"Records": records})
-            except Exception:
-                if not self.dispatcher.tolerate:
-                    raise
-                continue
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-            if not failed:
-                return
-            if not self.dispatcher.tolerate:
-                raise RuntimeError(f"stream records failed: {sorted(failed)}")
-            # the event source mapping resumes from the first failed record
-            first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
-            records = records[first:]
-        raise RuntimeError(f"stream records failed {STREAM_ATTEMPTS} times (they would go to the DLQ)")
 
     # -- settling -------------------------------------------------------------------------------------
     def settle(self, timeout: float = 60.0) -> None:

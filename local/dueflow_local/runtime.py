@@ -142,6 +142,25 @@ class Runtime:
     def _drain_stream(self, deliver: bool) -> int:
         raise NotImplementedError
 
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        """One batch to ``payment_stream``, as the event source mapping delivers it: the records it reports
+        failed are delivered again, from the first failed one."""
+        for _ in range(STREAM_ATTEMPTS):
+            try:
+                result = self.dispatcher.invoke("payment_stream", {"Records": records})
+            except Exception:
+                if not self.dispatcher.tolerate:
+                    raise
+                continue
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            if not failed:
+                return
+            if not self.dispatcher.tolerate:
+                raise RuntimeError(f"stream records failed: {sorted(failed)}")
+            first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
+            records = records[first:]
+        raise RuntimeError(f"stream records failed {STREAM_ATTEMPTS} times (they would go to the DLQ)")
+
     def moving(self) -> list[str]:
         """Names of the executions that are running and not parked at a callback."""
         raise NotImplementedError

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, to_item, values
 from dueflow.domain.case import Case, check_attributes, item_value
-from dueflow.sharding import shard_of
+from dueflow.stores import CaseParking
 
 LOAN_INDEX = "loan-index"
 WAKE_INDEX = "wake-index"
@@ -24,7 +24,7 @@ CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
 
 
-class CaseRepository:
+class CaseRepository(CaseParking):
     def __init__(self, dynamodb: Any, table: str, shards: int) -> None:
         self._ddb = dynamodb
         self._table = table
@@ -164,24 +164,6 @@ class CaseRepository:
         return self.get(items[0]["case_id"]["S"]) if items else None
 
     # -- waiting -------------------------------------------------------------------------------------
-    def park(self, case_id: str, token: str, state: str, wake_on: date | None) -> None:
-        """Remember the task token of the callback state ``state`` and when to wake the case."""
-        fields: dict[str, Any] = {"task_token": token, "waiting_state": state, "stage": state}
-        remove: tuple[str, ...] = ()
-        if wake_on is not None:
-            fields |= {"wake_on": wake_on.isoformat(), "wake_shard": shard_of(case_id, self._shards)}
-        else:
-            remove = ("wake_on", "wake_shard")
-        self.update(case_id, fields, remove, expect={"status": "OPEN"})
-
-    def unpark(self, case_id: str, token: str) -> bool:
-        """Take the token off the case; True for exactly one caller per token."""
-        return self.update(
-            case_id,
-            remove=("task_token", "wake_on", "wake_shard"),
-            expect={"task_token": token},
-        )
-
     def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:
         """Case ids whose wake-up date is on or before ``as_of``, from the sparse wake-index."""
         for item in query_shards(

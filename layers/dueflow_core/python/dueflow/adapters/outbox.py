@@ -12,7 +12,7 @@ provider's delivery log). Message ids are deterministic, so a retried stage neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,13 +21,14 @@ from botocore.exceptions import ClientError
 from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, values
 from dueflow.domain.outbox import KEEP_DAYS, LEASE, Message
 from dueflow.sharding import shard_label, shard_of
+from dueflow.stores import MessageLifecycle
 
 __all__ = ["KEEP_DAYS", "LEASE", "PENDING_INDEX", "Message", "Outbox"]
 
 PENDING_INDEX = "pending-index"
 
 
-class Outbox:
+class Outbox(MessageLifecycle):
     def __init__(self, dynamodb: Any, table: str, shards: int) -> None:
         self._ddb = dynamodb
         self._table = table
@@ -76,42 +77,12 @@ class Outbox:
             for item in page["Items"]:
                 yield from_item(item)
 
-    def claim(self, message_id: str, now: datetime) -> bool:
-        """PENDING -> SENDING, leased until ``now + LEASE``; True for exactly one dispatcher."""
-        lease = (now + LEASE).isoformat()
-        return self._transition(message_id, "PENDING", "SENDING", {"not_before": lease, "claimed_at": now.isoformat()})
-
-    def release(self, message_id: str, now: datetime) -> bool:
-        """SENDING -> PENDING: the provider refused the call (nothing went out), so it may be retried."""
-        return self._transition(message_id, "SENDING", "PENDING", {"not_before": now.isoformat()})
-
-    def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
-        return self._transition(
-            message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id}, ("pending_shard",)
-        )
-
-    def unconfirmed(self, message_id: str, at: datetime) -> bool:
-        """SENDING -> UNCONFIRMED: the lease ended with no record of the send; never sent again."""
-        return self._transition(
-            message_id,
-            "SENDING",
-            "UNCONFIRMED",
-            {"reason": "the dispatcher stopped after claiming it; it may have gone out", "settled_at": at.isoformat()},
-            ("pending_shard",),
-        )
-
-    def defer(self, message_id: str, not_before: datetime) -> bool:
-        return self._transition(message_id, "PENDING", "PENDING", {"not_before": not_before.isoformat()})
-
-    def drop(self, message_id: str, reason: str) -> bool:
-        return self._transition(message_id, "PENDING", "DROPPED", {"reason": reason}, remove=("pending_shard",))
-
     def _transition(
         self,
         message_id: str,
         from_status: str,
         to_status: str,
-        extra: dict[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
         remove: tuple[str, ...] = (),
     ) -> bool:
         fields = {"status": to_status, **(extra or {})}

@@ -1,0 +1,94 @@
+"""What every store of a port does the same way, whichever world it keeps its items in: the outbox's
+message lifecycle on top of one conditional transition, and a case's parking on top of ``update``.
+
+The AWS adapters (``dueflow.adapters``) and the in-memory ones (``dueflow_local.memory``) inherit these,
+so the rules are written once and the contract suite checks both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from dueflow.domain.outbox import LEASE
+from dueflow.sharding import shard_of
+
+
+class MessageLifecycle:
+    """PENDING -> SENDING -> SENT (or UNCONFIRMED), PENDING -> DROPPED, each step conditional on the
+    status it leaves (``_transition``, which each store implements)."""
+
+    def _transition(
+        self,
+        message_id: str,
+        from_status: str,
+        to_status: str,
+        extra: Mapping[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+    ) -> bool:
+        raise NotImplementedError
+
+    def claim(self, message_id: str, now: datetime) -> bool:
+        """PENDING -> SENDING, leased until ``now + LEASE``; True for exactly one dispatcher."""
+        lease = (now + LEASE).isoformat()
+        return self._transition(message_id, "PENDING", "SENDING", {"not_before": lease, "claimed_at": now.isoformat()})
+
+    def release(self, message_id: str, now: datetime) -> bool:
+        """SENDING -> PENDING: the provider refused the call (nothing went out), so it may be retried."""
+        return self._transition(message_id, "SENDING", "PENDING", {"not_before": now.isoformat()})
+
+    def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
+        return self._transition(
+            message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id}, ("pending_shard",)
+        )
+
+    def unconfirmed(self, message_id: str, at: datetime) -> bool:
+        """SENDING -> UNCONFIRMED: the lease ended with no record of the send; never sent again."""
+        return self._transition(
+            message_id,
+            "SENDING",
+            "UNCONFIRMED",
+            {"reason": "the dispatcher stopped after claiming it; it may have gone out", "settled_at": at.isoformat()},
+            ("pending_shard",),
+        )
+
+    def defer(self, message_id: str, not_before: datetime) -> bool:
+        return self._transition(message_id, "PENDING", "PENDING", {"not_before": not_before.isoformat()})
+
+    def drop(self, message_id: str, reason: str) -> bool:
+        return self._transition(message_id, "PENDING", "DROPPED", {"reason": reason}, ("pending_shard",))
+
+
+class CaseParking:
+    """A case waiting in a callback state carries its task token, the state's name and its wake-up date
+    (in the sparse sharded wake-index); resuming takes them off in one conditional write."""
+
+    _shards: int
+
+    def update(
+        self,
+        case_id: str,
+        set_values: Mapping[str, Any] | None = None,
+        remove: tuple[str, ...] = (),
+        expect: Mapping[str, Any] | None = None,
+    ) -> bool:
+        raise NotImplementedError
+
+    def park(self, case_id: str, token: str, state: str, wake_on: date | None) -> None:
+        """Remember the task token of the callback state ``state`` and when to wake the case."""
+        fields: dict[str, Any] = {"task_token": token, "waiting_state": state, "stage": state}
+        remove: tuple[str, ...] = ()
+        if wake_on is not None:
+            fields |= {"wake_on": wake_on.isoformat(), "wake_shard": shard_of(case_id, self._shards)}
+        else:
+            remove = ("wake_on", "wake_shard")
+        self.update(case_id, fields, remove, expect={"status": "OPEN"})
+
+    def unpark(self, case_id: str, token: str) -> bool:
+        """Take the token off the case; True for exactly one caller per token."""
+        return self.update(
+            case_id,
+            remove=("task_token", "wake_on", "wake_shard"),
+            expect={"task_token": token},
+        )
