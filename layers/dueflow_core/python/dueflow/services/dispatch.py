@@ -82,6 +82,13 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
         return _drop(services, message, case, now, decision.reason)
     if not services.outbox.claim(message.message_id, now):
         return "deferred"  # another dispatcher has it
+    if case is not None:
+        # a complaint opened (or the case closed) between the gate and the claim: stop here, before
+        # anything goes out; the next tick's gate drops it with its reason on the record
+        current = services.cases.get(message.case_id)
+        if current is None or not current.is_open or current.complaint_open:
+            services.outbox.release(message.message_id, now)
+            return "deferred"
     rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
     try:
         provider_id = _send(services, message, contact, rendered.subject, rendered.text)
