@@ -1,5 +1,6 @@
 """A customer behaviour model for simulations: who pays on time, who is late and cures, who negotiates
-and keeps or breaks a plan, who never answers, who complains. Reproducible from a seed.
+and keeps or breaks a plan, who promises to pay (and keeps or breaks the promise), who never answers, who
+complains. Reproducible from a seed.
 
 The model writes an event log in the format ``dueflow simulate --events`` reads, so a generated run can
 be replayed exactly from the files it leaves behind.
@@ -24,7 +25,8 @@ PROFILES: tuple[tuple[str, float], ...] = (
     ("late_cure", 0.07),
     ("keeps_plan", 0.04),
     ("breaks_plan", 0.03),
-    ("silent", 0.04),
+    ("silent", 0.02),
+    ("promises", 0.02),  # taken from the silent customers' share, so no other customer changes profile
     ("complains", 0.02),
 )
 
@@ -73,6 +75,26 @@ def events_for(loan: Loan, profile: str, start: date, days: int, rng: random.Ran
             coming = sum((i.amount for i in due if talk < i.due_date <= talk + timedelta(days=40)), Decimal(0))
             ample = round_up((assess(loan, talk).total_overdue + coming) * Decimal("1.10"))
             events.append(_event(talk + timedelta(days=7), "payment", loan.loan_id, time="10:00", amount=fmt(ample)))
+        return events
+    if profile == "promises":
+        # their own generator, so that the shared one draws as it did before this profile existed
+        own = random.Random(f"{loan.loan_id}:promise")
+        talk = opened + timedelta(days=own.randint(2, 5))
+        promised_on = talk + timedelta(days=own.randint(5, 12))
+        owed = round_up(assess(loan, promised_on).total_overdue * margin)
+        events.append(
+            _event(
+                talk,
+                "promise_to_pay",
+                loan.loan_id,
+                time="11:30",
+                role="supervisor",
+                promised_date=promised_on.isoformat(),
+                amount=fmt(owed),
+            )
+        )
+        if own.random() < 0.5:  # half keep their word
+            events.append(_event(promised_on, "payment", loan.loan_id, time="10:00", amount=fmt(owed)))
         return events
     if profile == "complains":
         events.append(_event(opened + timedelta(days=2), "complaint_opened", loan.loan_id, time="10:00"))

@@ -195,6 +195,10 @@ def render_report(
             _card("overdue at end", summary["overdue_at_end"]),
             _card("plans accepted / broken", f"{plans['accepted']} / {plans['broken']}"),
             _card("complaints", summary["complaints"]),
+            _card(
+                "promises kept / broken",
+                f"{summary['promises']['kept']} / {summary['promises']['broken']}" if "promises" in summary else "-",
+            ),
             _card("messages sent", sum(summary["messages_by_channel"].values())),
             _card("audit chains verified", "yes" if summary["audit_chains_verified"] else "NO"),
             _card("est. AWS cost / month (USD)", summary["aws"]["monthly_cost_usd"]["total"]),

@@ -295,7 +295,8 @@ class Simulation:
         if event.type == "plan_accepted":
             return rt.api("POST", f"/cases/{case_id}/plan-acceptance", system=True)
         if event.type == "promise_to_pay":
-            promise = {"promised_date": str(event.promised_date or event.date), "amount": str(event.amount or "0.00")}
+            promised = event.promised_date or event.date + dt.timedelta(days=7)  # a week unless the line says
+            promise = {"promised_date": str(promised), "amount": str(event.amount or "0.00")}
             return rt.api("POST", f"/cases/{case_id}/promises", promise, **staff)  # type: ignore[arg-type]
         if event.type == "complaint_opened":
             return rt.api("POST", f"/cases/{case_id}/complaints", **staff)  # type: ignore[arg-type]
@@ -410,6 +411,9 @@ class Simulation:
             "complaints": int(case.get("complaints", 0)),
             "broken_promises": int(case.get("renegotiations_used", 0)),
             "litigation_package": case.get("litigation_package_seq") is not None,
+            "promises": {
+                kind: sum(1 for r in records if r["type"] == f"promise_{kind}") for kind in ("to_pay", "kept", "broken")
+            },
             "execution": execution_lines(rt.history(case["case_id"])),
         }
 
@@ -493,6 +497,7 @@ class Simulation:
                 "completed": outcomes.get("SETTLED", 0),
                 "broken": sum(c["broken_promises"] for c in cases),
             },
+            "promises": promise_figures(cases),
             "waivers_granted": str(sum((Decimal(str(c["waived"])) for c in cases), Decimal("0"))),
             "complaints": sum(c["complaints"] for c in cases),
             "litigation_packages": sum(1 for c in cases if c["litigation_package"]),
@@ -717,6 +722,19 @@ def execution_lines(history: list[dict[str, Any]]) -> list[list[str]]:
         when = event["timestamp"]
         lines.append([when.isoformat() if isinstance(when, datetime) else str(when), str(event["type"]), detail])
     return lines
+
+
+def promise_figures(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Promises to pay made, kept and broken (decided on the record), and the kept rate of those decided."""
+    made = sum(c["promises"]["to_pay"] for c in cases)
+    kept = sum(c["promises"]["kept"] for c in cases)
+    broken = sum(c["promises"]["broken"] for c in cases)
+    return {
+        "made": made,
+        "kept": kept,
+        "broken": broken,
+        "kept_rate": round(kept / (kept + broken), 3) if kept + broken else None,
+    }
 
 
 def case_days(cases: list[dict[str, Any]], end: date) -> int:

@@ -168,3 +168,34 @@ def test_a_silent_unsecured_60000_loan_reaches_legal_review_at_90_days_past_due_
     # until then the contact cadence went on: an agent's negotiation round every 14 days
     rounds = [r for r in records if r["type"] == "stage_entered" and r["body"]["stage"] == "negotiate"]
     assert len(rounds) >= 5
+
+
+@pytest.mark.parametrize("pays", [False, True])
+def test_a_promise_to_pay_holds_escalation_then_is_kept_or_broken_on_the_record(rt: Runtime, pays: bool) -> None:
+    import json
+
+    promise = {"promised_date": "2026-07-10", "amount": "500.00"}  # part of the arrears
+    status, _ = rt.api("POST", f"/cases/{CASE}/promises", promise, **SUPERVISOR)  # type: ignore[arg-type]
+    assert status == 200
+    assert rt.services.cases.require(CASE).wake_on == date(2026, 7, 14)  # the promised date + 3 days' grace + 1
+    day = date(2026, 6, 17)
+    while day < date(2026, 7, 13):
+        day += timedelta(days=1)
+        actions = []
+        if pays and day == date(2026, 7, 9):
+            body = {"date": "2026-07-09", "amount": "500.00", "reference": "promise-paid"}
+            actions = [("10:00", lambda b=body: rt.api("POST", "/loans/L1/payments", b, system=True))]
+        rt.run_day(day, actions)
+    # held: no reminder, no negotiation while the promise stood (the 7-day timer would have sent one)
+    assert rt.stages_entered(CASE)[-1] == "Await agreement" and "Second reminder" not in rt.stages_entered(CASE)
+    rt.run_day(date(2026, 7, 14))
+    case = rt.services.cases.require(CASE)
+    outcome = "kept" if pays else "broken"
+    assert case.promise is not None and case.promise.outcome == outcome
+    records = [json.loads(d) for _, d in rt.services.audit_store.read_case("L1", CASE)]
+    decided = [r for r in records if r["type"].startswith("promise_") and r["type"] != "promise_to_pay"]
+    assert [r["type"] for r in decided] == [f"promise_{outcome}"]
+    missed = [m for m in sent_messages(rt, CASE) if m.template == "promise_missed"]
+    assert len(missed) == (0 if pays else 2)  # the polite message, by SMS and e-mail, only when broken
+    if case.is_open:  # still overdue: the cadence resumes (another negotiation round below 90 days)
+        assert "Negotiate by phone" in rt.stages_entered(CASE)[-3:]

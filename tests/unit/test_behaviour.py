@@ -30,3 +30,24 @@ def test_every_generated_event_reads_back_and_the_mix_has_every_kind(tmp_path: P
     kinds = Counter(event.type for _, event in parsed)
     assert {"payment", "plan_proposed", "plan_accepted", "complaint_opened", "complaint_resolved"} <= set(kinds)
     assert all(START <= event.date < date(2026, 9, 29) for _, event in parsed)
+
+
+def test_some_customers_promise_to_pay_and_half_of_them_keep_their_word() -> None:
+    from datetime import date, timedelta
+
+    from dueflow_local.behaviour import generate_run
+
+    _, events = generate_run(600, 7, date(2026, 3, 1), 60)
+    promises = [e for e in events if e["type"] == "promise_to_pay"]
+    assert promises and all(e["role"] == "supervisor" and e["promised_date"] > e["date"] for e in promises)
+    kept = [
+        p
+        for p in promises
+        if any(
+            e["type"] == "payment" and e["loan_id"] == p["loan_id"] and e["date"] == p["promised_date"] for e in events
+        )
+    ]
+    assert 0 < len(kept) < len(promises)
+    assert all(
+        date.fromisoformat(p["promised_date"]) - date.fromisoformat(p["date"]) <= timedelta(days=30) for p in promises
+    )

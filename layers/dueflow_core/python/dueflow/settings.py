@@ -71,6 +71,7 @@ class Settings(BaseModel):
     renegotiations_allowed: int = Field(default=1, ge=0)
     complaint_resolution_days: int = Field(default=15, ge=1)
     promise_max_days: int = Field(default=30, ge=1, le=180)  # how far ahead a promise to pay may be dated
+    promise_grace_days: int = Field(default=3, ge=0, le=30)  # after the promised date, before it counts as broken
     escalation: Escalation = Escalation()
     escalation_by_product: dict[str, Escalation] = Field(default_factory=dict)  # a loan's product overrides
     # the sharded sparse indexes (loans due soon / overdue; cases waiting for a date; outbox)

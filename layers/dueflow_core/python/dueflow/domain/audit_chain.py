@@ -33,6 +33,8 @@ RECORD_TYPES = frozenset(
         "plan_accepted",
         "waiver_decision",
         "promise_to_pay",
+        "promise_kept",
+        "promise_broken",
         "payment_received",
         "complaint_opened",
         "complaint_resolved",

@@ -55,11 +55,18 @@ class Plan(_Stored):
 
 
 class Promise(_Stored):
-    """A promise to pay ``amount`` by ``promised_date``, taken by ``by``."""
+    """A promise to pay ``amount`` by ``promised_date``, taken by ``by`` on ``made_on``; ``outcome`` is
+    decided on the record once the promised date and its grace have passed."""
 
     promised_date: date
     amount: Decimal
     by: str
+    made_on: date | None = None
+    outcome: Literal["kept", "broken"] | None = None
+
+    def pending(self, today: date, grace_days: int) -> bool:
+        """Still holding escalation: undecided and not past the promised date and its grace."""
+        return self.outcome is None and today <= self.promised_date + timedelta(days=grace_days)
 
 
 class Case(_Stored):

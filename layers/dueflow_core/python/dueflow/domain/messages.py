@@ -81,6 +81,18 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
             "{paid} {currency}; {amount} {currency} remains. Questions: {bank_phone}.",
         ),
     },
+    "promise_missed": {
+        "zh-CN": Template(
+            "还款承诺提醒",
+            "尊敬的客户，您承诺于{due_date}前偿还尾号{ref}贷款的{amount}{currency}，我们尚未收到全部款项。"
+            "请尽快还款或致电{bank_phone}与我们沟通。",
+        ),
+        "en": Template(
+            "About your promise to pay",
+            "Dear customer, you promised to pay {amount} {currency} on the loan ending {ref} by {due_date}; "
+            "we have not received all of it. Please pay or call us soon: {bank_phone}.",
+        ),
+    },
     "broken_promise": {
         "zh-CN": Template(
             "还款计划未履行提醒",

@@ -19,6 +19,7 @@ class Thresholds:
 
     negotiation_dpd: int = 0
     legal_review_dpd: int = 90
+    promise_grace_days: int = 3
 
 
 # the stage a silent case's wait leads to, and the threshold that stage has
@@ -27,8 +28,9 @@ _NEXT_THRESHOLD = {AWAIT_SECOND: "negotiation_dpd", AWAIT_AGREEMENT: "legal_revi
 
 def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, thresholds: Thresholds = Thresholds()) -> str:
     """``paused`` (a complaint is open), ``plan_completed`` / ``broken_promise`` / ``tick`` (a plan in
-    force), ``cured`` (nothing overdue), ``not_yet`` (silent, but the next stage's days-past-due threshold
-    is not reached: the cadence goes on), else ``no_response``."""
+    force), ``cured`` (nothing overdue), ``promised`` (a promise to pay holds escalation), ``not_yet``
+    (silent, but the next stage's days-past-due threshold is not reached: the cadence goes on), else
+    ``no_response``."""
     if case.complaint_open:
         return "paused"
     if case.waiting_state == AWAIT_PLAN and case.plan_accepted:
@@ -41,6 +43,8 @@ def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, threshold
     dpd = assess(loan, today).dpd
     if not dpd:
         return "cured"
+    if case.promise is not None and case.promise.pending(today, thresholds.promise_grace_days):
+        return "promised"  # a promise to pay holds escalation until its date and grace have passed
     threshold = _NEXT_THRESHOLD.get(case.waiting_state or "")
     if threshold is not None and dpd < getattr(thresholds, threshold):
         return "not_yet"

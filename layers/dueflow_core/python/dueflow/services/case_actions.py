@@ -218,7 +218,7 @@ def promise(services: Services, caller: Caller, case_id: str, promised_date: dat
         raise InvalidInput(
             "promised_date", f"{promised_date} must be after today ({today}) and no later than {horizon}"
         )
-    record = Promise(promised_date=promised_date, amount=_cents(amount), by=caller.principal).to_item()
+    record = Promise(promised_date=promised_date, amount=_cents(amount), by=caller.principal, made_on=today).to_item()
     services.cases.update(case_id, {"promise": record})
     audit_log.append(
         services, case_id, "promise_to_pay", clock.now(), record, dedupe=f"promise:{promised_date}:{amount}"

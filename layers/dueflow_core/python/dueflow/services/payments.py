@@ -15,6 +15,7 @@ from dueflow.domain.position import assess
 from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
 from dueflow.services.context import Services
+from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import plan_timing, resume, thresholds
 
 
@@ -59,6 +60,7 @@ def on_loan_change(services: Services, loan: Loan) -> str | None:
         {"date": last.date.isoformat(), "amount": str(last.amount), "payments": len(loan.payments)},
         dedupe=f"payment:{len(loan.payments)}:{last.date.isoformat()}:{last.amount}",
     )
+    case = settle_promise(services, case, loan, today)  # a payment may keep a promise at once
     kind = wake_kind(case, loan, today, plan_timing(services.settings), thresholds(services.settings, loan))
     if kind in ("cured", "plan_completed") or (not assess(loan, today).dpd and kind != "paused"):
         event_kind = "plan_completed" if kind == "plan_completed" else "cured"

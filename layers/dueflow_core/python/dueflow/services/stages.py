@@ -29,6 +29,7 @@ from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.events import parse_event
 from dueflow.services.notices import channels, queue_message, reminder_values, require_loan
+from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import answer, plan_timing, thresholds
 from dueflow.workflow.definition import STAGE_LABELS
 
@@ -186,6 +187,7 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
 def _reevaluate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
     """After a callback timed out: what the case should hear now, as a wake-up would answer it."""
     settings = services.settings
+    case = settle_promise(services, case, loan, position.as_of)
     kind = wake_kind(case, loan, position.as_of, plan_timing(settings), thresholds(settings, loan))
     return {"outcome": "reevaluated", **answer(services, case, loan, kind)}
 

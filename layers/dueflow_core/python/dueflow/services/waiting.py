@@ -23,6 +23,7 @@ from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.events import parse_event
 from dueflow.services.notices import require_loan
+from dueflow.services.promises import settle_promise
 from dueflow.settings import Settings
 
 Text = Field(min_length=1, max_length=4096)
@@ -45,7 +46,7 @@ class WaitEvent(BaseModel):
 def thresholds(settings: Settings, loan: Loan) -> Thresholds:
     """The escalation thresholds of the loan's product."""
     escalation = settings.escalation_for(loan.product)
-    return Thresholds(escalation.negotiation_dpd, escalation.legal_review_dpd)
+    return Thresholds(escalation.negotiation_dpd, escalation.legal_review_dpd, settings.promise_grace_days)
 
 
 def plan_timing(settings: Settings) -> PlanTiming:
@@ -62,14 +63,17 @@ def park(services: Services, raw: Any) -> dict[str, Any]:
     event = parse_event(WaitEvent, raw, "wait event")
     today = clock.today(services.settings.time_zone)
     timing = plan_timing(services.settings)
-    case = services.cases.require(event.case_id)
     loan = require_loan(services, event.loan_id)
+    case = settle_promise(services, services.cases.require(event.case_id), loan, today)
     wake_on: date | None = today + timedelta(days=event.days)
     if event.wait == "plan" and case.plan_accepted:
         wake_on = plan_status(case, loan, today, timing).next_event_on
     reached = threshold_date(case, event.state, loan, today, thresholds(services.settings, loan))
     if reached is not None and wake_on is not None and reached < wake_on:
         wake_on = reached  # the threshold comes before the timer: escalate on the day it is reached
+    grace = services.settings.promise_grace_days
+    if event.wait != "plan" and case.promise is not None and case.promise.pending(today, grace):
+        wake_on = case.promise.promised_date + timedelta(days=grace + 1)  # decide the promise then
     services.cases.park(event.case_id, event.token, event.state, wake_on)
     audit_log.append(
         services,
@@ -124,6 +128,7 @@ def wake(services: Services, case_id: str, today: date) -> str | None:
     if case.complaint_open:
         return None  # contact paused: the case waits where it is until the complaint is resolved
     loan = require_loan(services, case.loan_id)
+    case = settle_promise(services, case, loan, today)
     kind = wake_kind(case, loan, today, plan_timing(services.settings), thresholds(services.settings, loan))
     resume(services, case_id, answer(services, case, loan, kind))
     return kind

@@ -181,7 +181,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         reevaluate = f"{name}: re-evaluate"
         states[name] = _await(functions, name, wait, days, router, reevaluate)
         states[reevaluate] = _reevaluate(functions, name, router)
-        states[router] = _choice({"cured": CLOSED["CURED"], "paused": name, **routes}, default)
+        states[router] = _choice({"cured": CLOSED["CURED"], "paused": name, "promised": name, **routes}, default)
 
     stage = {label: key for key, label in STAGE_LABELS.items()}
     states[CONFIRM] = _stage_task(functions, stage[CONFIRM], FIRST_CONTACT)
