@@ -28,6 +28,16 @@ ITEM: dict[str, Any] = {
 }
 
 
+def string_keyed_table(client: Any) -> None:
+    """Table ``t`` with a string hash key ``pk``."""
+    client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def _reads(client: Any) -> list[Any]:
     got = client.get_item(TableName="t", Key={"pk": {"S": "loan-1"}})
     query = client.query(
@@ -47,12 +57,7 @@ def _reads(client: Any) -> list[Any]:
 def test_items_read_with_the_fast_path_equal_those_read_without_it() -> None:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        string_keyed_table(client)
         client.put_item(TableName="t", Item=ITEM)
         plain = _reads(client)
         client.put_item(TableName="t", Item=ITEM)  # undo the update before reading again
@@ -83,12 +88,7 @@ def test_string_keyed_tables_list_items_in_the_order_moto_gives_them() -> None:
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        string_keyed_table(client)
         for key in ["b", "a", "C", "ä", "10", "9", "a1"]:
             client.put_item(TableName="t", Item={"pk": {"S": key}})
         plain_scan = client.scan(TableName="t")["Items"]
@@ -119,12 +119,7 @@ def test_unsigned_requests_get_the_same_answers() -> None:
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        string_keyed_table(client)
         sns = boto3.client("sns", region_name="eu-west-1")
         s3 = boto3.client("s3", region_name="eu-west-1")
         s3.create_bucket(Bucket="speed-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -141,12 +136,7 @@ def test_one_request_at_a_time_answers_as_moto_does_and_lets_lambda_invocations_
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        string_keyed_table(client)
         client.put_item(TableName="t", Item={"pk": {"S": "x"}, "n": {"N": "0"}})
         with serialized_requests():
 

@@ -20,11 +20,14 @@ from dueflow.services.dispatch import first_send_time
 BANK_PHONE = "95588"
 
 
-def queue_reminder(services: Services, case: Case, loan: Loan, position: Position, template: str, at: datetime) -> int:
-    """A reminder by every channel the borrower has; how many were queued (0 for a retried stage)."""
+def queue_reminder(
+    services: Services, case: Case, loan: Loan, position: Position, template: str, tag: str, at: datetime
+) -> int:
+    """A reminder by every channel the borrower has, its ids named by ``tag``; how many were queued (0 for
+    a retried stage)."""
+    values = reminder_values(loan, position)
     return sum(
-        queue_message(services, case, loan, channel, template, reminder_values(loan, position), template, at)
-        for channel in channels(services, loan)
+        queue_message(services, case, loan, channel, template, values, tag, at) for channel in channels(services, loan)
     )
 
 

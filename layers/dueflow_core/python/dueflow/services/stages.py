@@ -28,7 +28,7 @@ from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.events import parse_event
-from dueflow.services.notices import channels, queue_message, reminder_values, require_loan
+from dueflow.services.notices import channels, queue_message, queue_reminder, reminder_values, require_loan
 from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import answer, plan_timing, thresholds
 from dueflow.workflow.definition import STAGE_LABELS
@@ -94,10 +94,7 @@ def _remind(template: str) -> StageFn:
             return {"outcome": "cured"}
         # a reminder sent again (the cadence before a threshold) is a new message: its id names the visit
         tag = template if template == "first_reminder" else f"{template}@{event.entered}"
-        queued = sum(
-            queue_message(services, case, loan, channel, template, reminder_values(loan, position), tag, event.at)
-            for channel in channels(services, loan)
-        )
+        queued = queue_reminder(services, case, loan, position, template, tag, event.at)
         if position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD:
             values = reminder_values(loan, position)
             queued += queue_message(services, case, loan, "call", template, values, tag, event.at)
