@@ -164,8 +164,63 @@ class Payment(_Record):
     reference: PaymentReference | None = None
 
 
+EntryReference = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:/ -]+$")]
+Approver = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class Waiver(_Record):
+    """A waiver booked on the loan's ledger on ``date``: ``penalty`` off the overdue installments'
+    penalty and ``interest`` off their interest (oldest first), approved by ``approved_by``. What the
+    ledger cannot take (paid meanwhile) is not waived: the position reports what was."""
+
+    kind: Literal["waiver"] = "waiver"
+    date: LocalDate
+    penalty: Money = Decimal(0)
+    interest: Money = Decimal(0)
+    approved_by: Approver
+    reference: EntryReference
+
+
+class PlanLine(_Record):
+    """One installment of a restructuring: ``amount`` of the covered arrears falls due on ``due_date``."""
+
+    due_date: LocalDate
+    amount: PositiveMoney
+
+
+class Restructuring(_Record):
+    """A repayment plan booked on the loan (重组): from ``date`` on, the arrears then outstanding
+    (principal, interest and penalty of every installment due before ``date``) fall due by the plan's
+    ``installments`` instead of their own due dates, and accrue no penalty while the plan is kept;
+    installments falling due during the plan are paid alongside it. The plan breaks when any of these
+    (a plan installment or a regular one) is unpaid ``grace_days`` after its due date: the original due
+    dates and penalty accrual (from the day it breaks) are reinstated. See docs/formulas.md."""
+
+    kind: Literal["restructuring"] = "restructuring"
+    date: LocalDate
+    installments: tuple[PlanLine, ...] = Field(min_length=1, max_length=60)
+    grace_days: int = Field(default=3, ge=0, le=60, strict=True)
+    approved_by: Approver
+    reference: EntryReference
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Restructuring:
+        previous = self.date
+        for index, line in enumerate(self.installments):
+            if line.due_date <= previous:
+                raise _field_error(
+                    f"installments.{index}.due_date", "plan due dates must be after the plan date and increasing"
+                )
+            previous = line.due_date
+        return self
+
+
+LedgerEntry = Annotated[Waiver | Restructuring, Field(discriminator="kind")]
+
+
 class Loan(_Record):
-    """One loan of the book. See docs/formulas.md for how the schedule and the position follow."""
+    """One loan of the book. See docs/formulas.md for how the schedule and the position follow.
+    ``adjustments`` are what DueFlow books on the loan's ledger (waivers, restructurings), in date order."""
 
     loan_id: Identifier
     customer_id: Identifier
@@ -179,6 +234,7 @@ class Loan(_Record):
     penalty_rate_multiplier: DecimalStr = Decimal("1.5")
     installments: tuple[ScheduledInstallment, ...] | None = None
     payments: tuple[Payment, ...] = ()  # always in date order
+    adjustments: tuple[LedgerEntry, ...] = ()  # always in date order
     customer: Customer | None = None
     collateral: Collateral | None = None
 
@@ -189,6 +245,13 @@ class Loan(_Record):
         if any(a.date > b.date for a, b in pairwise(payments)):
             return tuple(sorted(payments, key=lambda p: p.date))
         return payments
+
+    @field_validator("adjustments")
+    @classmethod
+    def _entries_in_date_order(cls, entries: tuple[Any, ...]) -> tuple[Any, ...]:
+        if any(a.date > b.date for a, b in pairwise(entries)):
+            return tuple(sorted(entries, key=lambda e: e.date))
+        return entries
 
     @model_validator(mode="after")
     def _consistent(self) -> Loan:
@@ -201,6 +264,15 @@ class Loan(_Record):
                 raise _field_error(
                     f"payments.{index}.date", f"payment dated {payment.date} is before start_date {self.start_date}"
                 )
+        references = set()
+        for index, entry in enumerate(self.adjustments):
+            if entry.date < self.start_date:
+                raise _field_error(
+                    f"adjustments.{index}.date", f"entry dated {entry.date} is before start_date {self.start_date}"
+                )
+            if entry.reference in references:
+                raise _field_error(f"adjustments.{index}.reference", f"{entry.reference!r} is booked twice")
+            references.add(entry.reference)
         if self.installments is not None:
             _check_explicit_schedule(self)
         else:

@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from dueflow.domain.classification import Classification, bucket, classify
-from dueflow.domain.loan import Loan
+from dueflow.domain.loan import Loan, Waiver
 from dueflow.domain.schedule import CentsRow, from_cents, iter_cents, to_cents
 
 FLAG_DUE_SOON = "due_soon"
@@ -53,8 +54,11 @@ class _State:
         "cleared",
         "due",
         "due_date",
+        "frozen",
         "interest",
         "interest_left",
+        "interest_off",
+        "penalty_off",
         "penalty_paid",
         "principal",
         "principal_left",
@@ -67,6 +71,9 @@ class _State:
         self.interest_left = self.interest
         self.accrual = 0  # sum of unpaid_cents * days over the days accrued so far; penalty = d * accrual
         self.penalty_paid = 0
+        self.penalty_off = 0  # waived
+        self.interest_off = 0  # waived
+        self.frozen = False  # covered by a restructuring in force: no accrual, not overdue on its own date
         self.accrued_through = self.due  # last day whose accrual is included
         # ordinal of the day principal + interest were fully paid (an installment of nothing is paid on
         # its due date)
@@ -89,10 +96,36 @@ class StatementLine:
     penalty_accrued: Decimal
     penalty_paid: Decimal
     penalty_outstanding: Decimal
+    penalty_waived: Decimal = Decimal("0.00")
+    interest_waived: Decimal = Decimal("0.00")
 
     @property
     def total_outstanding(self) -> Decimal:
         return self.principal_outstanding + self.interest_outstanding + self.penalty_outstanding
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPosition:
+    """A restructuring booked on the loan, as of the position's date (amounts in the loan's currency).
+    ``covered``: the arrears it took over; ``paid``: what has gone to them since; ``next_installment``:
+    (seq, due date, still owed on it) of the first plan installment not yet met."""
+
+    reference: str
+    accepted_on: date
+    covered: Decimal
+    paid: Decimal
+    next_installment: tuple[int, date, Decimal] | None
+    broken_on: date | None
+    completed_on: date | None
+    superseded_on: date | None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.covered - self.paid
+
+    @property
+    def in_force(self) -> bool:
+        return self.broken_on is None and self.completed_on is None and self.superseded_on is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +149,11 @@ class Position:
     # the statement lines as integer cents, turned into StatementLines only when asked for (a portfolio
     # assessment never needs them): (seq, due_date, days_overdue, principal, interest, principal_left,
     # interest_left, penalty_accrued, penalty_paid)
-    line_cents: tuple[tuple[int, date, int, int, int, int, int, int, int], ...]
+    line_cents: tuple[tuple[int, date, int, int, int, int, int, int, int, int, int], ...]
+    # what the ledger entries did: waived in total, the part of a plan in force that is overdue, the plans
+    waived_cents: int = 0
+    plan_arrears_cents: int = 0
+    plans: tuple[PlanPosition, ...] = ()
 
     @property
     def bucket(self) -> str:
@@ -155,8 +192,25 @@ class Position:
         return from_cents(self.credit_cents)
 
     @property
+    def waived(self) -> Decimal:
+        return from_cents(self.waived_cents)
+
+    @property
+    def plan_arrears(self) -> Decimal:
+        """What is overdue on a restructuring in force (its installments past due and not met)."""
+        return from_cents(self.plan_arrears_cents)
+
+    @property
+    def plan(self) -> PlanPosition | None:
+        """The latest restructuring booked on the loan, if any."""
+        return self.plans[-1] if self.plans else None
+
+    def plan_for(self, reference: str) -> PlanPosition | None:
+        return next((p for p in self.plans if p.reference == reference), None)
+
+    @property
     def total_overdue_cents(self) -> int:
-        return self.overdue_principal_cents + self.overdue_interest_cents + self.penalty_cents
+        return self.overdue_principal_cents + self.overdue_interest_cents + self.penalty_cents + self.plan_arrears_cents
 
     @property
     def total_overdue(self) -> Decimal:
@@ -177,16 +231,28 @@ class Position:
                 principal_due=from_cents(principal),
                 interest_due=from_cents(interest),
                 principal_paid=from_cents(principal - principal_left),
-                interest_paid=from_cents(interest - interest_left),
+                interest_paid=from_cents(interest - interest_left - interest_off),
                 principal_outstanding=from_cents(principal_left),
                 interest_outstanding=from_cents(interest_left),
                 penalty_accrued=from_cents(accrued),
                 penalty_paid=from_cents(penalty_paid),
-                penalty_outstanding=from_cents(accrued - penalty_paid),
+                penalty_outstanding=from_cents(accrued - penalty_paid - penalty_off),
+                penalty_waived=from_cents(penalty_off),
+                interest_waived=from_cents(interest_off),
             )
-            for seq, due_date, days, principal, interest, principal_left, interest_left, accrued, penalty_paid in (
-                self.line_cents
-            )
+            for (
+                seq,
+                due_date,
+                days,
+                principal,
+                interest,
+                principal_left,
+                interest_left,
+                accrued,
+                penalty_paid,
+                penalty_off,
+                interest_off,
+            ) in self.line_cents
         )
 
 
@@ -200,9 +266,12 @@ class _Ledger:
         "paid",
         "penalty_den",
         "penalty_num",
+        "plan",
+        "plans",
         "principal_skipped",
         "rows",
         "states",
+        "waived",
     )
 
     def __init__(self, loan: Loan) -> None:
@@ -217,6 +286,9 @@ class _Ledger:
         self.credit = 0
         self.paid = 0
         self.principal_skipped = 0  # principal of the on-time prefix settled without tracking
+        self.plan: _Plan | None = None  # the restructuring in force
+        self.plans: list[_Plan] = []
+        self.waived = 0
 
     def penalty_cents(self, state: _State) -> int:
         """The installment's accrued penalty, rounded half up to the cent."""
@@ -244,7 +316,7 @@ class _Ledger:
             state = states[index]
             if state.due >= day:
                 break
-            if state.cleared is None:
+            if state.cleared is None and not state.frozen:
                 days = day - state.accrued_through
                 if days > 0:
                     state.accrual += (state.principal_left + state.interest_left) * days
@@ -253,6 +325,9 @@ class _Ledger:
     def pay(self, day: int, amount: int) -> None:
         """Apply a payment of ``amount`` cents received on ``day`` (ordinal): due installments oldest
         first (penalty, interest, principal), then the next installments in order (interest, principal)."""
+        if self.plan is not None:
+            self._pay_in_plan(day, amount)
+            return
         states = self.states
         self.materialise_through(day)
         head = self.head
@@ -265,13 +340,19 @@ class _Ledger:
         while left and index < count and states[index].due <= day:
             state = states[index]
             if state.accrual:
-                owed = self.penalty_cents(state) - state.penalty_paid
+                owed = self.penalty_cents(state) - state.penalty_paid - state.penalty_off
                 if owed > 0:
                     part = owed if owed < left else left
                     state.penalty_paid += part
                     left -= part
             left = _settle(state, day, left)
             index += 1
+        self._prepay(day, left, index)
+
+    def _prepay(self, day: int, left: int, index: int) -> None:
+        """What is left of a payment prepays the installments from ``index`` on (interest, principal),
+        then stays as credit; the settled head moves on."""
+        states = self.states
         while left:
             if index >= len(states):
                 self.materialise_through(states[-1].due if states else day)
@@ -280,13 +361,167 @@ class _Ledger:
                     break
             left = _settle(states[index], day, left)
             index += 1
+        self._advance_head()
+
+    def _advance_head(self) -> None:
+        states = self.states
+        head = self.head
         count = len(states)
         while head < count:
             state = states[head]
-            if state.cleared is None or (state.accrual and state.penalty_paid < self.penalty_cents(state)):
+            if state.cleared is None or (
+                state.accrual and state.penalty_paid + state.penalty_off < self.penalty_cents(state)
+            ):
                 break
             head += 1
         self.head = head
+
+    # -- ledger entries: waivers and restructurings (the slower path; loans without entries never take it)
+    def _take(self, state: _State, day: int, left: int) -> int:
+        """Pay one installment's penalty, interest and principal from ``left``; return what is left."""
+        if state.accrual:
+            owed = self.penalty_cents(state) - state.penalty_paid - state.penalty_off
+            if owed > 0:
+                part = owed if owed < left else left
+                state.penalty_paid += part
+                left -= part
+        return _settle(state, day, left) if left else left
+
+    def _owed(self, state: _State) -> int:
+        """Principal, interest and penalty still owed on an installment."""
+        return (
+            state.principal_left
+            + state.interest_left
+            + self.penalty_cents(state)
+            - state.penalty_paid
+            - state.penalty_off
+        )
+
+    def _pay_covered(self, plan: _Plan, day: int, amount: int) -> int:
+        """Pay up to ``amount`` to the arrears ``plan`` covers, oldest first; return how much went."""
+        left = amount
+        for state in plan.covered:
+            if not left:
+                break
+            left = self._take(state, day, left)
+        used = amount - left
+        plan.paid += used
+        return used
+
+    def _pay_in_plan(self, day: int, amount: int) -> None:
+        """A payment while a restructuring is in force: the plan installments due by ``day``, then the
+        regular installments due by then (oldest first), then the rest of the plan (paid ahead), then
+        later installments; what is left stays as credit."""
+        plan = self.plan
+        assert plan is not None
+        self.materialise_through(day)
+        self.accrue_through(day - 1)
+        self.paid += amount
+        left = amount
+        left -= self._pay_covered(plan, day, min(max(plan.level_due(day) - plan.paid, 0), left))
+        states = self.states
+        index = self.head
+        while index < len(states) and states[index].due <= day:
+            state = states[index]
+            if left and not state.frozen:
+                left = self._take(state, day, left)
+            index += 1
+        if left:
+            left -= self._pay_covered(plan, day, left)
+        self._close_plan_if_met(day)
+        self._prepay(day, left, index)
+
+    def _close_plan_if_met(self, day: int) -> None:
+        plan = self.plan
+        if plan is not None and plan.paid >= plan.total:
+            plan.completed_on = day
+            self._end_plan(day)
+
+    def _end_plan(self, day: int) -> None:
+        """The plan stops: covered installments get their own due dates back and accrue from ``day``."""
+        plan = self.plan
+        assert plan is not None
+        for state in plan.covered:
+            if state.frozen:
+                state.frozen = False
+                state.accrued_through = max(state.accrued_through, day - 1)  # accrues from ``day`` on
+        self.plan = None
+
+    def waive(self, day: int, penalty: int, interest: int) -> None:
+        """Waive, at the end of ``day``, up to ``penalty`` of penalty and ``interest`` of interest on the
+        installments then overdue (due before ``day``), oldest first."""
+        self.materialise_through(day)
+        self.accrue_through(day)
+        states = self.states
+        plan = self.plan
+        for index in range(self.head, len(states)):
+            state = states[index]
+            if state.due >= day or not (penalty or interest):
+                break
+            owed = self.penalty_cents(state) - state.penalty_paid - state.penalty_off
+            part = min(owed, penalty) if owed > 0 else 0
+            state.penalty_off += part
+            penalty -= part
+            taken = min(state.interest_left, interest)
+            state.interest_left -= taken
+            state.interest_off += taken
+            interest -= taken
+            if state.cleared is None and not state.interest_left and not state.principal_left:
+                state.cleared = day
+            self.waived += part + taken
+            if plan is not None and state.frozen:
+                plan.total -= part + taken
+        self._close_plan_if_met(day)
+        self._advance_head()
+
+    def restructure(self, day: int, reference: str, lines: list[tuple[int, int]], grace: int) -> None:
+        """Book a restructuring at the end of ``day``: the arrears outstanding then (every installment due
+        before ``day``) fall due by ``lines`` ((due ordinal, amount in cents)) and accrue no more."""
+        if self.plan is not None:
+            self.plan.superseded_on = day
+            self._end_plan(day)
+        self.materialise_through(day)
+        self.accrue_through(day)
+        states = self.states
+        covered = [s for s in states[self.head :] if s.due < day and self._owed(s) > 0]
+        for state in covered:
+            state.frozen = True
+        plan = _Plan(reference, day, covered, sum(self._owed(s) for s in covered), lines, grace)
+        self.plans.append(plan)
+        self.plan = plan
+        self._close_plan_if_met(day)
+
+    def oldest_unmet(self, day: int) -> int | None:
+        """The due date (ordinal) of the oldest obligation unmet at the end of ``day`` (a plan in force
+        counts by its own installments; regular installments by theirs)."""
+        oldest = None
+        plan = self.plan
+        if plan is not None:
+            due = plan.first_unmet()
+            if due is not None and due < day:
+                oldest = due
+        states = self.states
+        for index in range(self.head, len(states)):
+            state = states[index]
+            if state.due >= day:
+                break
+            if state.cleared is None and not state.frozen:
+                return state.due if oldest is None or state.due < oldest else oldest
+        return oldest
+
+    def check_plan(self, day: int) -> None:
+        """Break the plan in force if, before ``day``'s payments, an obligation has been unmet for longer
+        than its grace: it breaks on the first day past the grace."""
+        plan = self.plan
+        if plan is None:
+            return
+        self.materialise_through(day)
+        oldest = self.oldest_unmet(day)
+        if oldest is not None and oldest + plan.grace + 1 <= day:
+            broken = oldest + plan.grace + 1
+            self.accrue_through(broken - 1)
+            plan.broken_on = broken
+            self._end_plan(broken)
 
     def unpaid_due_by(self, day: int) -> bool:
         """Whether any installment due on or before ``day`` still has principal or interest unpaid."""
@@ -298,6 +533,85 @@ class _Ledger:
             if state.cleared is None:
                 return True
         return False
+
+
+class _Plan:
+    """A restructuring while it is applied (internal; amounts in cents, days as ordinals)."""
+
+    __slots__ = (
+        "broken_on",
+        "completed_on",
+        "covered",
+        "grace",
+        "levels",
+        "paid",
+        "reference",
+        "start",
+        "superseded_on",
+        "total",
+    )
+
+    def __init__(
+        self, reference: str, start: int, covered: list[_State], total: int, lines: list[tuple[int, int]], grace: int
+    ) -> None:
+        self.reference = reference
+        self.start = start
+        self.covered = covered
+        self.total = total
+        self.paid = 0
+        self.grace = grace
+        cumulative = 0
+        self.levels: list[tuple[int, int]] = []  # (due ordinal, cumulative amount): the last one is total
+        for due, amount in lines:
+            cumulative += amount
+            self.levels.append((due, cumulative))
+        self.broken_on: int | None = None
+        self.completed_on: int | None = None
+        self.superseded_on: int | None = None
+
+    def level(self, index: int) -> int:
+        """The covered amount due by the ``index``-th plan installment (the last takes any difference
+        between the plan's amounts and the arrears it covers)."""
+        return self.total if index == len(self.levels) - 1 else min(self.levels[index][1], self.total)
+
+    def level_due(self, day: int) -> int:
+        due = 0
+        for index, (on, _) in enumerate(self.levels):
+            if on > day:
+                break
+            due = self.level(index)
+        return due
+
+    def first_unmet(self) -> int | None:
+        for index, (on, _) in enumerate(self.levels):
+            if self.paid < self.level(index):
+                return on
+        return None
+
+    def next_installment(self) -> tuple[int, date, Decimal] | None:
+        previous = 0
+        for index, (on, _) in enumerate(self.levels):
+            level = self.level(index)
+            if self.paid < level:
+                owed = level - max(self.paid, previous)
+                return index + 1, date.fromordinal(on), from_cents(owed)
+            previous = level
+        return None
+
+    def public(self) -> PlanPosition:
+        def day(value: int | None) -> date | None:
+            return date.fromordinal(value) if value is not None else None
+
+        return PlanPosition(
+            reference=self.reference,
+            accepted_on=date.fromordinal(self.start),
+            covered=from_cents(self.total),
+            paid=from_cents(min(self.paid, self.total)),
+            next_installment=None if self.completed_on is not None else self.next_installment(),
+            broken_on=day(self.broken_on),
+            completed_on=day(self.completed_on),
+            superseded_on=day(self.superseded_on),
+        )
 
 
 def _settle(state: _State, day: int, left: int) -> int:
@@ -323,6 +637,8 @@ def _settle(state: _State, day: int, left: int) -> int:
 
 def assess(loan: Loan, as_of: date, policy: WarningPolicy = DEFAULT_WARNING_POLICY) -> Position:
     """The loan's position at the end of ``as_of`` (payments dated after it are ignored)."""
+    if loan.adjustments:
+        return _assess_with_entries(loan, as_of, policy)
     as_of_day = as_of.toordinal()
     ledger = _Ledger(loan)
     payments = loan.payments  # in date order: the Loan validator sorts them
@@ -367,6 +683,37 @@ def assess(loan: Loan, as_of: date, policy: WarningPolicy = DEFAULT_WARNING_POLI
     return _position(loan, as_of, as_of_day, ledger, policy, last_payment_day)
 
 
+def _assess_with_entries(loan: Loan, as_of: date, policy: WarningPolicy) -> Position:
+    """The position of a loan with ledger entries: payments, waivers and restructurings in date order
+    (on one day: payments, then waivers, then a restructuring, which take effect at the day's end), a
+    plan in force checked for breaking before each day's events."""
+    as_of_day = as_of.toordinal()
+    ledger = _Ledger(loan)
+    events: list[tuple[int, int, int, Any]] = []
+    for order, entry in enumerate(loan.adjustments):
+        events.append((entry.date.toordinal(), 1 if isinstance(entry, Waiver) else 2, order, entry))
+    for order, payment in enumerate(loan.payments):
+        events.append((payment.date.toordinal(), 0, order, payment))
+    events.sort(key=lambda e: e[:3])
+    last_payment_day = None
+    for day, kind, _, entry in events:
+        if day > as_of_day:
+            break
+        ledger.check_plan(day)
+        if kind == 0:
+            ledger.pay(day, to_cents(entry.amount))
+            last_payment_day = day
+        elif kind == 1:
+            ledger.waive(day, to_cents(entry.penalty), to_cents(entry.interest))
+        else:
+            lines = [(line.due_date.toordinal(), to_cents(line.amount)) for line in entry.installments]
+            ledger.restructure(day, entry.reference, lines, entry.grace_days)
+    ledger.materialise_through(as_of_day + policy.due_soon_days)
+    ledger.check_plan(as_of_day)
+    ledger.accrue_through(as_of_day)
+    return _position(loan, as_of, as_of_day, ledger, policy, last_payment_day)
+
+
 def _position(
     loan: Loan,
     as_of: date,
@@ -376,7 +723,7 @@ def _position(
     last_payment_day: int | None,
 ) -> Position:
     states = ledger.states
-    lines: list[tuple[int, date, int, int, int, int, int, int, int]] = []
+    lines: list[tuple[int, date, int, int, int, int, int, int, int, int, int]] = []
     overdue_principal = overdue_interest = penalty = 0
     oldest_unpaid: int | None = None
     next_due: _State | None = None
@@ -384,8 +731,10 @@ def _position(
         state = states[index]
         if state.due >= as_of_day:
             break
+        if state.frozen:
+            continue  # restructured: overdue by the plan's dates, not its own
         accrued = ledger.penalty_cents(state)
-        penalty_left = accrued - state.penalty_paid
+        penalty_left = accrued - state.penalty_paid - state.penalty_off
         if state.cleared is None and oldest_unpaid is None:
             oldest_unpaid = state.due
         if state.cleared is None or penalty_left > 0:
@@ -403,6 +752,8 @@ def _position(
                     state.interest_left,
                     accrued,
                     state.penalty_paid,
+                    state.penalty_off,
+                    state.interest_off,
                 )
             )
     for index in range(ledger.head, len(states)):
@@ -410,6 +761,11 @@ def _position(
         if state.due >= as_of_day and state.cleared is None:
             next_due = state
             break
+    plan_arrears = 0
+    plan = ledger.plan
+    if plan is not None:
+        oldest_unpaid = ledger.oldest_unmet(as_of_day)
+        plan_arrears = max(plan.level_due(as_of_day - 1) - plan.paid, 0)
     dpd = as_of_day - oldest_unpaid if oldest_unpaid is not None else 0
     flags: list[str] = []
     if dpd == 0 and next_due is not None and next_due.due <= as_of_day + policy.due_soon_days:
@@ -432,6 +788,9 @@ def _position(
         paid_cents=ledger.paid,
         credit_cents=ledger.credit,
         line_cents=tuple(lines),
+        waived_cents=ledger.waived,
+        plan_arrears_cents=plan_arrears,
+        plans=tuple(p.public() for p in ledger.plans),
     )
 
 
