@@ -75,6 +75,10 @@ def events_for(loan: Loan, profile: str, start: date, days: int, rng: random.Ran
             coming = sum((i.amount for i in due if talk < i.due_date <= talk + timedelta(days=40)), Decimal(0))
             ample = round_up((assess(loan, talk).total_overdue + coming) * Decimal("1.10"))
             events.append(_event(talk + timedelta(days=7), "payment", loan.loan_id, time="10:00", amount=fmt(ample)))
+            # and the regular installments after that, paid alongside the plan on their due dates
+            for item in due:
+                if item.due_date > talk + timedelta(days=40):
+                    events.append(_event(item.due_date, "payment", loan.loan_id, time="09:30", amount=fmt(item.amount)))
         return events
     if profile == "promises":
         # their own generator, so that the shared one draws as it did before this profile existed

@@ -228,16 +228,32 @@ class MemoryLoanStore:
         return self._cipher.open(loan_id, sealed) if sealed else {}
 
     def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date, reference: str | None = None) -> Loan:
+        payment = {"date": paid_on.isoformat(), "amount": amount} | ({"reference": reference} if reference else {})
+
+        def posted(loan: Loan) -> bool:
+            return reference is not None and any(p.reference == reference for p in loan.payments)
+
+        return self._change(loan_id, as_of, "payments", payment, posted)
+
+    def post_entry(self, loan_id: str, entry: Mapping[str, Any], as_of: date) -> Loan:
+        def posted(loan: Loan) -> bool:
+            return any(e.reference == entry.get("reference") for e in loan.adjustments)
+
+        return self._change(loan_id, as_of, "adjustments", dict(entry), posted)
+
+    def _change(
+        self, loan_id: str, as_of: date, field: str, value: dict[str, Any], posted: Callable[[Loan], bool]
+    ) -> Loan:
+        """Append ``value`` to the loan's ``field`` list unless ``posted`` says it is there already."""
         stored = self.get_stored(loan_id)
         if stored is None:
             raise KeyError(f"no loan {loan_id!r}")
         loan = stored.loan
-        if reference is not None and any(p.reference == reference for p in loan.payments):
+        if posted(loan):
             return loan
         record = loan.model_dump(mode="json", exclude_none=True)
-        payment = {"date": paid_on.isoformat(), "amount": amount} | ({"reference": reference} if reference else {})
-        record["payments"] = [*record.get("payments", []), payment]
-        updated = Loan.model_validate(record)  # the loan's rules: a refused payment raises, nothing changes
+        record[field] = [*record.get(field, []), value]
+        updated = Loan.model_validate(record)  # the loan's rules: a refused change raises, nothing changes
         self._wire.call("dynamodb", "PutItem")
         with self._table.lock:
             if self._table.items[loan_id]["loan"] is not loan:  # ConditionExpression "#r = :old"

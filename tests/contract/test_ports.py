@@ -96,6 +96,32 @@ def test_payments_post_once_per_reference_and_a_refused_one_changes_nothing(worl
         world.loans.add_payment("nope", date(2026, 4, 15), "1.00", AS_OF)
 
 
+def test_ledger_entries_book_once_per_reference_and_move_the_due_index(world: Services) -> None:
+    """A restructuring booked on an overdue loan takes it off the overdue part of the due-index until its
+    first installment falls due; the same entry again books nothing; a bad one changes nothing."""
+    world.loans.put([loan()], AS_OF)
+    overdue = [s.loan.loan_id for s in world.loans.due_by(AS_OF, 0)]
+    assert overdue == ["L1"]
+    plan = {
+        "kind": "restructuring",
+        "date": AS_OF.isoformat(),
+        "installments": [{"due_date": (AS_OF + timedelta(days=20)).isoformat(), "amount": "5000.00"}],
+        "approved_by": "agent-1",
+        "reference": "case-1:plan:1",
+    }
+    booked = world.loans.post_entry("L1", plan, AS_OF)
+    again = world.loans.post_entry("L1", plan, AS_OF)
+    assert len(booked.adjustments) == len(again.adjustments) == 1
+    assert world.loans.get("L1").adjustments == booked.adjustments  # type: ignore[union-attr]
+    assert [s.loan.loan_id for s in world.loans.due_by(AS_OF, 0)] == []
+    assert [s.loan.loan_id for s in world.loans.due_by(AS_OF, 20)] == ["L1"]
+    with pytest.raises(ValidationError):
+        world.loans.post_entry("L1", plan | {"reference": "case-1:plan:2", "date": "2020-01-01"}, AS_OF)
+    assert len(world.loans.get("L1").adjustments) == 1  # type: ignore[union-attr]
+    with pytest.raises(KeyError):
+        world.loans.post_entry("nope", plan, AS_OF)
+
+
 def test_the_due_index_holds_exactly_the_loans_due_soon_or_overdue(world: Services) -> None:
     book = list(generate_book(120, seed=5, as_of=AS_OF))
     world.loans.put(book, AS_OF)

@@ -31,31 +31,117 @@ def accept_plan(rt: Runtime, months: int) -> list[dict[str, str]]:
     return list(plan["installments"])
 
 
+REGULAR = "1066.19"  # the loan's own installment, due on the 15th: paid alongside a plan
+
+
+def pay(rt: Runtime, day: date, amount: str) -> tuple[str, object]:
+    body = {"date": day.isoformat(), "amount": amount, "reference": f"pay-{day}"}
+    return ("10:00", lambda: rt.api("POST", "/loans/L1/payments", body, system=True))
+
+
+def play(rt: Runtime, start: date, end: date, payments: dict[date, str]) -> date:
+    """Run the days after ``start`` until the case closes or ``end``, paying ``payments`` on their days;
+    on every day, the loan (by the book, its payments and the ledger) past grace has an open case."""
+    from dueflow.domain.position import assess
+
+    day = start
+    while rt.services.cases.require(CASE).is_open and day < end:
+        day += timedelta(days=1)
+        rt.run_day(day, [pay(rt, day, payments[day])] if day in payments else [])
+        loan = rt.services.loans.get("L1")
+        assert loan is not None
+        if assess(loan, day).dpd >= 1:
+            open_case = rt.services.cases.open_case_for_loan("L1")
+            latest = rt.services.cases.latest_case_for_loan("L1")
+            assert open_case is not None or (
+                latest is not None and latest.outcome in ("LITIGATION", "WRITE_OFF_REVIEW")
+            ), day
+    return day
+
+
 def test_a_three_month_plan_sends_a_progress_notice_every_fourteen_days(rt: Runtime) -> None:
     day = date(2026, 6, 18)
     installments: list[dict[str, str]] = []
     rt.run_day(day, [("10:00", lambda: installments.extend(accept_plan(rt, 3)))])
     assert len(installments) == 3
-    payments = {date.fromisoformat(i["due_date"]): i["amount"] for i in installments}
-    while rt.services.cases.require(CASE).is_open and day < date(2026, 10, 1):
-        day += timedelta(days=1)
-        pay = payments.get(day)
-        actions = []
-        if pay is not None:
-            body = {"date": day.isoformat(), "amount": pay, "reference": f"plan-{day}"}
-            actions = [("10:00", lambda b=body: rt.api("POST", "/loans/L1/payments", b, system=True))]
-        rt.run_day(day, actions)
+    plan = {date.fromisoformat(i["due_date"]): i["amount"] for i in installments}
+    regular = {date(2026, 7, 15): REGULAR, date(2026, 8, 15): REGULAR, date(2026, 9, 15): REGULAR}
+    payments = plan | regular
+    play(rt, day, date(2026, 10, 1), payments)
     case = rt.services.cases.require(CASE)
     assert (case.status, case.outcome) == ("CLOSED", "SETTLED")
-    assert case.closed_on == max(payments)
+    assert case.closed_on == max(plan)
     notices = [m for m in sent_messages(rt, CASE) if m.template == "plan_progress"]
     # one notice a channel at each 14 days since acceptance while the plan was in force
     accepted = date(2026, 6, 18)
-    periods = [n for n in range(1, 12) if accepted + timedelta(days=14 * n) < max(payments)]
+    periods = [n for n in range(1, 12) if accepted + timedelta(days=14 * n) < max(plan)]
     assert len(periods) == 4
     assert sorted((m.sent_at.date(), m.channel) for m in notices) == sorted(  # type: ignore[union-attr]
         (accepted + timedelta(days=14 * n), channel) for n in periods for channel in ("email", "sms")
     )
+
+
+def test_a_plan_paid_without_the_installments_falling_due_beside_it_does_not_settle_the_case(rt: Runtime) -> None:
+    """The first round closed such a case SETTLED on the last plan payment while the loan was 41 days
+    past due, and never opened another. Now the plan breaks when July's installment is unpaid past the
+    grace, and the case goes on collecting until the loan is current."""
+    day = date(2026, 6, 18)
+    installments: list[dict[str, str]] = []
+    rt.run_day(day, [("10:00", lambda: installments.extend(accept_plan(rt, 3)))])
+    plan = {date.fromisoformat(i["due_date"]): i["amount"] for i in installments}
+    play(rt, day, date(2026, 7, 25), plan)
+    case = rt.services.cases.require(CASE)
+    assert case.is_open and case.plan_broken_on == date(2026, 7, 19)  # 07-15 + 3 days of grace + 1
+    assert rt.stages_entered(CASE)[-3:] == ["Renegotiation allowed?", "Negotiate by phone", "Await agreement"]
+    # the customer catches up: the case closes CURED only when the ledger says the loan is current
+    end = play(rt, date(2026, 7, 25), date(2026, 8, 10), {date(2026, 7, 28): "1500.00"})
+    case = rt.services.cases.require(CASE)
+    assert (case.status, case.outcome, case.closed_on) == ("CLOSED", "CURED", date(2026, 7, 28)), end
+
+
+@pytest.mark.parametrize("short", ["0.00", "4.80"])
+def test_a_waiver_is_booked_on_the_ledger_and_the_case_settles_only_when_nothing_is_left(
+    rt: Runtime, short: str
+) -> None:
+    """A penalty waiver approved with a one-month plan is a ledger entry naming its approver; paying the
+    plan to the cent settles the case, paying 4.80 less leaves it in collection (the first round
+    closed such a case and left the 4.80 unpaid with no case)."""
+    from decimal import Decimal
+
+    from dueflow.domain.position import assess
+
+    loan = rt.services.loans.get("L1")
+    assert loan is not None
+    penalty = str(assess(loan, date(2026, 6, 18)).penalty)
+    proposal = {"months": 1, "waive_penalty": penalty}
+    answers: list[object] = []
+    rt.run_day(
+        date(2026, 6, 18),
+        [
+            ("10:00", lambda: answers.append(rt.api("POST", f"/cases/{CASE}/plan-proposals", proposal, **SUPERVISOR))),  # type: ignore[arg-type]
+            ("11:00", lambda: answers.append(rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True))),
+        ],
+    )
+    status, plan = answers[0]  # type: ignore[misc]
+    assert status == 200 and answers[1][0] == 200  # type: ignore[index]
+    booked = rt.services.loans.get("L1")
+    assert booked is not None
+    waiver, restructuring = booked.adjustments
+    assert (waiver.kind, str(waiver.penalty), waiver.approved_by) == ("waiver", penalty, "sup1")  # type: ignore[union-attr]
+    assert restructuring.kind == "restructuring" and restructuring.reference == f"{CASE}:plan:1"
+    assert assess(booked, date(2026, 6, 18)).waived == Decimal(penalty)
+    only = plan["installments"][0]
+    amount = str(Decimal(only["amount"]) - Decimal(short))
+    play(rt, date(2026, 6, 18), date(2026, 7, 10), {date.fromisoformat(only["due_date"]): amount})
+    case = rt.services.cases.require(CASE)
+    loan = rt.services.loans.get("L1")
+    assert loan is not None
+    if short == "0.00":
+        assert (case.outcome, case.closed_on) == ("SETTLED", date.fromisoformat(only["due_date"]))
+        assert assess(loan, date(2026, 7, 10)).total_overdue == 0
+    else:
+        assert case.is_open and case.plan_broken_on is not None
+        assert assess(loan, date(2026, 7, 10)).total_overdue >= Decimal(short)
 
 
 def test_a_plan_broken_while_nothing_woke_the_case_is_caught_by_the_timeout_and_renegotiated(rt: Runtime) -> None:

@@ -122,6 +122,11 @@ class LoanStore(Protocol):
         pydantic's ValidationError when the loan's rules refuse it (nothing stored changes)."""
         ...
 
+    def post_entry(self, loan_id: str, entry: Mapping[str, Any], as_of: date) -> Loan:
+        """Book a ledger entry (``dueflow.domain.loan.Waiver`` or ``Restructuring`` as JSON) on a loan,
+        once per ``reference``; KeyError and ValidationError as for ``add_payment``."""
+        ...
+
     def due_by(
         self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
     ) -> Iterator[StoredLoan]:

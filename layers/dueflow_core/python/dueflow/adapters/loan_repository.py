@@ -11,7 +11,7 @@ loan that is due soon or overdue with one range query per shard, reading nothing
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -123,15 +123,33 @@ class LoanRepository:
         """Post a payment to a loan (the bank's payment feed); the index attributes follow. The write is
         conditional on the record read, so two concurrent postings cannot lose one another; a payment
         whose ``reference`` the loan already holds is not posted again (a retried posting)."""
+        payment = {"date": paid_on.isoformat(), "amount": amount} | ({"reference": reference} if reference else {})
+
+        def posted(loan: Loan) -> bool:
+            return reference is not None and any(p.reference == reference for p in loan.payments)
+
+        return self._change(loan_id, as_of, "payments", payment, posted)
+
+    def post_entry(self, loan_id: str, entry: Mapping[str, Any], as_of: date) -> Loan:
+        """Book a ledger entry (a waiver, a restructuring) on a loan, once per ``reference``; conditional
+        like a payment."""
+
+        def posted(loan: Loan) -> bool:
+            return any(e.reference == entry.get("reference") for e in loan.adjustments)
+
+        return self._change(loan_id, as_of, "adjustments", dict(entry), posted)
+
+    def _change(
+        self, loan_id: str, as_of: date, field: str, value: dict[str, Any], posted: Callable[[Loan], bool]
+    ) -> Loan:
         item = self.get_item(loan_id)
         if item is None:
             raise KeyError(f"no loan {loan_id!r}")
         loan = from_item(item)
-        if reference is not None and any(p.reference == reference for p in loan.payments):
+        if posted(loan):
             return loan
         record = loan.model_dump(mode="json", exclude_none=True)
-        payment = {"date": paid_on.isoformat(), "amount": amount} | ({"reference": reference} if reference else {})
-        record["payments"] = [*record.get("payments", []), payment]
+        record[field] = [*record.get(field, []), value]
         updated = Loan.model_validate(record)
         new_item = self._index_attributes(updated, as_of, dict(item))
         new_item["record"] = {"S": _record_json(updated)}

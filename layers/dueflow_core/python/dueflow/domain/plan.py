@@ -2,7 +2,8 @@
 
 The plan repays ``amount`` (the total overdue less any approved waiver) in ``months`` installments that
 differ by at most one cent and sum exactly to ``amount``; the larger ones come first. Amounts in the
-loan's currency; ``max_income_share`` is a fraction of disposable income (income - expenses).
+loan's currency; ``max_income_share`` is a fraction of disposable income (income - expenses), and the
+plan installment must fit in it beside the loan's regular installment, which is paid alongside.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from dueflow.domain.calendar import add_months
 from dueflow.domain.money import CENT, ZERO, round_down
+
+if TYPE_CHECKING:
+    from dueflow.domain.loan import Loan
 
 _HUNDRED = Decimal(100)
 
@@ -58,12 +63,25 @@ class PlanDecision:
         return self.installments[0].amount if self.installments else ZERO
 
 
-def affordable_monthly(income: Decimal, expenses: Decimal, policy: PlanPolicy = DEFAULT_PLAN_POLICY) -> Decimal:
-    """The largest monthly installment the customer can bear, rounded down to the cent (>= 0)."""
+def affordable_monthly(
+    income: Decimal, expenses: Decimal, policy: PlanPolicy = DEFAULT_PLAN_POLICY, regular_monthly: Decimal = ZERO
+) -> Decimal:
+    """The largest monthly plan installment the customer can bear, rounded down to the cent (>= 0): the
+    share of disposable income less the loan's regular installment, which is paid alongside the plan."""
     disposable = income - expenses
     if disposable <= 0:
         return ZERO
-    return round_down(disposable * policy.max_income_share)
+    return max(round_down(disposable * policy.max_income_share) - regular_monthly, ZERO)
+
+
+def regular_installment(loan: Loan, today: date) -> Decimal:
+    """The largest regular installment of the loan falling due in the next 24 months (what the customer
+    pays each month besides a plan); zero once the schedule has ended."""
+    from dueflow.domain.schedule import iter_schedule
+
+    horizon = add_months(today, DEFAULT_PLAN_POLICY.max_term_months)
+    amounts = [i.amount for i in iter_schedule(loan) if today < i.due_date <= horizon]
+    return max(amounts, default=ZERO)
 
 
 def split_evenly(amount: Decimal, months: int, first_due: date) -> tuple[PlanInstallment, ...]:
@@ -83,8 +101,10 @@ def propose_plan(
     first_due: date,
     policy: PlanPolicy = DEFAULT_PLAN_POLICY,
     months: int | None = None,
+    regular_monthly: Decimal = ZERO,
 ) -> PlanDecision:
-    """Propose the shortest affordable plan for ``amount`` (or check the ``months`` asked for)."""
+    """Propose the shortest affordable plan for ``amount`` (or check the ``months`` asked for), the
+    customer also paying ``regular_monthly`` (the loan's own installment) each month."""
     if amount != amount.quantize(CENT):
         raise ValueError(f"amount to repay must have at most 2 decimal places: {amount}")
     if amount <= 0:
@@ -93,9 +113,12 @@ def propose_plan(
         return PlanDecision(
             False, amount, ZERO, code="income_unknown", reason="the customer's monthly income is unknown"
         )
-    affordable = affordable_monthly(monthly_income, monthly_expenses or ZERO, policy)
+    affordable = affordable_monthly(monthly_income, monthly_expenses or ZERO, policy, regular_monthly)
     if affordable <= 0:
-        return _refuse(amount, affordable, "no_disposable_income", "the customer has no disposable income")
+        reason = "the customer has no disposable income"
+        if regular_monthly and affordable_monthly(monthly_income, monthly_expenses or ZERO, policy) > 0:
+            reason += f" left after the regular installment of {regular_monthly}"
+        return _refuse(amount, affordable, "no_disposable_income", reason)
     cents = int(amount * _HUNDRED)
     afford_cents = int(affordable * _HUNDRED)
     shortest = -(-cents // afford_cents)  # ceil

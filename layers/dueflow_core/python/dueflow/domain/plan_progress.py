@@ -1,7 +1,9 @@
-"""Where an accepted repayment plan stands on a day: paid so far, the next installment, whether one is
-missed past the grace period, whether a progress notice is due, and when the case should next wake.
+"""Where an accepted repayment plan stands on a day: paid so far, the next installment, whether it is
+broken (an obligation unpaid past the grace period), whether a progress notice is due, and when the
+case should next wake.
 
-Pure: the plan, the loan's payments and the plan timing in; amounts in the loan's currency.
+Pure: the plan is read from the loan's ledger (the restructuring booked when it was accepted), where the
+position engine decides what a payment pays; amounts in the loan's currency.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from decimal import Decimal
 
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
+from dueflow.domain.position import assess
 
 
 @dataclass(frozen=True)
@@ -36,36 +39,43 @@ class PlanStatus:
     next_event_on: date | None
 
 
+def plan_reference(case: Case) -> str:
+    """The reference under which a case's plan is booked on the loan's ledger."""
+    version = case.plan.version if case.plan is not None else 0
+    return f"{case.case_id}:plan:{version}"
+
+
 def plan_status(case: Case, loan: Loan, today: date, timing: PlanTiming) -> PlanStatus:
-    """The status of ``case``'s accepted plan on ``today`` (payments since acceptance count)."""
+    """The status of ``case``'s accepted plan on ``today``, as the loan's ledger has it: what went to the
+    arrears the plan covers, its next installment, broken or completed (see ``Restructuring``)."""
     plan = case.plan
     if plan is None or plan.accepted_on is None:
         raise ValueError(f"case {case.case_id} has no accepted plan")
     accepted = plan.accepted_on
-    paid = sum((p.amount for p in loan.payments if accepted <= p.date <= today), Decimal(0))
-    cumulative = Decimal(0)
-    next_installment = None
-    broken = False
-    for installment in plan.installments:
-        cumulative += installment.amount
-        if paid < cumulative:
-            owed = cumulative - paid if cumulative - paid < installment.amount else installment.amount
-            next_installment = (installment.seq, installment.due_date, owed)
-            broken = today > installment.due_date + timedelta(days=timing.broken_grace_days)
-            break
+    position = assess(loan, today)
+    booked = position.plan_for(plan_reference(case))
+    if booked is None:
+        raise ValueError(f"case {case.case_id}: plan {plan.version} is not booked on loan {loan.loan_id}")
+    next_installment = booked.next_installment
     period = (today - accepted).days // timing.progress_every_days
     candidates = []
-    if next_installment is not None:
+    if next_installment is not None and booked.in_force:
         _, due_on, _ = next_installment
         remind_on = due_on - timedelta(days=timing.reminder_days_before)
         candidates += [d for d in (remind_on, due_on + timedelta(days=timing.broken_grace_days + 1)) if d > today]
+        # the regular installments paid alongside break the plan as well when unpaid past the grace
+        regular = [position.next_due_date] if position.next_due_date is not None else []
+        if position.dpd:
+            regular.append(today - timedelta(days=position.dpd))
+        candidates += [d + timedelta(days=timing.broken_grace_days + 1) for d in regular]
+        candidates = [d for d in candidates if d > today]
     candidates.append(accepted + timedelta(days=timing.progress_every_days * (period + 1)))
     return PlanStatus(
-        paid=paid,
-        remaining=max(plan.total - paid, Decimal(0)),
+        paid=booked.paid,
+        remaining=booked.remaining,
         next_installment=next_installment,
-        broken=broken,
-        completed=paid >= plan.total,
+        broken=booked.broken_on is not None or booked.superseded_on is not None,
+        completed=booked.completed_on is not None,
         progress_due=period >= 1 and period > case.progress_notices,
         progress_period=period,
         next_event_on=min(candidates) if candidates else None,

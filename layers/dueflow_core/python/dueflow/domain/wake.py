@@ -20,6 +20,11 @@ class Thresholds:
     negotiation_dpd: int = 0
     legal_review_dpd: int = 90
     promise_grace_days: int = 3
+    grace_days: int = 1  # a loan fewer days past due than this is not in collection (the scan's rule)
+
+    def current(self, dpd: int) -> bool:
+        """Is a loan ``dpd`` days past due current, or within the grace period?"""
+        return dpd < max(self.grace_days, 1)
 
 
 # the stage a silent case's wait leads to, and the threshold that stage has
@@ -27,18 +32,20 @@ _NEXT_THRESHOLD = {AWAIT_SECOND: "negotiation_dpd", AWAIT_AGREEMENT: "legal_revi
 
 
 def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, thresholds: Thresholds = Thresholds()) -> str:
-    """``paused`` (a complaint is open), ``plan_completed`` / ``broken_promise`` / ``tick`` (a plan in
-    force), ``cured`` (nothing overdue), ``promised`` (a promise to pay holds escalation), ``not_yet``
-    (silent, but the next stage's days-past-due threshold is not reached: the cadence goes on), else
-    ``no_response``."""
+    """``paused`` (a complaint is open), ``plan_completed`` (the plan paid and the loan current) /
+    ``broken_promise`` / ``tick`` (a plan in force), ``cured`` (nothing overdue), ``promised`` (a
+    promise to pay holds escalation), ``not_yet`` (silent, but the next stage's days-past-due threshold
+    is not reached: the cadence goes on), else ``no_response``."""
     if case.complaint_open:
         return "paused"
     if case.waiting_state == AWAIT_PLAN and case.plan_accepted:
         status = plan_status(case, loan, today, timing)
         if status.completed:
-            return "plan_completed"
+            # settled only when the loan itself is current by the ledger: arrears that fell due alongside
+            # the plan and are still unpaid past the grace period make it a broken plan
+            return "plan_completed" if thresholds.current(assess(loan, today).dpd) else "broken_promise"
         if status.broken:
-            return "broken_promise"
+            return "cured" if not assess(loan, today).dpd else "broken_promise"
         return "tick"
     dpd = assess(loan, today).dpd
     if not dpd:

@@ -11,8 +11,10 @@ from typing import Any
 
 from dueflow import clock
 from dueflow.domain.case import Case, Plan, PlanInstallment, Promise
+from dueflow.domain.loan import PlanLine, Restructuring, Waiver
 from dueflow.domain.money import fmt
-from dueflow.domain.plan import PlanPolicy, propose_plan
+from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
+from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
 from dueflow.domain.waiver import decide_waiver
 from dueflow.services import audit_log
@@ -156,6 +158,7 @@ def propose(
         today + timedelta(days=7),
         PlanPolicy(),
         months=months,
+        regular_monthly=regular_installment(loan, today),
     )
     if not decision.ok:
         raise Refused(decision.reason or "no plan fits")
@@ -186,16 +189,24 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     if proposed is None:
         raise Refused("there is no proposed plan to accept")
     if proposed.accepted_on is not None:
-        # accepted before; if the workflow never heard it (the resume failed), it hears it now
+        # accepted before; if the booking or the workflow's resume failed, they happen now (both are
+        # idempotent: the ledger books an entry once per reference, the workflow hears it once)
+        _book(services, case, proposed)
         if case.waiting_state != AWAIT_PLAN:
             resume(services, case_id, {"kind": "plan_accepted"})
         return proposed.to_item()
     today = clock.today(services.settings.time_zone)
+    if proposed.installments[0].due_date <= today:
+        raise Refused(
+            f"plan {proposed.version}'s first installment was due on {proposed.installments[0].due_date}: "
+            "propose a new plan"
+        )
     accepted = proposed.model_copy(
         update={"accepted_on": today, "waived_total": _cents(proposed.waived_penalty + proposed.waived_interest)}
     )
     plan = accepted.to_item()
     services.cases.update(case_id, {"plan": plan, "waived": plan["waived_total"]})
+    _book(services, case, accepted)
     audit_log.append(
         services,
         case_id,
@@ -206,6 +217,30 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     )
     resume(services, case_id, {"kind": "plan_accepted"})
     return plan
+
+
+def _book(services: Services, case: Case, plan: Plan) -> None:
+    """Book an accepted plan on the loan's ledger: its waiver (approved by who proposed it, within their
+    authority) and the restructuring of the arrears into the plan's installments."""
+    assert plan.accepted_on is not None
+    reference = plan_reference(case.model_copy(update={"plan": plan}))
+    if plan.waived_penalty or plan.waived_interest:
+        waiver = Waiver(
+            date=plan.accepted_on,
+            penalty=plan.waived_penalty,
+            interest=plan.waived_interest,
+            approved_by=plan.proposed_by,
+            reference=f"{reference}:waiver",
+        )
+        services.loans.post_entry(case.loan_id, waiver.model_dump(mode="json"), plan.accepted_on)
+    restructuring = Restructuring(
+        date=plan.accepted_on,
+        installments=tuple(PlanLine(due_date=i.due_date, amount=i.amount) for i in plan.installments),
+        grace_days=services.settings.broken_promise_grace_days,
+        approved_by=plan.proposed_by,
+        reference=reference,
+    )
+    services.loans.post_entry(case.loan_id, restructuring.model_dump(mode="json"), plan.accepted_on)
 
 
 def promise(services: Services, caller: Caller, case_id: str, promised_date: date, amount: Decimal) -> dict[str, Any]:

@@ -11,12 +11,11 @@ from pydantic import ValidationError
 from dueflow import clock
 from dueflow.domain.book import validation_errors
 from dueflow.domain.loan import Loan
-from dueflow.domain.position import assess
 from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.promises import settle_promise
-from dueflow.services.waiting import plan_timing, resume, thresholds
+from dueflow.services.waiting import answer, plan_timing, resume, thresholds
 
 
 class InvalidPayment(ValueError):
@@ -62,8 +61,7 @@ def on_loan_change(services: Services, loan: Loan) -> str | None:
     )
     case = settle_promise(services, case, loan, today)  # a payment may keep a promise at once
     kind = wake_kind(case, loan, today, plan_timing(services.settings), thresholds(services.settings, loan))
-    if kind in ("cured", "plan_completed") or (not assess(loan, today).dpd and kind != "paused"):
-        event_kind = "plan_completed" if kind == "plan_completed" else "cured"
-        resume(services, case.case_id, {"kind": event_kind})
-        return event_kind
+    if kind in ("cured", "plan_completed"):
+        resume(services, case.case_id, answer(services, case, loan, kind))
+        return kind
     return None

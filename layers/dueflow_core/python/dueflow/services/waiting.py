@@ -46,7 +46,9 @@ class WaitEvent(BaseModel):
 def thresholds(settings: Settings, loan: Loan) -> Thresholds:
     """The escalation thresholds of the loan's product."""
     escalation = settings.escalation_for(loan.product)
-    return Thresholds(escalation.negotiation_dpd, escalation.legal_review_dpd, settings.promise_grace_days)
+    return Thresholds(
+        escalation.negotiation_dpd, escalation.legal_review_dpd, settings.promise_grace_days, settings.grace_days
+    )
 
 
 def plan_timing(settings: Settings) -> PlanTiming:
