@@ -334,7 +334,16 @@ def simulate(
             f"faults injected: {summary['faults']['injected_total']} failed attempts, "
             f"{summary['faults']['crashes_after_send']} crashes after a send"
         )
-    out.print(f"invariants: {broken if broken else 'all hold'}")
+    promises = summary["promises"]
+    out.print(
+        f"promises to pay: {promises['made']} made, {promises['kept']} kept, {promises['broken']} broken"
+        + (f" (kept rate {promises['kept_rate']:.0%})" if promises["made"] else "")
+    )
+    names = [name for name, v in checked.items() if isinstance(v, dict)]
+    if broken:
+        out.print(f"invariants broken: {broken}")
+    else:
+        out.print(f"invariants: all {len(names)} hold ({', '.join(names)})")
     out.print(f"wrote {out_dir / 'summary.json'}, {out_dir / 'cases.jsonl'} and the report: {out_dir / 'report.html'}")
     if broken:
         raise typer.Exit(1)

@@ -105,8 +105,8 @@ def generate_loan(rng: random.Random, index: int, as_of: date) -> Loan:
     due = list(takewhile(lambda item: item.due_date <= as_of, iter_schedule(loan)))
     first = next(iter_schedule(loan))
     first_amount = first.principal + first.interest
-    # the installment is 8-30% of income: a plan paid beside it is often affordable, not always
-    income = round_down(first_amount / Decimal(str(rng.uniform(0.08, 0.30))))
+    # the installment is 6-25% of income: a plan paid beside it is often affordable, not always
+    income = round_down(first_amount / Decimal(str(rng.uniform(0.06, 0.25))))
     customer = {
         "name": name,
         "phone": f"+86{rng.choice((138, 139, 150, 186))}{rng.randrange(10**8):08d}",
@@ -114,7 +114,7 @@ def generate_loan(rng: random.Random, index: int, as_of: date) -> Loan:
         "timezone": zone,
         "language": language,
         "monthly_income": income,
-        "monthly_expenses": round_down(income * Decimal(str(rng.uniform(0.3, 0.6)))),
+        "monthly_expenses": round_down(income * Decimal(str(rng.uniform(0.25, 0.55)))),
     }
     behaviour = _pick(rng, BEHAVIOURS)
     payments = _payments(rng, behaviour, due, loan, as_of)

@@ -4,6 +4,10 @@
   by a day on which its payments brought it up to date (a delinquency episode, replayed from the loan's
   payments with the domain engine), had a case open on its first day and no other case during it, no
   case opened outside an episode, and no two cases of a loan overlap.
+- ``no_loan_left_behind``: at the end of every simulated day, every loan past the grace period (the
+  loan as the book loaded it, with the payments and ledger entries posted on it, through the domain
+  engine; no case record is consulted) has an open case, or stands handed over to litigation or
+  write-off review by a case that closed so and has not been up to date since.
 - ``no_stuck_case``: every open case has a running execution parked at a callback with a wake-up date
   (or a complaint that pauses it); every closed case's execution finished; no execution failed.
 - ``no_duplicate_message``: no provider accepted the same message twice on a day (same recipient and
@@ -79,6 +83,7 @@ def audited_states(definition: Mapping[str, Any], stage_function: str, wait_func
 def check(facts: Facts) -> dict[str, Any]:
     checks = {
         "one_case_per_episode": _episodes(facts),
+        "no_loan_left_behind": _left_behind(facts),
         "no_stuck_case": _stuck(facts),
         "no_duplicate_message": _duplicates(facts),
         "contact_window": _window(facts),
@@ -102,7 +107,12 @@ def _overdue_days(loan: Loan, days: Iterable[date], settings: Settings) -> tuple
     threshold = max(settings.grace_days, 1)
     overdue, cured = [], set()
     for day in days:
-        before = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date < day)})
+        before = loan.model_copy(
+            update={
+                "payments": tuple(p for p in loan.payments if p.date < day),
+                "adjustments": tuple(e for e in loan.adjustments if e.date < day),
+            }
+        )
         if assess(before, day).dpd >= threshold:
             overdue.append(day)
             if up_to_date_since(loan, day - timedelta(days=1), day):
@@ -145,6 +155,43 @@ def _episodes(facts: Facts) -> list[str]:
             if opened < closed:
                 found.append(f"loan {loan_id}: a case opened on {opened} while another was open until {closed}")
     return found
+
+
+HANDED_OVER = ("LITIGATION", "WRITE_OFF_REVIEW")
+
+
+def _left_behind(facts: Facts) -> list[str]:
+    threshold = max(facts.settings.grace_days, 1)
+    by_loan: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for case in facts.cases:
+        by_loan[case["loan_id"]].append(case)
+    found = []
+    for loan in facts.book:
+        final = facts.final.get(loan.loan_id)
+        ledger = loan.model_copy(
+            update={"payments": final.payments, "adjustments": final.adjustments} if final is not None else {}
+        )
+        for day in facts.days:
+            if assess(ledger, day).dpd < threshold:
+                continue
+            if not any(_open_at_end_of(case, day) or _handed_over(case, ledger, day) for case in by_loan[loan.loan_id]):
+                found.append(
+                    f"loan {loan.loan_id}: {assess(ledger, day).dpd} days past due at the end of {day}, no case"
+                )
+    return found
+
+
+def _open_at_end_of(case: Mapping[str, Any], day: date) -> bool:
+    opened = date.fromisoformat(case["opened_on"])
+    closed = case.get("closed_on")
+    return opened <= day and (closed is None or date.fromisoformat(closed) > day)
+
+
+def _handed_over(case: Mapping[str, Any], loan: Loan, day: date) -> bool:
+    closed = case.get("closed_on")
+    if case.get("outcome") not in HANDED_OVER or closed is None or date.fromisoformat(closed) > day:
+        return False
+    return not up_to_date_since(loan, date.fromisoformat(closed) - timedelta(days=1), day)
 
 
 def _stuck(facts: Facts) -> list[str]:

@@ -395,8 +395,10 @@ class MemoryCaseStore(CaseParking):
 
     def latest_case_for_loan(self, loan_id: str) -> Case | None:
         self._wire.call("dynamodb", "Query")
-        keys = self._by_loan.query(loan_id, newest_first=True)
-        return self.get(keys[0]) if keys else None
+        cases = [self._case(key) for key in self._by_loan.query(loan_id)]
+        return max(
+            (c for c in cases if c is not None), key=lambda c: (c.episode, c.opened_on or date.min), default=None
+        )
 
     def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:
         for current in range(self._shards) if shard is None else [shard]:

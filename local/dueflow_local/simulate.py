@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.book import validation_errors
-from dueflow.domain.case import execution_name
+from dueflow.domain.case import execution_name, loan_of_case
 from dueflow.domain.classification import bucket
 from dueflow.domain.loan import Loan
 from dueflow.domain.portfolio import assess_portfolio
@@ -622,11 +622,6 @@ def play_in_workers(
     played = [results[n] for n in sorted(results)]
     played[0].problems = simulation.problems + played[0].problems  # the event log's own problems, once
     return played
-
-
-def loan_of_case(case_id: str) -> str:
-    """The loan of a case id (``<loan id>-<YYYY-MM-DD>``, dueflow.domain.case.case_id_for)."""
-    return case_id[: -len("-2026-01-01")]
 
 
 def _worker(simulation: Simulation, out: Path, number: int, queue: Any) -> None:

@@ -87,7 +87,7 @@ def test_a_loan_cured_the_day_before_the_scan_needs_no_case() -> None:
 @pytest.mark.parametrize(
     ("changes", "broken"),
     [
-        ({"cases": []}, "one_case_per_episode"),  # overdue from 06-16 with no case
+        ({"cases": []}, ("one_case_per_episode", "no_loan_left_behind")),  # overdue from 06-16 with no case
         (
             {
                 "cases": [
@@ -109,7 +109,40 @@ def test_a_loan_cured_the_day_before_the_scan_needs_no_case() -> None:
                 "executions": {CASE: "SUCCEEDED", "L1-b": "SUCCEEDED"},
                 "audit_ok": {CASE: True, "L1-b": True},
             },
-            "one_case_per_episode",  # two cases in one episode
+            # two cases in one episode, and the day between them (06-20) the overdue loan had none
+            ("one_case_per_episode", "no_loan_left_behind"),
+        ),
+        (  # closed SETTLED on 06-20 while the loan was still overdue, and no case since: left behind
+            {
+                "cases": [
+                    {
+                        "case_id": CASE,
+                        "loan_id": "L1",
+                        "status": "CLOSED",
+                        "outcome": "SETTLED",
+                        "opened_on": "2026-06-16",
+                        "closed_on": "2026-06-20",
+                    }
+                ],
+                "executions": {CASE: "SUCCEEDED"},
+            },
+            "no_loan_left_behind",
+        ),
+        (  # handed over to litigation: the loan is no longer collection's to chase
+            {
+                "cases": [
+                    {
+                        "case_id": CASE,
+                        "loan_id": "L1",
+                        "status": "CLOSED",
+                        "outcome": "LITIGATION",
+                        "opened_on": "2026-06-16",
+                        "closed_on": "2026-06-20",
+                    }
+                ],
+                "executions": {CASE: "SUCCEEDED"},
+            },
+            None,
         ),
         ({"executions": {CASE: "FAILED"}}, "no_stuck_case"),
         ({"parked": set()}, "no_stuck_case"),
@@ -160,9 +193,24 @@ def test_a_loan_cured_the_day_before_the_scan_needs_no_case() -> None:
         ),
     ],
 )
-def test_each_invariant_finds_its_violation(changes: dict[str, Any], broken: str | None) -> None:
+def test_each_invariant_finds_its_violation(changes: dict[str, Any], broken: str | tuple[str, ...] | None) -> None:
     found = violations(clean(**changes))
-    assert set(found) == ({broken} if broken else set()), found
+    expected = {broken} if isinstance(broken, str) else set(broken or ())
+    assert set(found) == expected, found
+
+
+def test_a_loan_left_behind_is_named_with_each_day() -> None:
+    closed = {
+        "case_id": CASE,
+        "loan_id": "L1",
+        "status": "CLOSED",
+        "outcome": "SETTLED",
+        "opened_on": "2026-06-16",
+        "closed_on": "2026-06-28",
+    }
+    result = check(clean(cases=[closed], executions={CASE: "SUCCEEDED"}))["no_loan_left_behind"]
+    assert result["violations"] == 3  # the ends of 06-28, 06-29 and 06-30
+    assert result["examples"][0] == "loan L1: 13 days past due at the end of 2026-06-28, no case"
 
 
 def test_the_audited_states_come_from_the_definition() -> None:
@@ -209,4 +257,8 @@ def test_a_cure_then_the_next_installment_overdue_is_a_new_episode_but_a_partial
     cured = borrower("L1").model_copy(update={"payments": (Payment(date=date(2026, 7, 15), amount="1200.00"),)})
     assert violations(clean(final={"L1": cured}, cases=cases("2026-07-16"), **base)) == {}
     partial = borrower("L1").model_copy(update={"payments": (Payment(date=date(2026, 7, 15), amount="500.00"),)})
-    assert violations(clean(final={"L1": partial}, cases=cases("2026-07-16"), **base)) == {"one_case_per_episode": 1}
+    # ... and the first case closed on 07-15 with the loan still overdue: that day it had none
+    assert violations(clean(final={"L1": partial}, cases=cases("2026-07-16"), **base)) == {
+        "one_case_per_episode": 1,
+        "no_loan_left_behind": 1,
+    }

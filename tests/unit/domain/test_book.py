@@ -56,7 +56,8 @@ def test_a_good_line_loads_with_defaults() -> None:
         (line(customer={"language": "fr"}), "customer.language", "zh-CN"),
         (line(repayment_method="balloon"), "repayment_method", "equal_installment"),
         (line(surprise=1), "surprise", "unknown field"),
-        (line(loan_id="bad id with spaces"), "loan_id", "letters, digits"),
+        (line(loan_id="bad/id"), "loan_id", "letters, digits"),
+        (line(loan_id="-starts-with-a-dash"), "loan_id", "starting alphanumeric"),
         (
             line(
                 term_months=2,

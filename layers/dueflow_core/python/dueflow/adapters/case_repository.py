@@ -152,16 +152,18 @@ class CaseRepository(CaseParking):
         return None
 
     def latest_case_for_loan(self, loan_id: str) -> Case | None:
-        """The loan's most recently opened case, open or closed."""
-        items = self._ddb.query(
+        """The loan's latest case, open or closed: the highest episode (a loan has a handful of cases, and
+        two may share an opening date, which the index does not order)."""
+        pages = self._ddb.get_paginator("query").paginate(
             TableName=self._table,
             IndexName=LOAN_INDEX,
             KeyConditionExpression="loan_id = :l",
             ExpressionAttributeValues=values(l=loan_id),
-            ScanIndexForward=False,
-            Limit=1,
-        ).get("Items", [])
-        return self.get(items[0]["case_id"]["S"]) if items else None
+        )
+        cases = [self.get(item["case_id"]["S"]) for page in pages for item in page.get("Items", [])]
+        return max(
+            (c for c in cases if c is not None), key=lambda c: (c.episode, c.opened_on or date.min), default=None
+        )
 
     # -- waiting -------------------------------------------------------------------------------------
     def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -76,6 +77,7 @@ class Case(_Stored):
 
     case_id: str
     loan_id: str
+    episode: int = 1  # the loan's n-th case: each delinquency after a closed case is a new episode
     customer_id: str = ""
     opened_on: date | None = None
     status: CaseStatus = "OPEN"
@@ -177,7 +179,26 @@ def execution_name(case_id: str) -> str:
     return f"{readable}-{hashlib.sha256(case_id.encode()).hexdigest()[:16]}"
 
 
-def case_id_for(loan_id: str, position: Position) -> str:
-    """Deterministic: the loan and the due date of its oldest overdue installment (one case per episode)."""
+def case_id_for(loan_id: str, position: Position, episode: int = 1) -> str:
+    """Deterministic: the loan and the due date of its oldest overdue installment, and from the loan's
+    second case on its episode number (``-e2``), so that a later delinquency starting from the same
+    unpaid installment never meets an earlier, closed case's id."""
     first_overdue = position.as_of - timedelta(days=position.dpd)
-    return f"{loan_id}-{first_overdue.isoformat()}"
+    base = f"{loan_id}-{first_overdue.isoformat()}"
+    return base if episode == 1 else f"{base}-e{episode}"
+
+
+def latest_case(cases: Iterable[Case | None]) -> Case | None:
+    """A loan's latest case among ``cases``: the highest episode."""
+    return max((c for c in cases if c is not None), key=lambda c: (c.episode, c.opened_on or date.min), default=None)
+
+
+_CASE_ID = re.compile(r"^(?P<loan>.+)-\d{4}-\d{2}-\d{2}(?:-e(?P<episode>[0-9]+))?$")
+
+
+def loan_of_case(case_id: str) -> str:
+    """The loan id inside a case id (see ``case_id_for``)."""
+    match = _CASE_ID.match(case_id)
+    if match is None:
+        raise ValueError(f"not a case id: {case_id!r}")
+    return match.group("loan")

@@ -24,7 +24,7 @@ MAX_DATE = date(2100, 12, 31)
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._: -]{0,62}[A-Za-z0-9._:-])?$")  # inner spaces: "HK 2026 001"
 
 
 def _decimal(value: Any) -> Decimal:
@@ -73,7 +73,10 @@ def _date_in_range(value: date) -> date:
 
 def _identifier(value: str) -> str:
     if not _ID.match(value):
-        raise ValueError("must be 1-64 characters of letters, digits and . _ : - (starting alphanumeric)")
+        raise ValueError(
+            "must be 1-64 characters of letters, digits, spaces and . _ : - (starting alphanumeric, "
+            "not ending with a space)"
+        )
     return value
 
 

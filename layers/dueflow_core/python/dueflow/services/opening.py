@@ -14,14 +14,15 @@ from dueflow.services import audit_log
 from dueflow.services.context import Services
 
 
-def open_case(services: Services, loan: Loan, position: Position) -> bool:
-    """Open a case for a newly overdue loan and start its execution; False if it was open already.
-    Safe to run again: the case is created once, the execution started once (by name)."""
-    case_id = case_id_for(loan.loan_id, position)
+def open_case(services: Services, loan: Loan, position: Position, episode: int = 1, case_id: str | None = None) -> bool:
+    """Open the loan's ``episode``-th case for an overdue loan and start its execution; False if it was
+    open already. Safe to run again: the case is created once, the execution started once (by name)."""
+    case_id = case_id or case_id_for(loan.loan_id, position, episode)
     created = services.cases.create(
         Case(
             case_id=case_id,
             loan_id=loan.loan_id,
+            episode=episode,
             customer_id=loan.customer_id,
             opened_on=position.as_of,
             dpd_at_open=position.dpd,

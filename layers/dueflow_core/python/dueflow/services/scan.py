@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dueflow import clock
-from dueflow.domain.case import Case, case_id_for
+from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
 from dueflow.domain.messages import loan_reference
 from dueflow.domain.money import fmt
@@ -97,16 +97,16 @@ def run_scan(
                     services, stored, position.next_due_date, fmt(position.next_due_amount)
                 )
             if position.dpd >= max(settings.grace_days, 1):
-                case = services.cases.get(case_id_for(loan.loan_id, position))
-                if case is None and starts_an_episode(
-                    services.cases.latest_case_for_loan(loan.loan_id), loan, position
-                ):
-                    pacer.wait()
-                    report.cases_opened += int(open_case(services, loan, position))
-                elif case is not None and not case.execution_arn and case.is_open:
-                    # opened by an earlier run that failed before its execution started: start it now
-                    open_case(services, loan, position)
+                latest = services.cases.latest_case_for_loan(loan.loan_id)
+                if latest is not None and latest.is_open:
+                    if not latest.execution_arn:
+                        # opened by an earlier run that failed before its execution started: start it now
+                        open_case(services, loan, position, latest.episode, latest.case_id)
                     report.cases_already_open += 1
+                elif starts_an_episode(latest, loan, position):
+                    pacer.wait()
+                    episode = latest.episode + 1 if latest is not None else 1
+                    report.cases_opened += int(open_case(services, loan, position, episode))
                 else:
                     report.cases_already_open += 1
         report.items_scanned += stats.scanned
