@@ -18,6 +18,9 @@ or run on a simulated clock. Here a parked execution is a few objects, timeouts 
 timers on the simulated clock, and everything runs in the caller's thread.
 
 Semantics kept from Step Functions:
+- An execution lives at most a year (``MAX_EXECUTION``, or the definition's top-level
+  ``TimeoutSeconds`` when shorter): then it ends ``TIMED_OUT`` and its pending token answers
+  ``TaskDoesNotExist``.
 - A callback token may be answered while the task's Lambda is still running (``case_wait`` answers at
   once when there is nothing to wait for); the answer is taken when the invocation returns. A failed
   invocation fails the task (its token is void). A token is answered once: a second answer, an answer
@@ -49,6 +52,7 @@ from typing import Any
 from dueflow.ports import ExecutionAlreadyExists, TokenNotWaiting
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+MAX_EXECUTION = timedelta(days=365)  # a Standard execution's longest life (a Step Functions quota)
 LAMBDA_CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -335,6 +339,10 @@ class Executor:
         execution = Execution(name=name, arn=arn, input=dict(payload), started=now, document=dict(payload))
         self.executions[name] = execution
         self._event(execution, "ExecutionStarted")
+        limit = MAX_EXECUTION
+        if "TimeoutSeconds" in self.definition:
+            limit = min(limit, timedelta(seconds=self.definition["TimeoutSeconds"]))
+        heapq.heappush(self._timers, (now + limit, next(self._sequence), name, "execution", ""))
         self._enter(execution, self.definition["StartAt"], execution.document)
         self._ready.append(execution)
         return arn
@@ -384,6 +392,9 @@ class Executor:
             return
         _, _, name, kind, token = heapq.heappop(self._timers)
         execution = self.executions[name]
+        if kind == "execution":
+            self._stop(execution, "TIMED_OUT", error="States.Timeout", cause="the execution ran out of time")
+            return
         if kind == "timeout":
             del self._tokens[token]
             self._void[token] = "TaskTimedOut"
@@ -400,6 +411,8 @@ class Executor:
         execution = self.executions[name]
         if execution.status != "RUNNING":
             return False
+        if kind == "execution":
+            return True
         if kind == "timeout":
             return execution.token == token
         return execution.token is None and execution.answer is None and token == f"retry:{execution.state}"
@@ -572,6 +585,8 @@ class Executor:
             execution.token = None
         if status == "SUCCEEDED":
             self._event(execution, "ExecutionSucceeded")
+        elif status == "TIMED_OUT":
+            self._event(execution, "ExecutionTimedOut", str(error))
         else:
             self._event(execution, "ExecutionFailed", str(error))
 
@@ -608,7 +623,7 @@ class Executor:
 
     def moving(self) -> list[str]:
         """Running executions that are neither parked at a callback nor merely waiting for a timer."""
-        waiting = {timer[2] for timer in self._timers if self._live(timer)}
+        waiting = {timer[2] for timer in self._timers if timer[3] != "execution" and self._live(timer)}
         return [
             e.name
             for e in self.executions.values()

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from dueflow.adapters.pii import PiiCipher
-from dueflow.domain.case import execution_name
+from dueflow.domain.case import continuation_name, execution_name
 from dueflow.services.context import Services, reset_default_services, set_default_services
 from dueflow.workflow.definition import Functions, build_definition
 from dueflow_local.executor import Executor
@@ -189,16 +189,24 @@ class MemoryRuntime(Runtime):
         return [self.executor.executions[name].input["case_id"] for name in self.executor.moving()]
 
     def execution_statuses(self) -> dict[str, str]:
-        return {e.input["case_id"]: e.status for e in self.executor.executions.values()}
+        """Each case's latest execution's status (a continued case has had several executions)."""
+        return {e.input["case_id"]: e.status for e in self.executor.executions.values()}  # in start order
 
     def state_transitions(self) -> int:
         return self.executor.transitions
 
+    def _names(self, case_id: str) -> list[str]:
+        """The names of the case's executions, first to latest."""
+        names = [execution_name(case_id)]
+        while (name := continuation_name(case_id, len(names))) in self.executor.executions:
+            names.append(name)
+        return names
+
     def execution(self, case_id: str) -> dict[str, Any]:
-        return self.executor.describe(execution_name(case_id))
+        return self.executor.describe(self._names(case_id)[-1])
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
-        return self.executor.history(execution_name(case_id))
+        return [event for name in self._names(case_id) for event in self.executor.history(name)]
 
     def loans_table_footprint(self) -> tuple[int, int]:
         size = 0

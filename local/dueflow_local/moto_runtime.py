@@ -21,7 +21,7 @@ from moto import mock_aws
 
 from dueflow.adapters.aws import SDK_CONFIG, Resources, aws_services
 from dueflow.adapters.schema import LOANS, TABLES, create_table_request
-from dueflow.domain.case import execution_name
+from dueflow.domain.case import continuation_name, execution_name
 from dueflow.services.context import reset_default_services
 from dueflow.settings import ENV_VAR
 from dueflow.workflow.definition import Functions, build_definition
@@ -201,7 +201,8 @@ class MotoRuntime(Runtime):
 
     def execution_statuses(self) -> dict[str, str]:
         """Every execution's status by name (the case id), from moto's state (no API call)."""
-        return {e.input_data["case_id"]: e.exec_status.value for e in self._executions() if e.exec_status is not None}
+        latest = sorted((e for e in self._executions() if e.exec_status is not None), key=lambda e: e.start_date)
+        return {e.input_data["case_id"]: e.exec_status.value for e in latest}  # a continued case: its latest
 
     def running_executions(self) -> int:
         """How many executions (open cases) are running, from moto's state (no API call)."""
@@ -221,20 +222,30 @@ class MotoRuntime(Runtime):
         return not self.moving()
 
     # -- reading results ------------------------------------------------------------------------------
+    def _arn(self, name: str) -> str:
+        return self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def _names(self, case_id: str) -> list[str]:
+        """The names of the case's executions, first to latest."""
+        known = {e.exec_arn.rsplit(":", 1)[-1] for e in self._executions()}
+        names = [execution_name(case_id)]
+        while (name := continuation_name(case_id, len(names))) in known:
+            names.append(name)
+        return names
+
     def execution(self, case_id: str) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
-        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{execution_name(case_id)}"
-        return dict(sfn.describe_execution(executionArn=arn))
+        return dict(sfn.describe_execution(executionArn=self._arn(self._names(case_id)[-1])))
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
-        arn = self.resources.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{execution_name(case_id)}"
         events: list[dict[str, Any]] = []
-        try:
-            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-                events.extend(page["events"])
-        except sfn.exceptions.ExecutionDoesNotExist:
-            return []
+        for name in self._names(case_id):
+            try:
+                for page in sfn.get_paginator("get_execution_history").paginate(executionArn=self._arn(name)):
+                    events.extend(page["events"])
+            except sfn.exceptions.ExecutionDoesNotExist:
+                break
         return events
 
     def loans_table_footprint(self) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -213,7 +214,12 @@ def test_an_acceptance_retried_after_its_resume_failed_moves_the_case_to_follow_
         # the bank's channel calls again: the plan stands, and now the workflow hears it
         status, plan = rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)
         assert status == 200 and plan["accepted_on"] == "2026-06-17"
-        assert rt.stages_entered(CASE)[-3:] == ["Await agreement: what happened?", "Follow up plan", "Await plan event"]
+        assert rt.stages_entered(CASE)[-4:] == [
+            "Await agreement: what happened?",
+            "Follow up plan",
+            "Follow up plan: continue in a new execution?",
+            "Await plan event",
+        ]
         assert rt.services.cases.require(CASE).waiting_state == "Await plan event"
         # a third call changes nothing more
         assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
@@ -285,3 +291,68 @@ def test_a_promise_to_pay_holds_escalation_then_is_kept_or_broken_on_the_record(
     assert len(missed) == (0 if pays else 2)  # the polite message, by SMS and e-mail, only when broken
     if case.is_open:  # still overdue: the cadence resumes (another negotiation round below 90 days)
         assert "Negotiate by phone" in rt.stages_entered(CASE)[-3:]
+
+
+def test_a_fourteen_month_plan_crosses_into_a_second_execution_of_the_same_case() -> None:
+    """A Standard execution lives at most a year. The plan's execution hands over to a new one before
+    that (continue_after_days), which follows the plan to its end: one case id, one audit chain."""
+    import json
+
+    from dueflow.domain.audit_chain import verify_chain
+    from dueflow.domain.case import continuation_name
+    from dueflow.domain.schedule import iter_schedule
+    from dueflow_local.memory_runtime import MemoryRuntime
+
+    settings = Settings(environment="life", index_shards=2)
+    with open_runtime("memory", settings, datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+        assert isinstance(rt, MemoryRuntime)
+        rt.load_book([borrower(principal="60000.00")], date(2026, 6, 16))  # installments of 5330.95
+        rt.run_day(date(2026, 6, 17))
+        installments: list[dict[str, str]] = []
+        rt.run_day(date(2026, 6, 18), [("10:00", lambda: installments.extend(accept_plan(rt, 14)))])
+        assert len(installments) == 14
+        plan = {date.fromisoformat(i["due_date"]): i["amount"] for i in installments}
+        # the regular installments are paid alongside, on their due dates
+        regular = {i.due_date: str(i.amount) for i in iter_schedule(borrower(principal="60000.00"))}
+        regular = {day: amount for day, amount in regular.items() if day > date(2026, 6, 18)}
+        payments = {d: str(sum(Decimal(a) for a in (plan.get(d, "0"), regular.get(d, "0")))) for d in {*plan, *regular}}
+        last = play(rt, date(2026, 6, 18), date(2027, 9, 30), payments)
+        case = rt.services.cases.require(CASE)
+        assert (case.outcome, case.closed_on) == ("SETTLED", max(plan)), last
+        first, second = (rt.executor.executions[continuation_name(CASE, n)] for n in (0, 1))
+        assert case.continuations == 1 and continuation_name(CASE, 2) not in rt.executor.executions
+        assert first.status == "SUCCEEDED"
+        assert [s for s in rt.executor.history(first.name) if s.get("stateEnteredEventDetails")][-1][
+            "stateEnteredEventDetails"
+        ]["name"] == "Continued in a new execution"
+        assert first.stopped is not None and first.stopped - first.started < timedelta(days=350)
+        assert second.status == "SUCCEEDED" and second.input["resume_at"] == "Follow up plan"
+        objects = rt.services.audit_store.read_case("L1", CASE)
+        assert verify_chain(CASE, objects, case.audit_head).ok
+        types = [json.loads(data)["type"] for _, data in objects]
+        assert types.count("execution_continued") == 1 and types[-1] == "case_closed"
+
+
+def test_a_case_whose_execution_ran_out_of_time_is_re_evaluated_in_a_new_execution(rt: Runtime) -> None:
+    """A complaint left open for more than a year pauses the case that long; Step Functions ends its
+    execution (TIMED_OUT). When the complaint is resolved, the wake-up's answer finds the task gone
+    (TaskDoesNotExist): that is not swallowed, the case goes on in a new execution at the state it
+    was waiting in, and is collected."""
+    assert rt.api("POST", f"/cases/{CASE}/complaints", **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
+    day = date(2026, 6, 17)
+    while day < date(2027, 6, 24):
+        day += timedelta(days=1)
+        rt.run_day(day)
+    assert rt.execution(CASE)["status"] == "TIMED_OUT"
+    case = rt.services.cases.require(CASE)
+    assert case.is_open and case.complaint_open and case.waiting_state == "Await response"
+    resolve = ("10:00", lambda: rt.api("POST", f"/cases/{CASE}/complaints/resolve", **SUPERVISOR))  # type: ignore[arg-type]
+    rt.run_day(date(2027, 6, 25), [resolve])
+    rt.run_day(date(2027, 6, 26))  # the scan wakes the case: its token is gone, a new execution goes on
+    case = rt.services.cases.require(CASE)
+    assert case.continuations == 1 and rt.execution(CASE)["status"] == "RUNNING"
+    assert rt.execution(CASE)["name"] == f"{CASE}-x1"
+    assert "Second reminder" in rt.stages_entered(CASE)[-4:]  # re-evaluated: a year silent, it moves on
+    end = play(rt, date(2027, 6, 26), date(2027, 7, 10), {date(2027, 6, 28): "70000.00"})
+    case = rt.services.cases.require(CASE)
+    assert (case.outcome, case.closed_on) == ("CURED", date(2027, 6, 28)), end

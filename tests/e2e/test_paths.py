@@ -30,7 +30,12 @@ def test_path_1_pays_after_the_first_reminder_and_is_cured(runtime: Runtime) -> 
     rt.load_book([borrower()], date(2026, 6, 16))
     # Day 1 (DPD 2): the scan opens the case; the reminders go out when the window opens at 08:00
     rt.run_day(date(2026, 6, 17))
-    assert rt.stages_entered(CASE)[:3] == ["Confirm overdue", "First contact", "Await response"]
+    assert rt.stages_entered(CASE)[:4] == [
+        "New or continued case?",
+        "Confirm overdue",
+        "First contact",
+        "Await response",
+    ]
     first = sent_messages(rt, CASE)
     assert [(m.channel, m.template, m.language) for m in first] == [
         ("email", "first_reminder", "zh-CN"),
@@ -72,7 +77,8 @@ def test_path_4_never_answers_with_a_small_balance_and_goes_to_write_off_review(
     assert loan is not None and case.closed_on is not None
     assert assess(loan, case.closed_on).dpd >= 90 > assess(loan, case.closed_on - timedelta(days=14)).dpd
     stages = [s for s in rt.stages_entered(CASE) if not s.endswith("what happened?")]
-    assert stages[:7] == [
+    assert stages[:8] == [
+        "New or continued case?",
         "Confirm overdue",
         "First contact",
         "Await response",
@@ -81,7 +87,7 @@ def test_path_4_never_answers_with_a_small_balance_and_goes_to_write_off_review(
         "Negotiate by phone",
         "Await agreement",
     ]
-    rounds = stages[5:-4]
+    rounds = stages[6:-4]
     assert rounds == ["Negotiate by phone", "Await agreement"] * (len(rounds) // 2) and len(rounds) >= 10
     assert stages[-4:] == ["Legal review", "Litigate?", "Closed: write-off review", "Closed: write-off review: done"]
     templates = [(m.channel, m.template) for m in sent_messages(rt, CASE)]
@@ -283,7 +289,12 @@ def test_a_loan_id_step_functions_would_refuse_as_a_name_runs_its_case(runtime: 
     name = execution_name(case_id)
     assert name != case_id and name.startswith("L_1_A-2026-06-15-") and case.execution_arn.endswith(f":{name}")
     assert rt.execution(case_id)["status"] == "RUNNING"
-    assert rt.stages_entered(case_id)[:3] == ["Confirm overdue", "First contact", "Await response"]
+    assert rt.stages_entered(case_id)[:4] == [
+        "New or continued case?",
+        "Confirm overdue",
+        "First contact",
+        "Await response",
+    ]
     pay = {"date": "2026-06-18", "amount": "1200.00"}
     rt.run_day(date(2026, 6, 18), [("10:00", lambda: rt.api("POST", "/loans/L:1.A/payments", pay, system=True))])
     assert rt.services.cases.require(case_id).outcome == "CURED"

@@ -106,7 +106,7 @@ def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_pa
     assert "ExecutionStarted" in shown.stdout and "ExecutionSucceeded" in shown.stdout
     (l3,) = [c for c in map(json.loads, (out / "cases.jsonl").read_text().splitlines()) if c["loan_id"] == "L3"]
     entered = [detail for _, kind, detail in l3["execution"] if kind.endswith("StateEntered")]
-    assert entered[:3] == ["Confirm overdue", "First contact", "Await response"]
+    assert entered[:4] == ["New or continued case?", "Confirm overdue", "First contact", "Await response"]
     assert entered[-2:] == ["Closed: settled", "Closed: settled: done"]
     assert runner.invoke(app, ["case", "show", "NOPE", "--out", str(out)]).exit_code == 1
 

@@ -60,7 +60,9 @@ def run(sfn: Any, fakes: Fakes, answers: list[tuple[str, dict[str, Any]]]) -> tu
             name="cases", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn"
         )["stateMachineArn"]
         execution = sfn.start_execution(
-            stateMachineArn=machine, name="L1-2026-06-15", input=json.dumps({"case_id": "C1", "loan_id": "L1"})
+            stateMachineArn=machine,
+            name="L1-2026-06-15",
+            input=json.dumps({"case_id": "C1", "loan_id": "L1", "resume_at": "Confirm overdue"}),
         )["executionArn"]
         for state, event in answers:
             deadline = time.time() + 10
@@ -89,6 +91,7 @@ def test_a_customer_who_never_answers_goes_to_legal_review_and_litigation(sfn: A
     )
     assert status == "SUCCEEDED"
     assert [s for s in entered if not s.endswith("what happened?")] == [
+        "New or continued case?",
         "Confirm overdue",
         "First contact",
         "Await response",

@@ -38,7 +38,13 @@ class Script:
     a dict (a stage's result, or the answer sent to a callback's token), an exception to raise, or
     ``"timeout"`` / ``"hold"`` (a callback left unanswered)."""
 
-    def __init__(self, stage: dict[str, list[Any]] | None = None, wait: dict[str, list[Any]] | None = None) -> None:
+    def __init__(
+        self,
+        stage: dict[str, list[Any]] | None = None,
+        wait: dict[str, list[Any]] | None = None,
+        resume_at: str = d.CONFIRM,
+    ) -> None:
+        self.resume_at = resume_at  # where the execution begins: a new case, or one continued
         self.stage = defaultdict(list, copy.deepcopy(stage or {}))
         self.wait = defaultdict(list, copy.deepcopy(wait or {}))
         self.now = START
@@ -70,7 +76,7 @@ class Script:
         self.now = until
 
     def run(self, name: str = "C1", days: int = 400) -> list[str]:
-        self.executor.start(name, {"case_id": name, "loan_id": "L1"})
+        self.executor.start(name, {"case_id": name, "loan_id": "L1", "resume_at": self.resume_at})
         self.executor.run()
         for _ in range(days):
             if self.executor.executions[name].status != "RUNNING":
@@ -215,6 +221,31 @@ def _second_cured() -> Script:
     return Script(wait={R: [{"kind": "no_response"}], S: [{"kind": "cured"}]})
 
 
+@scenario("a long plan hands over to a new execution of the case", d.CONTINUED)
+def _long_plan() -> Script:
+    return Script(
+        {"follow_up": [{"outcome": "following_up"}, {"outcome": "continue_as_new"}]},
+        {R: [{"kind": "plan_accepted"}], P: [{"kind": "tick"}]},
+    )
+
+
+@scenario("a continued execution follows the plan up to its end", d.CLOSED["SETTLED"])
+def _continued_plan() -> Script:
+    return Script(wait={P: [{"kind": "plan_completed"}]}, resume_at=d.FOLLOW_UP)
+
+
+def _continued_at(state: str) -> Callable[[], Script]:
+    def build() -> Script:  # re-evaluated first: the case's record says it was cured meanwhile
+        cured = {"outcome": "r", "kind": "cured", "renegotiations_left": 1, "legal_review_due": False}
+        return Script({"reevaluate": [cured]}, resume_at=state)
+
+    return build
+
+
+for _state in (R, S, A, P):
+    scenario(f"an execution continued at {_state!r} (its predecessor ended)", d.CLOSED["CURED"])(_continued_at(_state))
+
+
 def _run_all() -> tuple[set[tuple[str, str]], dict[str, tuple[list[str], str]]]:
     taken: set[tuple[str, str]] = set()
     results = {}
@@ -231,7 +262,8 @@ def test_each_scenario_reaches_its_outcome() -> None:
     for name, (_, final) in SCENARIOS.items():
         entered, status = results[name]
         assert status == "SUCCEEDED", (name, entered)
-        assert entered[-2:] == [final, f"{final}: done"], (name, entered)
+        ending = [d.CONTINUE, d.CONTINUED] if final == d.CONTINUED else [final, f"{final}: done"]
+        assert entered[-2:] == ending, (name, entered)
 
 
 def test_the_scenarios_take_every_edge_of_the_definition() -> None:
@@ -275,7 +307,7 @@ def test_a_callback_timeout_fires_on_the_simulated_clock_and_goes_to_re_evaluati
         {"reevaluate": [{"outcome": "r", "kind": "cured", "renegotiations_left": 1, "legal_review_due": True}]},
         {R: ["timeout"]},
     )
-    script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
+    script.executor.start("C1", {"case_id": "C1", "loan_id": "L1", "resume_at": "Confirm overdue"})
     script.executor.run()
     assert script.entered()[-1] == R and script.executor.parked("C1")
     timeout = STATES[R]["TimeoutSeconds"]
@@ -293,7 +325,7 @@ def test_a_token_answers_once_and_not_after_its_timeout() -> None:
     script = Script(
         {"reevaluate": [{"outcome": "r", "kind": "no_response", "renegotiations_left": 1, "legal_review_due": True}]}
     )
-    script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
+    script.executor.start("C1", {"case_id": "C1", "loan_id": "L1", "resume_at": "Confirm overdue"})
     script.executor.run()
     token = next(p["token"] for p in script.payloads if p.get("state") == R)
     script.advance(STATES[R]["TimeoutSeconds"] + 1)
@@ -322,15 +354,15 @@ def test_a_choice_reading_a_missing_field_fails_the_execution_with_states_runtim
 
 def test_starting_a_name_twice_is_refused_unless_it_is_the_same_running_execution() -> None:
     script = Script()
-    arn = script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
-    assert script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"}) == arn
+    arn = script.executor.start("C1", {"case_id": "C1", "loan_id": "L1", "resume_at": "Confirm overdue"})
+    assert script.executor.start("C1", {"case_id": "C1", "loan_id": "L1", "resume_at": "Confirm overdue"}) == arn
     with pytest.raises(ExecutionAlreadyExists):
-        script.executor.start("C1", {"case_id": "C1", "loan_id": "other"})
+        script.executor.start("C1", {"case_id": "C1", "loan_id": "other", "resume_at": "Confirm overdue"})
 
 
 def test_each_state_visit_has_its_own_entered_time_even_at_one_instant() -> None:
     script = Script(wait={R: [{"kind": "plan_accepted"}], P: [{"kind": "tick"}, {"kind": "tick"}]})
-    script.executor.start("C1", {"case_id": "C1", "loan_id": "L1"})
+    script.executor.start("C1", {"case_id": "C1", "loan_id": "L1", "resume_at": "Confirm overdue"})
     script.executor.run()
     entered = [p["entered"] for p in script.payloads]
     assert len(entered) == len(set(entered))
@@ -355,3 +387,24 @@ def test_what_the_executor_does_not_implement_is_refused_by_state_and_field(chan
     change(definition["States"])
     with pytest.raises(DefinitionNotSupported, match=named.replace("?", r"\?").replace("[", r"\[")):
         Executor(definition, lambda f, p: {}, lambda: START)
+
+
+def test_an_execution_times_out_after_a_year_and_its_token_is_gone() -> None:
+    """Step Functions ends a Standard execution after 365 days: a case parked that long is TIMED_OUT and
+    an answer to its token gets TaskDoesNotExist (which the services must not swallow)."""
+    paused = {"outcome": "r", "kind": "paused", "renegotiations_left": 1, "legal_review_due": False}
+    script = Script({"reevaluate": [paused] * 60}, {R: ["hold"]})  # a complaint that is never resolved
+    script.executor.start("C1", {"case_id": "C1", "loan_id": "L1", "resume_at": d.CONFIRM})
+    script.executor.run()
+    token = script.executor.executions["C1"].token
+    assert token is not None
+    script.advance(364 * 86_400)
+    assert script.executor.executions["C1"].status == "RUNNING"  # the callback timeout went to re-evaluation
+    script.advance(2 * 86_400)
+    execution = script.executor.executions["C1"]
+    assert execution.status == "TIMED_OUT" and script.executor.describe("C1")["status"] == "TIMED_OUT"
+    assert script.executor.history("C1")[-1]["type"] == "ExecutionTimedOut"
+    stale = next(p["token"] for p in reversed(script.payloads) if "token" in p)
+    with pytest.raises(TokenNotWaiting) as caught:
+        script.executor.resume(stale, {"kind": "cured"})
+    assert caught.value.code == "TaskDoesNotExist"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dueflow.settings import Settings
-from dueflow.workflow.definition import CLOSED, CONFIRM, DAY, Functions, build_definition
+from dueflow.workflow.definition import CLOSED, CONFIRM, DAY, WAITING_STATES, Functions, build_definition
 from dueflow.workflow.diagram import mermaid
 
 DEFINITION = build_definition(Functions(stage="arn:stage", wait="arn:wait"), Settings())
@@ -33,7 +33,13 @@ def test_every_transition_points_at_a_state_and_every_state_is_reachable() -> No
             assert target in STATES, f"{name} -> {target}"
             todo.append(target)
     assert seen == set(STATES)
-    assert DEFINITION["StartAt"] == CONFIRM
+    # a new case begins at "Confirm overdue"; a continued one where its input says
+    start = STATES[DEFINITION["StartAt"]]
+    assert start["Type"] == "Choice" and start["Default"] == CONFIRM
+    assert {rule["Next"] for rule in start["Choices"]} == {
+        "Follow up plan",
+        *(f"{w}: re-evaluate" for w in WAITING_STATES),
+    }
 
 
 def test_state_names_are_readable_and_within_the_console_limit() -> None:

@@ -70,6 +70,8 @@ class Settings(BaseModel):
     broken_promise_grace_days: int = Field(default=3, ge=0)
     renegotiations_allowed: int = Field(default=1, ge=0)
     complaint_resolution_days: int = Field(default=15, ge=1)
+    # a Standard execution lives at most 365 days: a plan's execution hands over to a new one after this
+    continue_after_days: int = Field(default=330, ge=1, le=345)
     promise_max_days: int = Field(default=30, ge=1, le=180)  # how far ahead a promise to pay may be dated
     promise_grace_days: int = Field(default=3, ge=0, le=30)  # after the promised date, before it counts as broken
     escalation: Escalation = Escalation()

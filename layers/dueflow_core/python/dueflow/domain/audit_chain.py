@@ -36,6 +36,7 @@ RECORD_TYPES = frozenset(
         "promise_kept",
         "promise_broken",
         "payment_received",
+        "execution_continued",
         "complaint_opened",
         "complaint_resolved",
         "legal_assessment",

@@ -88,6 +88,7 @@ class Case(_Stored):
     total_overdue_at_open: Decimal = Decimal("0")
     currency: str = "CNY"
     execution_arn: str | None = None
+    continuations: int = 0  # executions after the first (a long plan, or an execution that ended)
     statement: dict[str, Any] | None = None
     reminders_sent: int = 0
     # the plan, waivers and promises
@@ -177,6 +178,11 @@ def execution_name(case_id: str) -> str:
         return case_id
     readable = re.sub(r"[^A-Za-z0-9_-]", "_", case_id)[:63]
     return f"{readable}-{hashlib.sha256(case_id.encode()).hexdigest()[:16]}"
+
+
+def continuation_name(case_id: str, number: int) -> str:
+    """The execution name of a case's ``number``-th continuation (0: its first execution)."""
+    return execution_name(case_id if number == 0 else f"{case_id}-x{number}")
 
 
 def case_id_for(loan_id: str, position: Position, episode: int = 1) -> str:

@@ -10,7 +10,7 @@ from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
 from dueflow.domain.plan_progress import PlanTiming, plan_status
 from dueflow.domain.position import assess
-from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN, AWAIT_SECOND
+from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN, AWAIT_RESPONSE, AWAIT_SECOND
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,17 @@ class Thresholds:
         return dpd < max(self.grace_days, 1)
 
 
+_BEFORE_PLAN = (AWAIT_RESPONSE, AWAIT_SECOND, AWAIT_AGREEMENT)
+_BEFORE_AGREEMENT = (AWAIT_RESPONSE, AWAIT_SECOND)
+
 # the stage a silent case's wait leads to, and the threshold that stage has
 _NEXT_THRESHOLD = {AWAIT_SECOND: "negotiation_dpd", AWAIT_AGREEMENT: "legal_review_dpd"}
 
 
 def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, thresholds: Thresholds = Thresholds()) -> str:
-    """``paused`` (a complaint is open), ``plan_completed`` (the plan paid and the loan current) /
+    """What the case's record says happened, for a wake-up or a re-evaluation: ``paused`` (a complaint is
+    open), ``plan_accepted`` / ``plan_proposed`` (an API event whose answer the workflow never got),
+    ``plan_completed`` (the plan paid and the loan current) /
     ``broken_promise`` / ``tick`` (a plan in force), ``cured`` (nothing overdue), ``promised`` (a
     promise to pay holds escalation), ``not_yet`` (silent, but the next stage's days-past-due threshold
     is not reached: the cadence goes on), else ``no_response``."""
@@ -47,9 +52,15 @@ def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, threshold
         if status.broken:
             return "cured" if not assess(loan, today).dpd else "broken_promise"
         return "tick"
+    if case.plan_in_force and case.waiting_state in _BEFORE_PLAN:
+        # accepted while the workflow did not hear it (its answer was lost): the record says so. Checked
+        # before "cured": a kept plan makes the loan current by the ledger, which is not a cure
+        return "plan_accepted"
     dpd = assess(loan, today).dpd
     if not dpd:
         return "cured"
+    if case.waiting_state in _BEFORE_AGREEMENT and case.plan is not None and case.plan.accepted_on is None:
+        return "plan_proposed"
     if case.promise is not None and case.promise.pending(today, thresholds.promise_grace_days):
         return "promised"  # a promise to pay holds escalation until its date and grace have passed
     threshold = _NEXT_THRESHOLD.get(case.waiting_state or "")

@@ -12,6 +12,7 @@ from dueflow.domain.position import Position
 from dueflow.ports import ExecutionAlreadyExists
 from dueflow.services import audit_log
 from dueflow.services.context import Services
+from dueflow.workflow.definition import CONFIRM
 
 
 def open_case(services: Services, loan: Loan, position: Position, episode: int = 1, case_id: str | None = None) -> bool:
@@ -31,7 +32,8 @@ def open_case(services: Services, loan: Loan, position: Position, episode: int =
         )
     )
     with contextlib.suppress(ExecutionAlreadyExists):  # started by an earlier run of the scan
-        execution = services.workflow.start(execution_name(case_id), {"case_id": case_id, "loan_id": loan.loan_id})
+        payload = {"case_id": case_id, "loan_id": loan.loan_id, "resume_at": CONFIRM}
+        execution = services.workflow.start(execution_name(case_id), payload)
         services.cases.update(case_id, {"execution_arn": execution})
     audit_log.append(
         services,

@@ -27,11 +27,12 @@ from dueflow.domain.statement import statement_dict
 from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
 from dueflow.services.context import Services
+from dueflow.services.continuation import continue_case
 from dueflow.services.events import parse_event
 from dueflow.services.notices import channels, queue_message, queue_reminder, reminder_values, require_loan
 from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import answer, plan_timing, thresholds
-from dueflow.workflow.definition import STAGE_LABELS
+from dueflow.workflow.definition import FOLLOW_UP, STAGE_LABELS
 
 CALL_TASK_MIN_OVERDUE = Decimal("5000")
 CALL_TASK_MIN_DPD = 31
@@ -52,6 +53,7 @@ class StageEvent(BaseModel):
     entered: str = Short  # the state's entry time as Step Functions gives it: identifies this visit
     outcome: str | None = Field(default=None, max_length=256)
     waiting: str | None = Field(default=None, max_length=256)
+    started: str | None = Field(default=None, max_length=64)  # the execution's start (follow-up only)
     at: datetime = Field(default_factory=clock.now)
 
     @classmethod
@@ -137,7 +139,16 @@ def _follow_up(services: Services, event: StageEvent, case: Case, loan: Loan, po
             tag = f"progress-{status.progress_period}"
             queue_message(services, case, loan, channel, "plan_progress", values, tag, event.at)
         services.cases.update(event.case_id, {"progress_notices": status.progress_period})
+    if event.started is not None:
+        age = event.at - datetime.fromisoformat(event.started.replace("Z", "+00:00"))
+        if age >= timedelta(days=services.settings.continue_after_days):
+            return {"outcome": "continue_as_new"}  # well before the execution's one-year limit
     return {"outcome": "following_up"}
+
+
+def _continue(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
+    name = continue_case(services, case, FOLLOW_UP, event.execution)
+    return {"outcome": "continued", "execution": name}
 
 
 def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
@@ -220,5 +231,6 @@ _STAGES: dict[str, StageFn] = {
     "follow_up": _follow_up,
     "legal_review": _legal_review,
     "reevaluate": _reevaluate,
+    "continue": _continue,
     "close": _close,
 }

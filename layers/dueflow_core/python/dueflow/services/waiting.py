@@ -7,7 +7,6 @@ A case never sleeps in a ``Wait`` state: ``case_wait`` stores the token and the 
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from dueflow.domain.wake import Thresholds, legal_review_due, threshold_date, wa
 from dueflow.ports import TokenNotWaiting
 from dueflow.services import audit_log
 from dueflow.services.context import Services
+from dueflow.services.continuation import continue_case
 from dueflow.services.events import parse_event
 from dueflow.services.notices import require_loan
 from dueflow.services.promises import settle_promise
@@ -87,22 +87,39 @@ def park(services: Services, raw: Any) -> dict[str, Any]:
     )
     case = services.cases.require(event.case_id)
     kind = wake_kind(case, loan, today, timing, thresholds(services.settings, loan))
-    if kind in ("cured", "plan_completed", "broken_promise"):
+    if kind in ("cured", "plan_completed", "broken_promise", "plan_accepted", "plan_proposed"):
         resume(services, event.case_id, answer(services, case, loan, kind))
     return {"parked": event.case_id, "wake_on": str(wake_on)}
 
 
 def resume(services: Services, case_id: str, event: dict[str, Any]) -> bool:
     """Answer the case's pending callback with ``event``; False when it is not waiting. Sending first
-    and clearing the token second is safe: Step Functions refuses a token twice."""
-    case = services.cases.get(case_id)
-    token = case.task_token if case is not None else None
-    if not token:
-        return False
-    with contextlib.suppress(TokenNotWaiting):  # answered, timed out or ended meanwhile
-        services.workflow.resume(token, event)
-    services.cases.unpark(case_id, token)
-    return True
+    and clearing the token second is safe: Step Functions refuses a token twice.
+
+    A token that cannot be answered is never the end of it: ``InvalidToken`` (answered already) leaves
+    the execution to the answer it got; ``TaskTimedOut`` means the execution's own safety net took the
+    case to a re-evaluation, which reads the same case record this event was written to (and, parked
+    again, its new token is answered); ``TaskDoesNotExist`` means the execution ended (its year ran
+    out, or it was stopped) while the case is open: a new execution of the case re-enters the state
+    it was waiting in, and hears this event there (or, parked later, re-evaluates when it wakes)."""
+    for _ in range(3):
+        case = services.cases.get(case_id)
+        token = case.task_token if case is not None else None
+        if case is None or not token:
+            return False
+        try:
+            services.workflow.resume(token, event)
+        except TokenNotWaiting as exc:
+            services.cases.unpark(case_id, token)
+            if exc.code == "TaskDoesNotExist" and case.is_open and case.waiting_state:
+                continue_case(services, case, case.waiting_state)
+                continue  # the new execution, parked at that state, hears this event
+            if exc.code == "TaskTimedOut":
+                continue  # the re-evaluation may have parked the case again: answer that token
+            return True
+        services.cases.unpark(case_id, token)
+        return True
+    return False
 
 
 def answer(services: Services, case: Case, loan: Loan, kind: str) -> dict[str, Any]:

@@ -34,6 +34,11 @@ NEGOTIATE = "Negotiate by phone"
 AWAIT_AGREEMENT = "Await agreement"
 FOLLOW_UP = "Follow up plan"
 AWAIT_PLAN = "Await plan event"
+START = "New or continued case?"
+CONTINUE_CHOICE = "Follow up plan: continue in a new execution?"
+CONTINUE = "Continue in a new execution"
+CONTINUED = "Continued in a new execution"
+WAITING_STATES = (AWAIT_RESPONSE, AWAIT_SECOND, AWAIT_AGREEMENT, AWAIT_PLAN)
 RENEGOTIATE = "Renegotiation allowed?"
 LEGAL_REVIEW = "Legal review"
 LITIGATE = "Litigate?"
@@ -54,6 +59,7 @@ STAGE_LABELS: dict[str, str] = {
     "negotiate": NEGOTIATE,
     "follow_up": FOLLOW_UP,
     "legal_review": LEGAL_REVIEW,
+    "continue": CONTINUE,
 }
 
 
@@ -175,6 +181,15 @@ def _close(functions: Functions, outcome: str) -> dict[str, Any]:
 def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]:
     """The state machine definition for ``functions``, with waits sized by ``settings``."""
     states: dict[str, Any] = {}
+    # every execution's input says where it begins: "Confirm overdue" for a new case; "Follow up plan"
+    # for a long plan continued in a new execution; the re-evaluation of the state a case was waiting in
+    # when its execution ended (it reads the case's record and routes on from there)
+    resume_at = {FOLLOW_UP: FOLLOW_UP, **{name: f"{name}: re-evaluate" for name in WAITING_STATES}}
+    states[START] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.resume_at", "StringEquals": key, "Next": to} for key, to in resume_at.items()],
+        "Default": CONFIRM,
+    }
 
     def waiting(name: str, wait: str, days: int, routes: dict[str, str], default: str) -> None:
         router = f"{name}: what happened?"
@@ -219,7 +234,17 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         },
         LEGAL_REVIEW,
     )
-    states[FOLLOW_UP] = _stage_task(functions, stage[FOLLOW_UP], AWAIT_PLAN)
+    # a Standard execution lives at most a year: a long plan goes on in a new execution of the same case
+    states[FOLLOW_UP] = _stage_task(
+        functions, stage[FOLLOW_UP], CONTINUE_CHOICE, **{"started.$": "$$.Execution.StartTime"}
+    )
+    states[CONTINUE_CHOICE] = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.step.outcome", "StringEquals": "continue_as_new", "Next": CONTINUE}],
+        "Default": AWAIT_PLAN,
+    }
+    states[CONTINUE] = _stage_task(functions, stage[CONTINUE], CONTINUED)
+    states[CONTINUED] = {"Type": "Succeed", "Comment": "the case goes on in its next execution"}
     waiting(
         AWAIT_PLAN,
         "plan",
@@ -247,7 +272,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         states[f"{CLOSED[outcome]}: done"] = {"Type": "Succeed", "Comment": f"outcome {outcome}"}
     return {
         "Comment": "DueFlow collection case: confirm, contact, negotiate, follow up, legal review, close",
-        "StartAt": CONFIRM,
+        "StartAt": START,
         "States": states,
     }
 
