@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
-from dueflow.domain.position import assess
+from dueflow.domain.position import PlanPosition, assess
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,19 @@ def plan_status(case: Case, loan: Loan, today: date, timing: PlanTiming) -> Plan
     position = assess(loan, today)
     booked = position.plan_for(plan_reference(case))
     if booked is None:
-        raise ValueError(f"case {case.case_id}: plan {plan.version} is not booked on loan {loan.loan_id}")
+        # accepted on the case, not yet on the ledger (the booking is retried with the acceptance, or the
+        # loan read is older than the booking): as accepted, nothing paid towards it yet
+        first = plan.installments[0]
+        booked = PlanPosition(
+            reference=plan_reference(case),
+            accepted_on=accepted,
+            covered=plan.total,
+            paid=Decimal(0),
+            next_installment=(first.seq, first.due_date, first.amount),
+            broken_on=None,
+            completed_on=None,
+            superseded_on=None,
+        )
     next_installment = booked.next_installment
     period = (today - accepted).days // timing.progress_every_days
     candidates = []

@@ -154,6 +154,15 @@ class Position:
     waived_cents: int = 0
     plan_arrears_cents: int = 0
     plans: tuple[PlanPosition, ...] = ()
+    penalty_charged_cents: int = 0  # all penalty accrued so far (rounded per installment), paid or not
+
+    @property
+    def owed_cents(self) -> int:
+        """Everything owed that has fallen due: overdue principal, interest and penalty, and what is left
+        of a plan in force (its installments not yet due included: the arrears it covers are due)."""
+        plan = self.plan
+        remaining = to_cents(plan.remaining) if plan is not None and plan.in_force else 0
+        return self.overdue_principal_cents + self.overdue_interest_cents + self.penalty_cents + remaining
 
     @property
     def bucket(self) -> str:
@@ -790,6 +799,7 @@ def _position(
         line_cents=tuple(lines),
         waived_cents=ledger.waived,
         plan_arrears_cents=plan_arrears,
+        penalty_charged_cents=sum([ledger.penalty_cents(s) for s in states]) if ledger.penalty_num else 0,
         plans=tuple(p.public() for p in ledger.plans),
     )
 

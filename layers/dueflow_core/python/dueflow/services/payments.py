@@ -50,7 +50,7 @@ def on_loan_change(services: Services, loan: Loan) -> str | None:
     if case is None or not loan.payments:
         return None
     today = clock.today(services.settings.time_zone)
-    last = loan.payments[-1]
+    last = loan.payments[-1]  # the payment this image brought (each image records its own)
     audit_log.append(
         services,
         case.case_id,
@@ -59,6 +59,8 @@ def on_loan_change(services: Services, loan: Loan) -> str | None:
         {"date": last.date.isoformat(), "amount": str(last.amount), "payments": len(loan.payments)},
         dedupe=f"payment:{len(loan.payments)}:{last.date.isoformat()}:{last.amount}",
     )
+    # the image may be older than the loan now (a plan booked since): decide on the loan as it is
+    loan = services.loans.get(loan.loan_id) or loan
     case = settle_promise(services, case, loan, today)  # a payment may keep a promise at once
     kind = wake_kind(case, loan, today, plan_timing(services.settings), thresholds(services.settings, loan))
     if kind in ("cured", "plan_completed"):
