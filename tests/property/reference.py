@@ -107,3 +107,183 @@ def reference_position(loan: Loan, as_of: date) -> RefPosition:
         penalty=sum((round_cents(accrued[k]) - pen_paid[k] for k in overdue), Fraction(0)),
         outstanding_principal=sum(p_left, Fraction(0)),
     )
+
+
+@dataclass
+class RefLedger:
+    dpd: int
+    overdue_principal: Fraction
+    overdue_interest: Fraction
+    penalty: Fraction
+    outstanding_principal: Fraction
+    waived: Fraction
+    plan_arrears: Fraction
+    plans: list[tuple[str, Fraction, Fraction, date | None, date | None]]  # (ref, covered, paid, broken, completed)
+
+
+def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
+    """The position with the loan's ledger entries, walking every day (docs/formulas.md, "Plans and
+    waivers on the ledger"): at the start of a day a plan in force breaks if an obligation has been unmet
+    past its grace; then the day's payments; then the end-of-day accrual; then waivers; then a new plan."""
+    rows = schedule(loan)
+    n = len(rows)
+    p_left = [p for _, p, _ in rows]
+    i_left = [i for _, _, i in rows]
+    accrued = [Fraction(0)] * n
+    pen_paid = [Fraction(0)] * n
+    pen_off = [Fraction(0)] * n
+    frozen = [False] * n
+    d = Fraction(loan.annual_rate) * Fraction(loan.penalty_rate_multiplier) / 360
+    waived = Fraction(0)
+    plans: list[dict] = []  # type: ignore[type-arg]
+    plan: dict | None = None  # type: ignore[type-arg]
+
+    def penalty_owed(k: int) -> Fraction:
+        return round_cents(accrued[k]) - pen_paid[k] - pen_off[k]
+
+    def take(k: int, left: Fraction) -> Fraction:
+        part = min(penalty_owed(k), left) if penalty_owed(k) > 0 else Fraction(0)
+        pen_paid[k] += part
+        left -= part
+        part = min(i_left[k], left)
+        i_left[k] -= part
+        left -= part
+        part = min(p_left[k], left)
+        p_left[k] -= part
+        return left - part
+
+    def level(pl: dict, index: int) -> Fraction:  # type: ignore[type-arg]
+        return pl["total"] if index == len(pl["levels"]) - 1 else min(pl["levels"][index][1], pl["total"])
+
+    def level_due(pl: dict, day: date) -> Fraction:  # type: ignore[type-arg]
+        due = Fraction(0)
+        for index, (on, _) in enumerate(pl["levels"]):
+            if on <= day:
+                due = level(pl, index)
+        return due
+
+    def first_unmet(pl: dict) -> date | None:  # type: ignore[type-arg]
+        for index, (on, _) in enumerate(pl["levels"]):
+            if pl["paid"] < level(pl, index):
+                return on
+        return None
+
+    def pay_covered(pl: dict, amount: Fraction) -> Fraction:  # type: ignore[type-arg]
+        left = amount
+        for k in pl["covered"]:
+            left = take(k, left) if left else left
+        pl["paid"] += amount - left
+        return amount - left
+
+    def end(pl: dict) -> None:  # type: ignore[type-arg]
+        nonlocal plan
+        for k in pl["covered"]:
+            frozen[k] = False
+        plan = None
+
+    def oldest_unmet(day: date) -> date | None:
+        dates = []
+        if plan is not None and (due := first_unmet(plan)) is not None and due < day:
+            dates.append(due)
+        dates += [due for k, (due, _, _) in enumerate(rows) if due < day and not frozen[k] and p_left[k] + i_left[k]]
+        return min(dates) if dates else None
+
+    payments: dict[date, list[Fraction]] = {}
+    for payment in loan.payments:
+        payments.setdefault(payment.date, []).append(Fraction(payment.amount))
+    entries: dict[date, list] = {}  # type: ignore[type-arg]
+    for entry in loan.adjustments:
+        entries.setdefault(entry.date, []).append(entry)
+    day = loan.start_date
+    while day <= as_of:
+        if (
+            plan is not None
+            and (oldest := oldest_unmet(day)) is not None
+            and oldest + timedelta(days=plan["grace"] + 1) <= day
+        ):
+            plan["broken"] = day
+            end(plan)
+        for amount in payments.get(day, []):
+            left = amount
+            if plan is not None:
+                left -= pay_covered(plan, min(max(level_due(plan, day) - plan["paid"], Fraction(0)), left))
+            for k, (due, _, _) in enumerate(rows):
+                if due <= day and not frozen[k] and left:
+                    left = take(k, left)
+            if plan is not None and left:
+                left -= pay_covered(plan, left)
+            if plan is not None and plan["paid"] >= plan["total"]:
+                plan["completed"] = day
+                end(plan)
+            for k, (due, _, _) in enumerate(rows):
+                if due > day and left:
+                    part = min(i_left[k], left)
+                    i_left[k] -= part
+                    left -= part
+                    part = min(p_left[k], left)
+                    p_left[k] -= part
+                    left -= part
+        for k, (due, _, _) in enumerate(rows):
+            if due < day and p_left[k] + i_left[k] > 0 and not frozen[k]:
+                accrued[k] += d * (p_left[k] + i_left[k])
+        for entry in sorted(entries.get(day, []), key=lambda e: e.kind != "waiver"):
+            if entry.kind == "waiver":
+                penalty, interest = Fraction(entry.penalty), Fraction(entry.interest)
+                for k, (due, _, _) in enumerate(rows):
+                    if due >= day:
+                        break
+                    part = min(max(penalty_owed(k), Fraction(0)), penalty)
+                    pen_off[k] += part
+                    penalty -= part
+                    taken = min(i_left[k], interest)
+                    i_left[k] -= taken
+                    interest -= taken
+                    waived += part + taken
+                    if plan is not None and frozen[k]:
+                        plan["total"] -= part + taken
+                if plan is not None and plan["paid"] >= plan["total"]:
+                    plan["completed"] = day
+                    end(plan)
+            else:
+                if plan is not None:
+                    plan["superseded"] = day
+                    end(plan)
+                covered = [
+                    k for k, (due, _, _) in enumerate(rows) if due < day and p_left[k] + i_left[k] + penalty_owed(k) > 0
+                ]
+                for k in covered:
+                    frozen[k] = True
+                cumulative = Fraction(0)
+                levels = []
+                for line in entry.installments:
+                    cumulative += Fraction(line.amount)
+                    levels.append((line.due_date, cumulative))
+                plan = {
+                    "ref": entry.reference,
+                    "covered": covered,
+                    "total": sum((p_left[k] + i_left[k] + penalty_owed(k) for k in covered), Fraction(0)),
+                    "paid": Fraction(0),
+                    "levels": levels,
+                    "grace": entry.grace_days,
+                    "broken": None,
+                    "completed": None,
+                }
+                plans.append(plan)
+                if plan["paid"] >= plan["total"]:
+                    plan["completed"] = day
+                    end(plan)
+        day += timedelta(days=1)
+    overdue = [k for k, (due, _, _) in enumerate(rows) if due < as_of and not frozen[k]]
+    oldest = oldest_unmet(as_of)
+    return RefLedger(
+        dpd=(as_of - oldest).days if oldest is not None else 0,
+        overdue_principal=sum((p_left[k] for k in overdue), Fraction(0)),
+        overdue_interest=sum((i_left[k] for k in overdue), Fraction(0)),
+        penalty=sum((penalty_owed(k) for k in overdue), Fraction(0)),
+        outstanding_principal=sum(p_left, Fraction(0)),
+        waived=waived,
+        plan_arrears=max(level_due(plan, as_of - timedelta(days=1)) - plan["paid"], Fraction(0))
+        if plan
+        else Fraction(0),
+        plans=[(p["ref"], p["total"], min(p["paid"], p["total"]), p["broken"], p["completed"]) for p in plans],
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from dueflow.domain.loan import Loan
@@ -15,7 +16,7 @@ from dueflow.domain.position import assess
 from dueflow.domain.schedule import build_schedule
 from dueflow.domain.statement import statement_dict
 from tests.conftest import day
-from tests.property.reference import reference_position
+from tests.property.reference import reference_ledger, reference_position
 from tests.property.strategies import as_of_for, loans
 
 days_after_start = st.integers(min_value=0, max_value=31 * 70)
@@ -141,3 +142,67 @@ def test_engine_agrees_with_the_model_for_regular_payers(loan: Loan, offset: int
         reference.penalty,
         reference.outstanding_principal,
     )
+
+
+@st.composite
+def loans_with_entries(draw: st.DrawFn) -> Loan:
+    """A loan with payments and, on its ledger, waivers and restructurings at random dates: plans of
+    random installments (more or less than the arrears they cover), sometimes one replacing another."""
+    loan = draw(loans(max_term=12, max_payments=8))
+    entries: list[dict[str, Any]] = []
+    for number in range(draw(st.integers(min_value=1, max_value=3))):
+        on = loan.start_date + timedelta(days=draw(st.integers(min_value=20, max_value=31 * 14)))
+        if draw(st.booleans()):
+            entries.append(
+                {
+                    "kind": "waiver",
+                    "date": on,
+                    "penalty": draw(st.integers(min_value=0, max_value=5000)) / Decimal(100),
+                    "interest": draw(st.integers(min_value=0, max_value=50000)) / Decimal(100),
+                    "approved_by": "sup1",
+                    "reference": f"w{number}",
+                }
+            )
+        else:
+            gaps = draw(st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=4))
+            lines, due = [], on
+            for gap in gaps:
+                due += timedelta(days=gap)
+                amount = draw(st.integers(min_value=1, max_value=int(loan.principal * 50))) / Decimal(100)
+                lines.append({"due_date": due, "amount": amount})
+            grace = draw(st.integers(min_value=0, max_value=5))
+            entries.append(
+                {
+                    "kind": "restructuring",
+                    "date": on,
+                    "installments": lines,
+                    "grace_days": grace,
+                    "approved_by": "sup1",
+                    "reference": f"p{number}",
+                }
+            )
+    return loan.model_copy(
+        update={"adjustments": Loan.model_validate({**loan.model_dump(), "adjustments": entries}).adjustments}
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(loan=loans_with_entries(), offset=st.integers(min_value=0, max_value=31 * 18))
+def test_engine_with_ledger_entries_agrees_with_the_naive_day_by_day_model(loan: Loan, offset: int) -> None:
+    """Waivers and plans booked on the ledger: the engine (event-driven, integer cents) and the naive
+    model (every day, exact fractions) agree on the position and on each plan's fate."""
+    as_of = as_of_for(loan, offset)
+    position = assess(loan, as_of)
+    reference = reference_ledger(loan, as_of)
+    for plan in position.plans:  # what the examples cover (--hypothesis-show-statistics)
+        event("plan broken" if plan.broken_on else "plan completed" if plan.completed_on else "plan in force")
+    if position.waived:
+        event("waived")
+    assert position.dpd == reference.dpd
+    assert position.overdue_principal == reference.overdue_principal
+    assert position.overdue_interest == reference.overdue_interest
+    assert position.penalty == reference.penalty
+    assert position.outstanding_principal == reference.outstanding_principal
+    assert position.waived == reference.waived
+    assert position.plan_arrears == reference.plan_arrears
+    assert [(p.reference, p.covered, p.paid, p.broken_on, p.completed_on) for p in position.plans] == reference.plans

@@ -486,9 +486,9 @@ class _Ledger:
     def restructure(self, day: int, reference: str, lines: list[tuple[int, int]], grace: int) -> None:
         """Book a restructuring at the end of ``day``: the arrears outstanding then (every installment due
         before ``day``) fall due by ``lines`` ((due ordinal, amount in cents)) and accrue no more."""
-        if self.plan is not None:
+        if self.plan is not None:  # the plan it replaces was in force all this day: no accrual for it
             self.plan.superseded_on = day
-            self._end_plan(day)
+            self._end_plan(day + 1)
         self.materialise_through(day)
         self.accrue_through(day)
         states = self.states
