@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
+from dueflow.domain.schedule import iter_schedule
 from dueflow.services.scan import up_to_date_since
 from dueflow.settings import Settings
 from dueflow_local.meter import Delivery
@@ -100,23 +101,54 @@ def check(facts: Facts) -> dict[str, Any]:
     return out
 
 
+def _past_grace(loan: Loan, days: list[date], threshold: int, scan_view: bool) -> dict[date, int]:
+    """Day -> days past due, for each of ``days`` on which ``loan`` was ``threshold`` or more days past
+    due: at the end of the day, or (``scan_view``) as the day's scan saw it, before that day's payments and
+    entries. The domain engine decides; it is asked only on the days the answer can change (the first
+    day, a payment's or an entry's, an unpaid installment reaching the threshold), except for a loan with
+    ledger entries, asked every day (a plan may break on a day nothing happens)."""
+    if not days:
+        return {}
+    shift = 1 if scan_view else 0
+
+    def view(day: date) -> Loan:
+        def seen(on: date) -> bool:
+            return on < day if scan_view else on <= day
+
+        return loan.model_copy(
+            update={
+                "payments": tuple(p for p in loan.payments if seen(p.date)),
+                "adjustments": tuple(e for e in loan.adjustments if seen(e.date)),
+            }
+        )
+
+    if loan.adjustments:
+        checks = set(days)
+    else:
+        end = days[-1]
+        checks = {days[0]} | {p.date + timedelta(days=shift) for p in loan.payments}
+        for item in iter_schedule(loan):
+            if item.due_date > end:
+                break
+            checks.add(item.due_date + timedelta(days=threshold))
+    out: dict[date, int] = {}
+    oldest: date | None = None
+    for day in days:
+        if day in checks:
+            dpd = assess(view(day), day).dpd
+            oldest = day - timedelta(days=dpd) if dpd >= threshold else None
+        if oldest is not None:
+            out[day] = (day - oldest).days
+    return out
+
+
 def _overdue_days(loan: Loan, days: Iterable[date], settings: Settings) -> tuple[list[date], set[date]]:
     """The scan days on which ``loan`` was overdue as the scan saw it (before that day's payments), and
     the days on which its payments brought it up to date (an episode ends there, even if an installment
     falling due the same day makes it overdue again by the next scan)."""
-    threshold = max(settings.grace_days, 1)
-    overdue, cured = [], set()
-    for day in days:
-        before = loan.model_copy(
-            update={
-                "payments": tuple(p for p in loan.payments if p.date < day),
-                "adjustments": tuple(e for e in loan.adjustments if e.date < day),
-            }
-        )
-        if assess(before, day).dpd >= threshold:
-            overdue.append(day)
-            if up_to_date_since(loan, day - timedelta(days=1), day):
-                cured.add(day)
+    overdue = list(_past_grace(loan, list(days), max(settings.grace_days, 1), scan_view=True))
+    paid_on = {p.date for p in loan.payments}
+    cured = {day for day in overdue if day in paid_on and up_to_date_since(loan, day - timedelta(days=1), day)}
     return overdue, cured
 
 
@@ -171,13 +203,9 @@ def _left_behind(facts: Facts) -> list[str]:
         ledger = loan.model_copy(
             update={"payments": final.payments, "adjustments": final.adjustments} if final is not None else {}
         )
-        for day in facts.days:
-            if assess(ledger, day).dpd < threshold:
-                continue
+        for day, dpd in _past_grace(ledger, facts.days, threshold, scan_view=False).items():
             if not any(_open_at_end_of(case, day) or _handed_over(case, ledger, day) for case in by_loan[loan.loan_id]):
-                found.append(
-                    f"loan {loan.loan_id}: {assess(ledger, day).dpd} days past due at the end of {day}, no case"
-                )
+                found.append(f"loan {loan.loan_id}: {dpd} days past due at the end of {day}, no case")
     return found
 
 

@@ -7,12 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dueflow.domain.loan import Payment
+from dueflow.domain.loan import Loan, Payment
 from dueflow.settings import Settings
 from dueflow_local.invariants import Facts, audited_states, check
 from dueflow_local.meter import Delivery
 from tests.e2e.conftest import borrower
+from tests.property.strategies import loans
 
 CASE = "L1-2026-06-15"
 PHONE = "+8613800138000"
@@ -262,3 +265,21 @@ def test_a_cure_then_the_next_installment_overdue_is_a_new_episode_but_a_partial
         "one_case_per_episode": 1,
         "no_loan_left_behind": 1,
     }
+
+
+@settings(max_examples=100, deadline=None)
+@given(loan=loans(max_term=12, max_payments=10), offset=st.integers(min_value=0, max_value=400))
+def test_the_past_grace_walk_asks_the_engine_only_when_the_answer_can_change(loan: Loan, offset: int) -> None:
+    """The invariants skip the days on which nothing can change; the answer is the every-day walk's."""
+    from dueflow.domain.position import assess
+    from dueflow_local.invariants import _past_grace
+
+    days = [loan.start_date + timedelta(days=offset + i) for i in range(60)]
+    for scan_view in (False, True):
+        expected = {}
+        for day in days:
+            seen = [p for p in loan.payments if (p.date < day if scan_view else p.date <= day)]
+            dpd = assess(loan.model_copy(update={"payments": tuple(seen)}), day).dpd
+            if dpd >= 2:
+                expected[day] = dpd
+        assert _past_grace(loan, days, 2, scan_view) == expected
