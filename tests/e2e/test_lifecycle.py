@@ -356,3 +356,28 @@ def test_a_case_whose_execution_ran_out_of_time_is_re_evaluated_in_a_new_executi
     end = play(rt, date(2027, 6, 26), date(2027, 7, 10), {date(2027, 6, 28): "70000.00"})
     case = rt.services.cases.require(CASE)
     assert (case.outcome, case.closed_on) == ("CURED", date(2027, 6, 28)), end
+
+
+def test_legal_review_before_the_products_write_off_threshold_sends_the_case_back_to_negotiation() -> None:
+    """A product whose write-off review is not before 120 days past due: legal review at 90 finds the
+    small unsecured claim not worth litigating, and the case goes on negotiating until 120."""
+    import json
+
+    from dueflow.domain.position import assess
+    from dueflow.settings import Escalation
+
+    settings = Settings(
+        environment="life", index_shards=2, escalation_by_product={"card": Escalation(write_off_review_dpd=120)}
+    )
+    with open_runtime("memory", settings, datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+        rt.load_book([borrower(product="card")], date(2026, 6, 16))
+        rt.run_day(date(2026, 6, 17))
+        play(rt, date(2026, 6, 17), date(2026, 11, 30), {})
+        case = rt.services.cases.require(CASE)
+        loan = rt.services.loans.get("L1")
+        assert loan is not None and case.closed_on is not None
+        records = [json.loads(data) for _, data in rt.services.audit_store.read_case("L1", CASE)]
+    assert case.outcome == "WRITE_OFF_REVIEW"
+    assert 120 <= assess(loan, case.closed_on).dpd < 120 + 14  # the first legal review at or past 120
+    assessments = [r for r in records if r["type"] == "legal_assessment"]
+    assert len(assessments) >= 2 and all(a["body"]["recommendation"] == "write_off_review" for a in assessments)

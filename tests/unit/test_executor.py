@@ -221,6 +221,12 @@ def _second_cured() -> Script:
     return Script(wait={R: [{"kind": "no_response"}], S: [{"kind": "cured"}]})
 
 
+@scenario("legal review before the write-off threshold: negotiation goes on", d.CLOSED["WRITE_OFF_REVIEW"])
+def _collect_on() -> Script:
+    silent = [{"kind": "no_response"}] * 2
+    return Script({"legal_review": [{"outcome": "collect_on"}]}, {R: silent[:1], S: silent[:1], A: silent})
+
+
 @scenario("a long plan hands over to a new execution of the case", d.CONTINUED)
 def _long_plan() -> Script:
     return Script(

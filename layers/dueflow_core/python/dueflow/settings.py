@@ -31,7 +31,10 @@ class Escalation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     negotiation_dpd: int = Field(default=0, ge=0, le=3650)  # before "Negotiate by phone"
-    legal_review_dpd: int = Field(default=90, ge=0, le=3650)  # before "Legal review" (and write-off review)
+    legal_review_dpd: int = Field(default=90, ge=0, le=3650)  # before "Legal review"
+    # before a case that legal review would not litigate closes for write-off review; until then the
+    # negotiation cadence goes on (banks often set 180)
+    write_off_review_dpd: int = Field(default=90, ge=0, le=3650)
 
 
 class Settings(BaseModel):

@@ -189,6 +189,10 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
             "DueFlow: litigation package ready",
             {"type": "litigation_package", "case_id": event.case_id, "record_seq": seq},
         )
+    if result.recommendation != LITIGATE:
+        threshold = services.settings.escalation_for(loan.product).write_off_review_dpd
+        if position.dpd < threshold:
+            return {"outcome": "collect_on"}  # not yet write-off review: back to negotiation
     return {"outcome": result.recommendation}
 
 

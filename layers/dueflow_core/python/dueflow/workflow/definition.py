@@ -264,7 +264,11 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
     states[LEGAL_REVIEW] = _stage_task(functions, stage[LEGAL_REVIEW], LITIGATE)
     states[LITIGATE] = {
         "Type": "Choice",
-        "Choices": [{"Variable": "$.step.outcome", "StringEquals": "litigate", "Next": CLOSED["LITIGATION"]}],
+        "Choices": [
+            {"Variable": "$.step.outcome", "StringEquals": "litigate", "Next": CLOSED["LITIGATION"]},
+            # not worth litigating, and not yet at the write-off review threshold: collection goes on
+            {"Variable": "$.step.outcome", "StringEquals": "collect_on", "Next": NEGOTIATE},
+        ],
         "Default": CLOSED["WRITE_OFF_REVIEW"],
     }
     for outcome in OUTCOMES:
