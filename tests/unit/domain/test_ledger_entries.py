@@ -150,3 +150,27 @@ def test_entries_are_validated_naming_the_field() -> None:
         loan(entries=[WAIVER | {"date": "2026-01-01"}])
     with pytest.raises(ValidationError, match=r"increasing"):
         loan(entries=[PLAN | {"installments": [{"due_date": "2026-07-01", "amount": "1.00"}]}])
+
+
+def test_the_statement_shows_the_waiver_and_the_plan() -> None:
+    from dueflow.domain.statement import statement_dict
+
+    waiting = statement_dict(assess(loan([("2026-08-15", INSTALLMENT)], [WAIVER, PLAN]), date(2026, 9, 3)))
+    assert waiting["waived"] == "34.12" and waiting["total_overdue"] == "711.00" and waiting["installments"] == []
+    assert waiting["plan"] == {
+        "reference": "L1-2026-06-15:plan:1",
+        "accepted_on": "2026-08-01",
+        "covered": "2132.38",
+        "paid": "0.00",
+        "remaining": "2132.38",
+        "overdue": "711.00",
+        "next_installment": {"seq": 1, "due_date": "2026-09-01", "amount": "711.00"},
+        "status": "in force",
+        "ended_on": None,
+    }
+    before = statement_dict(assess(loan(entries=[WAIVER]), date(2026, 8, 1)))
+    # June's penalty for 47 days and July's for 17, at 0.12 x 1.5 / 360 a day on 1,066.19: all waived
+    daily = Decimal(INSTALLMENT) * Decimal("0.18") / 360
+    expected = [str((daily * days).quantize(Decimal("0.01"))) for days in (47, 17)]
+    assert [line["penalty_waived"] for line in before["installments"]] == expected == ["25.06", "9.06"]
+    assert before["penalty"] == "0.00" and before["plan"] is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dueflow.domain.money import fmt
-from dueflow.domain.position import Position, StatementLine
+from dueflow.domain.position import PlanPosition, Position, StatementLine
 
 
 def line_dict(line: StatementLine) -> dict[str, Any]:
@@ -22,12 +22,43 @@ def line_dict(line: StatementLine) -> dict[str, Any]:
         "penalty_accrued": fmt(line.penalty_accrued),
         "penalty_paid": fmt(line.penalty_paid),
         "penalty_outstanding": fmt(line.penalty_outstanding),
+        "penalty_waived": fmt(line.penalty_waived),
+        "interest_waived": fmt(line.interest_waived),
         "total_outstanding": fmt(line.total_outstanding),
     }
 
 
+def plan_dict(plan: PlanPosition, arrears: str) -> dict[str, Any]:
+    """A plan booked on the loan (the latest), as of the statement's date."""
+    following = plan.next_installment
+    return {
+        "reference": plan.reference,
+        "accepted_on": plan.accepted_on.isoformat(),
+        "covered": fmt(plan.covered),
+        "paid": fmt(plan.paid),
+        "remaining": fmt(plan.remaining),
+        "overdue": arrears,
+        "next_installment": (
+            {"seq": following[0], "due_date": following[1].isoformat(), "amount": fmt(following[2])}
+            if following is not None
+            else None
+        ),
+        "status": "broken"
+        if plan.broken_on
+        else "completed"
+        if plan.completed_on
+        else "replaced"
+        if plan.superseded_on
+        else "in force",
+        "ended_on": next(
+            (d.isoformat() for d in (plan.broken_on, plan.completed_on, plan.superseded_on) if d is not None), None
+        ),
+    }
+
+
 def statement_dict(position: Position) -> dict[str, Any]:
-    """The statement of ``position``: totals equal the sums of the lines' outstanding amounts."""
+    """The statement of ``position``: the total overdue is the sum of the lines' outstanding amounts and
+    what is overdue on a plan in force (``plan.overdue``); ``waived`` is what the ledger waived."""
     return {
         "loan_id": position.loan_id,
         "as_of": position.as_of.isoformat(),
@@ -45,5 +76,7 @@ def statement_dict(position: Position) -> dict[str, Any]:
         "paid_total": fmt(position.paid_total),
         "unapplied_credit": fmt(position.unapplied_credit),
         "flags": list(position.flags),
+        "waived": fmt(position.waived),
         "installments": [line_dict(line) for line in position.lines],
+        "plan": plan_dict(position.plan, fmt(position.plan_arrears)) if position.plan is not None else None,
     }
