@@ -15,6 +15,9 @@
 - ``contact_window``: every SMS, e-mail and call task went out inside the contact window of the
   customer's time zone.
 - ``contact_caps``: no customer got more SMS and calls in a local day, or in any 7 days, than the caps.
+- ``opt_outs_respected``: after a customer opts out of a channel on a case (the time on its record), no
+  provider accepted anything on that channel for that customer (or, for calls, that case) while the
+  case was open, pre-due reminders included.
 - ``audit_complete``: every case's hash chain verifies against its head, and every stage it entered
   (Step Functions history) has its ``stage_entered`` record.
 - ``messages_on_record``: every message of a case that went out (SENT) or may have (UNCONFIRMED) has
@@ -64,6 +67,7 @@ class Facts:
     ended: datetime | None = None  # the simulated time at the end of the run
     baseline: Mapping[str, str] | None = None  # case id -> outcome of a run to compare with
     audited_states: Mapping[str, str] = field(default_factory=dict)  # state name -> what its record names
+    opt_outs: Mapping[str, list[tuple[str, datetime]]] = field(default_factory=dict)  # case -> (channel, when)
 
 
 def audited_states(definition: Mapping[str, Any], stage_function: str, wait_function: str) -> dict[str, str]:
@@ -89,6 +93,7 @@ def check(facts: Facts) -> dict[str, Any]:
         "no_duplicate_message": _duplicates(facts),
         "contact_window": _window(facts),
         "contact_caps": _caps(facts),
+        "opt_outs_respected": _opt_outs(facts),
         "audit_complete": _audit(facts),
         "messages_on_record": _messages(facts),
     }
@@ -220,6 +225,29 @@ def _handed_over(case: Mapping[str, Any], loan: Loan, day: date) -> bool:
     if case.get("outcome") not in HANDED_OVER or closed is None or date.fromisoformat(closed) > day:
         return False
     return not up_to_date_since(loan, date.fromisoformat(closed) - timedelta(days=1), day)
+
+
+def _opt_outs(facts: Facts) -> list[str]:
+    by_address, by_case = _customers(facts)
+    found = []
+    cases = {case["case_id"]: case for case in facts.cases}
+    for case_id, choices in facts.opt_outs.items():
+        case, loan = cases.get(case_id), by_case.get(case_id)
+        if case is None or loan is None or not choices:
+            continue
+        closed = date.fromisoformat(case["closed_on"]) if case.get("closed_on") else None
+        for channel, since in choices:
+            for delivery in facts.deliveries:
+                if delivery.channel != channel or delivery.at <= since:
+                    continue
+                if _loan_of(delivery, by_address, by_case) is not loan:
+                    continue
+                if delivery.channel == "call" and delivery.to != case_id:
+                    continue
+                if closed is not None and _local(delivery.at, loan, facts.settings).date() > closed:
+                    continue
+                found.append(f"loan {loan.loan_id}: {_who(delivery, loan)} at {delivery.at} after its opt-out")
+    return found
 
 
 def _stuck(facts: Facts) -> list[str]:

@@ -139,6 +139,7 @@ class Simulation:
     workers: int = 1  # processes, each playing the loans of a share of the customers
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
     _audit_messages: dict[str, set[str]] = field(default_factory=dict)
+    _audit_opt_outs: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
 
     def run(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
         """Play the run (in ``workers`` processes when more than one) and write its outputs."""
@@ -330,6 +331,7 @@ class Simulation:
             deliveries=list(meter.deliveries),
             outbox=outbox,
             audit_messages=self._audit_messages,
+            opt_outs=self._audit_opt_outs,
             ended=rt.now,
             baseline=self.baseline,
             audited_states=invariants.audited_states(
@@ -366,6 +368,11 @@ class Simulation:
         self._audit_messages[case["case_id"]] = {
             str(r["body"]["message_id"]) for r in records if r["type"] in ("message_sent", "message_unconfirmed")
         }
+        self._audit_opt_outs[case["case_id"]] = [
+            (str(r["body"]["opt_out"]), datetime.fromisoformat(r["at"]))
+            for r in records
+            if r["type"] == "customer_reply" and "opt_out" in r["body"]
+        ]
         zone = ZoneInfo(self.settings.time_zone)
         outcome = case.get("outcome", "OPEN")
         stages = [
@@ -597,6 +604,7 @@ def play_in_workers(
             workers=1,
             _audit_stages={},
             _audit_messages={},
+            _audit_opt_outs={},
         )
         process = context.Process(target=_worker, args=(part, out, number, queue), daemon=True)
         process.start()

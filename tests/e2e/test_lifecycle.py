@@ -381,3 +381,16 @@ def test_legal_review_before_the_products_write_off_threshold_sends_the_case_bac
     assert 120 <= assess(loan, case.closed_on).dpd < 120 + 14  # the first legal review at or past 120
     assessments = [r for r in records if r["type"] == "legal_assessment"]
     assert len(assessments) >= 2 and all(a["body"]["recommendation"] == "write_off_review" for a in assessments)
+
+
+def test_an_opt_out_on_the_case_holds_for_the_pre_due_reminders_of_a_loan_under_a_plan(rt: Runtime) -> None:
+    """Under a kept plan the loan is current by the ledger, so the scan sends pre-due reminders of the
+    regular installment: the customer's opt-out of SMS on the open case holds for them too."""
+    installments: list[dict[str, str]] = []
+    optout = ("11:00", lambda: rt.api("POST", f"/cases/{CASE}/opt-outs", {"channel": "sms"}, **SUPERVISOR))  # type: ignore[arg-type]
+    rt.run_day(date(2026, 6, 18), [("10:00", lambda: installments.extend(accept_plan(rt, 3))), optout])
+    plan = {date.fromisoformat(i["due_date"]): i["amount"] for i in installments}
+    play(rt, date(2026, 6, 18), date(2026, 7, 16), plan)
+    predue = sent_messages(rt, "predue:L1")
+    assert [(m.channel, m.values["due_date"]) for m in predue] == [("email", "2026-07-15")]
+    assert rt.services.cases.require(CASE).is_open  # the plan is in force all along

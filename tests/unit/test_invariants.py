@@ -160,6 +160,9 @@ def test_a_loan_cured_the_day_before_the_scan_needs_no_case() -> None:
             {"deliveries": [Delivery(at(16 + i // 2, 10 + i % 2), "sms", PHONE, f"m{i}") for i in range(8)]},
             "contact_caps",
         ),
+        ({"opt_outs": {CASE: [("sms", at(16, 9))]}}, "opt_outs_respected"),  # an SMS at 10:00 after it
+        ({"opt_outs": {CASE: [("call", at(16, 9))]}}, "opt_outs_respected"),
+        ({"opt_outs": {CASE: [("sms", at(16, 11)), ("email", at(16, 9))]}}, None),  # after the SMS; no e-mail
         ({"audit_ok": {CASE: False}}, "audit_complete"),
         ({"audit_stages": {CASE: {"confirm"}}}, "audit_complete"),
         ({"baseline": {CASE: "CURED"}}, "outcomes_match_baseline"),

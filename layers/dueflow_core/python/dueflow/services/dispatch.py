@@ -66,12 +66,15 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
     verified = {Channel.EMAIL} if contact.get("email") else set()
     if contact.get("phone"):
         verified |= {Channel.SMS, Channel.CALL}
-    opted_out = {Channel(c) for c in (case.opt_out if case is not None else ())}
+    # a pre-due reminder belongs to no case, but the customer's choices on the loan's open case (an
+    # opt-out, a complaint that pauses contact) hold for it too
+    governing = services.cases.open_case_for_loan(message.loan_id) if case is None else case
+    opted_out = {Channel(c) for c in (governing.opt_out if governing is not None else ())}
     recipient = Recipient(
         timezone=loan.customer.timezone if loan.customer else settings.time_zone,
         verified_channels=frozenset(verified),
         opted_out=frozenset(opted_out),
-        complaint_open=case is not None and case.complaint_open,
+        complaint_open=governing is not None and governing.complaint_open,
     )
     rules = contact_rules(settings)
     decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
