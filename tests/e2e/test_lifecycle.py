@@ -394,3 +394,26 @@ def test_an_opt_out_on_the_case_holds_for_the_pre_due_reminders_of_a_loan_under_
     predue = sent_messages(rt, "predue:L1")
     assert [(m.channel, m.values["due_date"]) for m in predue] == [("email", "2026-07-15")]
     assert rt.services.cases.require(CASE).is_open  # the plan is in force all along
+
+
+def test_a_proposal_retried_after_its_resume_failed_moves_the_case_to_agreement_once() -> None:
+    import json
+
+    from dueflow_local.faults import FaultPlan, injecting_memory
+    from dueflow_local.memory_runtime import MemoryRuntime
+
+    settings = Settings(environment="life", index_shards=2)
+    with open_runtime("memory", settings, datetime(2026, 6, 16, tzinfo=UTC), tolerate_failures=True) as rt:
+        assert isinstance(rt, MemoryRuntime)
+        rt.load_book([borrower()], date(2026, 6, 16))
+        rt.run_day(date(2026, 6, 17))
+        with injecting_memory(FaultPlan.parse("states:SendTaskSuccess=1.0"), rt.wire, 0, rt.dispatcher.in_handler):
+            assert rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": 2}, **SUPERVISOR)[0] == 502  # type: ignore[arg-type]
+        assert rt.services.cases.require(CASE).waiting_state == "Await response"
+        status, plan = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": 2}, **SUPERVISOR)  # type: ignore[arg-type]
+        assert status == 200 and plan["version"] == 1
+        assert rt.stages_entered(CASE)[-2:] == ["Await response: what happened?", "Await agreement"]
+        assert rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": 2}, **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
+        assert rt.stages_entered(CASE)[-1] == "Await agreement"
+        records = [json.loads(d)["type"] for _, d in rt.services.audit_store.read_case("L1", CASE)]
+        assert records.count("plan_proposed") == 1 and records.count("waiver_decision") == 1

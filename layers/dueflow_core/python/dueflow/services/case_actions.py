@@ -20,7 +20,7 @@ from dueflow.domain.waiver import decide_waiver
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.waiting import resume
-from dueflow.workflow.definition import AWAIT_PLAN
+from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN
 
 STAFF_ROLES = ("agent", "supervisor", "legal", "auditor")
 
@@ -122,10 +122,23 @@ def propose(
             f"plan {case.plan.version} (accepted on {case.plan.accepted_on}) is in force; a new plan is "
             "proposed when it is broken and the case returns to negotiation"
         )
+    today = clock.today(services.settings.time_zone)
+    earlier = case.plan
+    if (
+        earlier is not None
+        and earlier.accepted_on is None
+        and (earlier.proposed_on, earlier.proposed_by) == (today, caller.principal)
+        and (earlier.waived_penalty, earlier.waived_interest) == (_cents(waive_penalty), _cents(waive_interest))
+        and months in (None, len(earlier.installments))
+    ):
+        # the same proposal again (the caller's retry after a 5xx): nothing new is recorded, and the
+        # workflow hears it if it did not the first time
+        if case.waiting_state != AWAIT_AGREEMENT:
+            resume(services, case_id, {"kind": "plan_proposed"})
+        return earlier.to_item()
     loan = services.loans.get(case.loan_id)
     if loan is None:
         raise NotFound(f"no loan {case.loan_id!r}")
-    today = clock.today(services.settings.time_zone)
     position = assess(loan, today)
     waiver = decide_waiver(role, waive_penalty, waive_interest, position.penalty, position.overdue_interest)
     now = clock.now()
