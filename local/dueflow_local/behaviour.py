@@ -66,8 +66,17 @@ def events_for(loan: Loan, profile: str, start: date, days: int, rng: random.Ran
     opened = max(first_miss + timedelta(days=1), start)  # the scan opens the case at DPD 1
     if profile in ("keeps_plan", "breaks_plan"):
         talk = opened + timedelta(days=rng.randint(2, 5))
+        # the agent waives the penalty so far (within an agent's authority) to make the plan easier to keep
+        penalty = assess(loan, talk).penalty
         events.append(
-            _event(talk, "plan_proposed", loan.loan_id, time="11:00", role=rng.choice(["agent", "supervisor"]))
+            _event(
+                talk,
+                "plan_proposed",
+                loan.loan_id,
+                time="11:00",
+                role=rng.choice(["agent", "supervisor"]),
+                waive_penalty=fmt(penalty),
+            )
         )
         events.append(_event(talk, "plan_accepted", loan.loan_id, time="15:00"))
         if profile == "keeps_plan":
