@@ -10,19 +10,24 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from dueflow.domain.loan import PaymentReference
+from dueflow.domain.strict import iso_date, plain_decimal, strict_json
 from dueflow.observability import correlate, logger
 from dueflow.services import case_actions as actions
 from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
 from dueflow.services.payments import InvalidPayment, post_payment
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=strict_json)
 
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
+# one strict policy for money and dates (dueflow.domain.strict): plain decimal strings, ISO dates
+Plain = BeforeValidator(plain_decimal)
+Money = Annotated[Decimal, Plain, Field(ge=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
+Day = Annotated[date, BeforeValidator(iso_date)]
 
 
 class _Body(BaseModel):
@@ -30,8 +35,8 @@ class _Body(BaseModel):
 
 
 class PaymentIn(_Body):
-    date: date
-    amount: Annotated[Decimal, Field(gt=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
+    date: Day
+    amount: Annotated[Decimal, Plain, Field(gt=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
     reference: PaymentReference | None = None
 
 
@@ -42,7 +47,7 @@ class PlanIn(_Body):
 
 
 class PromiseIn(_Body):
-    promised_date: date
+    promised_date: Day
     amount: Money
 
 
@@ -61,7 +66,10 @@ def caller() -> Caller:
     if claims:
         groups = claims.get("cognito:groups", "")
         names = groups if isinstance(groups, list) else [g for g in str(groups).replace(",", " ").split() if g]
-        return Caller(principal=str(claims.get("cognito:username") or claims.get("sub")), groups=frozenset(names))
+        principal = claims.get("cognito:username") or claims.get("sub")
+        if not isinstance(principal, str) or not principal.strip():
+            raise actions.Unauthenticated("the token names no user (neither cognito:username nor sub)")
+        return Caller(principal=principal, groups=frozenset(names))
     identity = context.identity
     if identity and identity.user_arn:
         return Caller(principal=identity.user_arn, groups=frozenset(), system=True)
@@ -70,6 +78,25 @@ def caller() -> Caller:
 
 def _error(status: int, message: str) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message})
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(exc: RequestValidationError) -> Response[Any]:
+    """422 naming each field and saying what is wrong with it in words (the reasons are ours or
+    pydantic's: no Python internals, no input echoed back)."""
+    detail = []
+    for error in exc.errors():
+        reason = str((error.get("ctx") or {}).get("error") or error.get("msg") or error["type"])
+        reason = reason.removeprefix("Value error, ")
+        if error["type"] == "json_invalid":
+            reason = f"the body is not valid JSON: {reason}"
+        detail.append({"loc": list(error["loc"]), "msg": reason, "type": error["type"]})
+    message = "; ".join(f"{'.'.join(str(p) for p in d['loc'][1:]) or 'body'}: {d['msg']}" for d in detail)
+    return Response(
+        status_code=422,
+        content_type=content_types.APPLICATION_JSON,
+        body={"statusCode": 422, "message": message, "detail": detail},
+    )
 
 
 @app.exception_handler(actions.Unauthenticated)
@@ -91,18 +118,16 @@ def not_found(exc: actions.NotFound) -> Response[Any]:
 def invalid_payment(exc: InvalidPayment) -> Response[Any]:
     """As Powertools reports a body that fails validation: 422 with the field's location."""
     detail = [{"loc": ["body", exc.field], "msg": exc.reason, "type": "value_error"}]
-    return Response(
-        status_code=422, content_type=content_types.APPLICATION_JSON, body={"statusCode": 422, "detail": detail}
-    )
+    body = {"statusCode": 422, "message": f"{exc.field}: {exc.reason}", "detail": detail}
+    return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.exception_handler(actions.InvalidInput)
 def invalid_input(exc: actions.InvalidInput) -> Response[Any]:
     """As Powertools reports a body that fails validation: 422 with the field's location."""
     detail = [{"loc": ["body", exc.field], "msg": exc.reason, "type": "value_error"}]
-    return Response(
-        status_code=422, content_type=content_types.APPLICATION_JSON, body={"statusCode": 422, "detail": detail}
-    )
+    body = {"statusCode": 422, "message": f"{exc.field}: {exc.reason}", "detail": detail}
+    return Response(status_code=422, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @app.exception_handler(actions.Refused)

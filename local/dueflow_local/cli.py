@@ -40,10 +40,12 @@ DueSoonOpt = Annotated[int, typer.Option("--due-soon-days", min=0, max=60, help=
 
 
 def _parse_date(text: str, option: str) -> date:
+    from dueflow.domain.strict import iso_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        err.print(f"[red]{option}: not an ISO date (YYYY-MM-DD): {text!r}[/red]")
+        return iso_date(text)
+    except ValueError as exc:
+        err.print(f"{option}: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
 

@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.book import validation_errors
@@ -30,6 +30,7 @@ from dueflow.domain.classification import bucket
 from dueflow.domain.loan import Loan
 from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
+from dueflow.domain.strict import iso_date, plain_decimal, strict_json
 from dueflow.settings import Settings
 from dueflow.workflow import definition
 from dueflow.workflow.definition import CLOSED, STAGE_LABELS
@@ -46,12 +47,16 @@ AGENT = "sim-agent"
 API_ATTEMPTS = 5  # the bank's systems and the agents' desktop call again after a 5xx, as any client would
 
 
+Plain = BeforeValidator(plain_decimal)  # one strict policy for amounts and dates (dueflow.domain.strict)
+Day = Annotated[dt.date, BeforeValidator(iso_date)]
+
+
 class SimEvent(BaseModel):
     """One line of an event log (JSON Lines)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date
+    date: Day
     time: str = Field(default="12:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     type: Literal[
         "payment",
@@ -63,12 +68,12 @@ class SimEvent(BaseModel):
         "opt_out",
     ]
     loan_id: str = Field(min_length=1, max_length=64)
-    amount: Decimal | None = Field(default=None, gt=0, max_digits=15, decimal_places=2)
+    amount: Annotated[Decimal, Plain] | None = Field(default=None, gt=0, max_digits=15, decimal_places=2)
     role: Literal["agent", "supervisor"] = "agent"
-    waive_penalty: Decimal = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
-    waive_interest: Decimal = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
+    waive_penalty: Annotated[Decimal, Plain] = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
+    waive_interest: Annotated[Decimal, Plain] = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
     months: int | None = Field(default=None, ge=1, le=120)
-    promised_date: dt.date | None = None
+    promised_date: Day | None = None
     channel: Literal["sms", "email", "call"] | None = None
 
 
@@ -89,7 +94,7 @@ def read_events(path: Path, loan_ids: set[str]) -> tuple[list[tuple[int, SimEven
         if not text.strip():
             continue
         try:
-            raw = json.loads(text)
+            raw = strict_json(text)
             event = SimEvent.model_validate(raw)
         except json.JSONDecodeError as exc:
             problems.append(EventProblem(number, f"bad JSON: {exc.msg}"))
@@ -153,7 +158,13 @@ class Simulation:
     def play(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> Played:
         """Play every day of the book through the workflow; what the run left behind, read back."""
         by_day: dict[date, list[tuple[int, SimEvent]]] = {}
+        last = self.start + timedelta(days=self.days - 1)
         for number, event in self.events:
+            if not self.start <= event.date <= last:  # reported, never silently left out
+                self.problems.append(
+                    EventProblem(number, f"dated {event.date}, outside the run ({self.start} to {last})")
+                )
+                continue
             by_day.setdefault(event.date, []).append((number, event))
         begin = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC) - timedelta(days=1)
         meter = CallMeter()

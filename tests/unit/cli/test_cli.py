@@ -63,7 +63,7 @@ def test_statement_table_and_unknown_loan(tmp_path: Path) -> None:
 
 def test_bad_as_of_date_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["assess", "--book", str(write_book(tmp_path, line())), "--as-of", "2026-13-01"])
-    assert result.exit_code == 2 and "not an ISO date" in result.stderr
+    assert result.exit_code == 2 and "--as-of: '2026-13-01' is not a calendar date" in result.stderr
 
 
 def test_assess_json_counts_buckets_and_warnings(tmp_path: Path) -> None:

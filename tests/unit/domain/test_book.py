@@ -43,7 +43,7 @@ def test_a_good_line_loads_with_defaults() -> None:
         (line(principal="0"), "principal", "greater than 0"),
         (line(principal="10.005"), "principal", "more than 2 decimal places"),
         (line(principal=1000.5), "principal", "decimal string"),
-        (line(principal="abc"), "principal", "not a decimal number"),
+        (line(principal="abc"), "principal", "not a plain decimal"),
         (line(currency="XYZ"), "currency", "unknown ISO 4217"),
         (line(start_date="2026-02-30"), "start_date", "date"),
         (line(annual_rate="1.2"), "annual_rate", "below 1"),

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dueflow.domain.loan import FieldError, Loan
+from dueflow.domain.strict import DuplicateKey, strict_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,9 @@ def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
 def parse_line(text: str, line_no: int) -> tuple[Loan | None, list[BookError]]:
     """Parse one JSON line into a Loan, or the errors that reject it."""
     try:
-        raw: Any = json.loads(text)
+        raw: Any = strict_json(text)
+    except DuplicateKey as exc:
+        return None, [BookError(line_no, None, "-", f"bad JSON: {exc.msg} (each field once)")]
     except json.JSONDecodeError as exc:
         return None, [BookError(line_no, None, "-", f"bad JSON: {exc.msg} at column {exc.colno}")]
     if not isinstance(raw, dict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from itertools import pairwise
 from typing import Annotated, Any, Literal
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from dueflow.domain.currencies import ISO_4217
+from dueflow.domain.strict import iso_date, plain_decimal
 
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12 in the loan's currency: anything larger is a data error
 MIN_DATE = date(1970, 1, 1)
@@ -28,25 +29,8 @@ _ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._: -]{0,62}[A-Za-z0-9._:-])?$")  # 
 
 
 def _decimal(value: Any) -> Decimal:
-    """Accept a decimal string (or an int); refuse floats, which cannot carry money exactly."""
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, bool):
-        raise ValueError("must be a decimal string, got a boolean")
-    elif isinstance(value, float):
-        raise ValueError('must be a decimal string such as "1000.00", not a JSON number with a fraction')
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"not a decimal number: {value[:40]!r}") from None
-    else:
-        raise ValueError(f"must be a decimal string, got {type(value).__name__}")
-    if not result.is_finite():
-        raise ValueError("must be a finite number")
-    return result
+    """A plain decimal string (or a JSON integer): dueflow.domain.strict."""
+    return plain_decimal(value)
 
 
 def _money(value: Decimal) -> Decimal:
@@ -119,7 +103,7 @@ def _email(value: str) -> str:
 DecimalStr = Annotated[Decimal, BeforeValidator(_decimal)]
 Money = Annotated[Decimal, BeforeValidator(_decimal), AfterValidator(_money)]
 PositiveMoney = Annotated[Money, AfterValidator(_positive)]
-LocalDate = Annotated[date, AfterValidator(_date_in_range)]
+LocalDate = Annotated[date, BeforeValidator(iso_date), AfterValidator(_date_in_range)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 
 

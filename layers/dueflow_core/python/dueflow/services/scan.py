@@ -25,6 +25,7 @@ from dueflow.domain.messages import loan_reference
 from dueflow.domain.money import fmt
 from dueflow.domain.outbox import Message
 from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
+from dueflow.domain.strict import iso_date
 from dueflow.ports import ScanStats, StoredLoan
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
@@ -174,7 +175,10 @@ def _pre_due(services: Services, stored: StoredLoan, due_on: date, amount: str) 
 def scheduled_date(event: dict[str, Any], zone: str) -> date | None:
     """The local business date of an EventBridge Scheduler invocation (``{"time": "<ISO>"}``)."""
     if event.get("as_of"):
-        return date.fromisoformat(event["as_of"])
+        try:
+            return iso_date(event["as_of"])
+        except ValueError as exc:
+            raise ValueError(f"scan event field as_of: {exc}") from None
     if event.get("time"):
         from zoneinfo import ZoneInfo
 
