@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from dueflow.domain.loan import PaymentReference
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
 from dueflow.observability import correlate, logger
+from dueflow.ports import PostingConflict
 from dueflow.services import case_actions as actions
 from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
@@ -37,7 +38,7 @@ class _Body(BaseModel):
 class PaymentIn(_Body):
     date: Day
     amount: Annotated[Decimal, Plain, Field(gt=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
-    reference: PaymentReference | None = None
+    reference: PaymentReference  # the bank's own id of the payment: a posting is safe to repeat
 
 
 class PlanIn(_Body):
@@ -144,6 +145,8 @@ def payments(loan_id: str, body: Annotated[PaymentIn, Body()]) -> dict[str, Any]
         return post_payment(default_services(), loan_id, body.date, str(body.amount), body.reference)
     except KeyError as exc:
         raise actions.NotFound(str(exc)) from None
+    except PostingConflict as exc:
+        raise actions.Refused(str(exc)) from None
 
 
 @app.get("/cases/<case_id>")

@@ -42,7 +42,7 @@ from dueflow.domain.outbox import KEEP_DAYS, Message
 from dueflow.domain.position import assess
 from dueflow.ports import AuditConflictError, ProviderRefused, ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_label, shard_of
-from dueflow.stores import CaseParking, MessageLifecycle
+from dueflow.stores import CONCURRENT_ATTEMPTS, CaseParking, MessageLifecycle, already_posted
 
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8
@@ -229,38 +229,32 @@ class MemoryLoanStore:
 
     def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date, reference: str | None = None) -> Loan:
         payment = {"date": paid_on.isoformat(), "amount": amount} | ({"reference": reference} if reference else {})
-
-        def posted(loan: Loan) -> bool:
-            return reference is not None and any(p.reference == reference for p in loan.payments)
-
-        return self._change(loan_id, as_of, "payments", payment, posted)
+        return self._change(loan_id, as_of, "payments", payment)
 
     def post_entry(self, loan_id: str, entry: Mapping[str, Any], as_of: date) -> Loan:
-        def posted(loan: Loan) -> bool:
-            return any(e.reference == entry.get("reference") for e in loan.adjustments)
+        return self._change(loan_id, as_of, "adjustments", dict(entry))
 
-        return self._change(loan_id, as_of, "adjustments", dict(entry), posted)
-
-    def _change(
-        self, loan_id: str, as_of: date, field: str, value: dict[str, Any], posted: Callable[[Loan], bool]
-    ) -> Loan:
-        """Append ``value`` to the loan's ``field`` list unless ``posted`` says it is there already."""
-        stored = self.get_stored(loan_id)
-        if stored is None:
-            raise KeyError(f"no loan {loan_id!r}")
-        loan = stored.loan
-        if posted(loan):
-            return loan
-        record = loan.model_dump(mode="json", exclude_none=True)
-        record[field] = [*record.get(field, []), value]
-        updated = Loan.model_validate(record)  # the loan's rules: a refused change raises, nothing changes
-        self._wire.call("dynamodb", "PutItem")
-        with self._table.lock:
-            if self._table.items[loan_id]["loan"] is not loan:  # ConditionExpression "#r = :old"
-                raise ServiceUnavailable("dynamodb", "PutItem", "ConditionalCheckFailedException")
-            self._table.write(loan_id, self._item(updated, stored.sealed, as_of))
-        self.changes.append(StoredLoan(updated, dict(stored.sealed)))
-        return updated
+    def _change(self, loan_id: str, as_of: date, field: str, value: dict[str, Any]) -> Loan:
+        """Append ``value`` to the loan's ``field`` list unless it is there already; the write is
+        conditional on the record read, and retried on the record as it then is (concurrent postings)."""
+        for _ in range(CONCURRENT_ATTEMPTS):
+            stored = self.get_stored(loan_id)
+            if stored is None:
+                raise KeyError(f"no loan {loan_id!r}")
+            loan = stored.loan
+            if already_posted(loan, field, value):
+                return loan
+            record = loan.model_dump(mode="json", exclude_none=True)
+            record[field] = [*record.get(field, []), value]
+            updated = Loan.model_validate(record)  # the loan's rules: a refused change raises, nothing changes
+            self._wire.call("dynamodb", "PutItem")
+            with self._table.lock:
+                if self._table.items[loan_id]["loan"] is not loan:  # ConditionExpression "#r = :old"
+                    continue  # written meanwhile: apply it again to the record as it is now
+                self._table.write(loan_id, self._item(updated, stored.sealed, as_of))
+            self.changes.append(StoredLoan(updated, dict(stored.sealed)))
+            return updated
+        raise ServiceUnavailable("dynamodb", "PutItem", f"loan {loan_id} kept changing under the posting")
 
     def due_by(
         self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None

@@ -82,7 +82,7 @@ def main() -> None:
     paid = Loan.model_validate(
         {
             **book[0].model_dump(mode="json", exclude_none=True),
-            "payments": [{"date": "2026-06-18", "amount": "1100.00"}],
+            "payments": [{"date": "2026-06-18", "amount": "1100.00", "reference": "bank-20260618-0001"}],
         }
     )
     image = LoanRepository(None, "", 16).to_item(paid.model_copy(update={"customer": None}), AS_OF)
@@ -131,7 +131,11 @@ def main() -> None:
                 }
             ]
         },
-        "api-payment.json": api_event("POST", "/loans/E0001/payments", {"date": "2026-06-18", "amount": "1100.00"}),
+        "api-payment.json": api_event(
+            "POST",
+            "/loans/E0001/payments",
+            {"date": "2026-06-18", "amount": "1100.00", "reference": "bank-20260618-0001"},
+        ),
         "api-plan-proposal.json": api_event(
             "POST", f"/cases/{CASE}/plan-proposals", {"waive_penalty": "1.00"}, groups="supervisor"
         ),

@@ -407,6 +407,7 @@ class Simulation:
             for r in records
             if r["type"] == "payment_received"
         ]
+        recovered = self._recovered(rt, case)
         report = verify_chain(case["case_id"], objects, case.get("audit_head"))
         return {
             "loan_id": case["loan_id"],
@@ -420,7 +421,7 @@ class Simulation:
             "messages": messages,
             "plan": case.get("plan"),
             "waived": case.get("waived", "0.00"),
-            "recovered": str(sum((Decimal(p["amount"]) for p in payments), Decimal("0"))),
+            "recovered": str(recovered),
             "payments": payments,
             "next_action": next_action(case) if outcome == "OPEN" else None,
             "audit_records": len(objects),
@@ -434,6 +435,17 @@ class Simulation:
             },
             "execution": execution_lines(rt.history(case["case_id"])),
         }
+
+    @staticmethod
+    def _recovered(rt: Runtime, case: dict[str, Any]) -> Decimal:
+        """What the customer paid during the case, from the loan's ledger (not from the audit text): the
+        payments dated from the start of its delinquency to its close."""
+        loan = rt.services.loans.get(case["loan_id"])
+        if loan is None or not case.get("opened_on"):
+            return Decimal("0.00")
+        since = date.fromisoformat(case["opened_on"]) - timedelta(days=int(case.get("dpd_at_open", 0)))
+        until = date.fromisoformat(case["closed_on"]) if case.get("closed_on") else date.max
+        return sum((p.amount for p in loan.payments if since <= p.date <= until), Decimal("0.00"))
 
     def _naive(
         self,

@@ -19,7 +19,7 @@ from dueflow.domain.audit_chain import GENESIS, AuditRecord
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
 from dueflow.domain.outbox import LEASE, Message
-from dueflow.ports import AuditConflictError, ScanStats
+from dueflow.ports import AuditConflictError, PostingConflict, ScanStats
 from dueflow.services.context import Services
 from dueflow.settings import Settings
 from dueflow_local.generate import generate_book
@@ -94,6 +94,37 @@ def test_payments_post_once_per_reference_and_a_refused_one_changes_nothing(worl
     assert len(world.loans.get("L1").payments) == 1  # type: ignore[union-attr]
     with pytest.raises(KeyError):
         world.loans.add_payment("nope", date(2026, 4, 15), "1.00", AS_OF)
+
+
+def test_other_content_under_a_held_reference_is_refused_naming_both(world: Services) -> None:
+    world.loans.put([loan()], AS_OF)
+    world.loans.add_payment("L1", date(2026, 4, 15), "100.00", AS_OF, reference="bank-1")
+    with pytest.raises(PostingConflict, match=r"bank-1 was posted as 100.00 on 2026-04-15; this posting says 200.00"):
+        world.loans.add_payment("L1", date(2026, 4, 15), "200.00", AS_OF, reference="bank-1")
+    assert [str(p.amount) for p in world.loans.get("L1").payments] == ["100.00"]  # type: ignore[union-attr]
+
+
+def test_concurrent_postings_both_land(world: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another posting lands between this one's read and its conditional write: the write fails its
+    condition, and the posting is applied again to the loan as it now is."""
+    world.loans.put([loan()], AS_OF)
+    store = world.loans
+    read = "get_item" if hasattr(store, "get_item") else "get_stored"
+    original = getattr(store, read)
+    raced = []
+
+    def racing_read(loan_id: str) -> Any:
+        seen = original(loan_id)
+        if not raced:
+            raced.append(True)
+            store.add_payment("L1", date(2026, 4, 16), "50.00", AS_OF, reference="bank-other")
+        return seen
+
+    monkeypatch.setattr(store, read, racing_read)
+    store.add_payment("L1", date(2026, 4, 15), "100.00", AS_OF, reference="bank-mine")
+    monkeypatch.undo()
+    held = sorted((p.reference, str(p.amount)) for p in store.get("L1").payments)  # type: ignore[union-attr]
+    assert held == [("bank-mine", "100.00"), ("bank-other", "50.00")]
 
 
 def test_ledger_entries_book_once_per_reference_and_move_the_due_index(world: Services) -> None:

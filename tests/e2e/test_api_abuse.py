@@ -23,7 +23,7 @@ SYSTEM = {"system": True}
 
 ROUTES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     # route: (path, a valid body, the caller)
-    "payment": ("/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00"}, SYSTEM),
+    "payment": ("/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00", "reference": "bank-1"}, SYSTEM),
     "plan": (f"/cases/{CASE}/plan-proposals", {"waive_penalty": "0", "waive_interest": "0", "months": 3}, SUPERVISOR),
     "promise": (f"/cases/{CASE}/promises", {"promised_date": "2026-06-30", "amount": "100.00"}, SUPERVISOR),
     "opt_out": (f"/cases/{CASE}/opt-outs", {"channel": "sms"}, SUPERVISOR),
@@ -138,12 +138,23 @@ def test_a_malformed_workflow_event_is_a_clear_error_and_changes_nothing(
 
 
 def test_a_payment_posted_again_with_its_reference_counts_once(rt: MemoryRuntime) -> None:
-    """The bank's system calls again after a lost answer: the same reference posts nothing more."""
+    """The bank's system calls again after a lost answer: the same reference posts nothing more and
+    answers as the first did; other content under it is refused naming both amounts."""
     before = rt.services.loans.get("L1")
     assert before is not None
     body = {"date": "2026-06-17", "amount": "5.00", "reference": "bank-2026-06-17-0001"}
     first = rt.api("POST", "/loans/L1/payments", body, system=True)
     again = rt.api("POST", "/loans/L1/payments", body, system=True)
-    assert first == again == (200, {"loan_id": "L1", "payments": len(before.payments) + 1})
+    assert (
+        first
+        == again
+        == (200, {"loan_id": "L1", "reference": body["reference"], "date": "2026-06-17", "amount": "5.00"})
+    )
+    assert len(rt.services.loans.get("L1").payments) == len(before.payments) + 1  # type: ignore[union-attr]
+    status, answer = rt.api("POST", "/loans/L1/payments", body | {"amount": "7.00"}, system=True)
+    assert status == 409 and "5.00 on 2026-06-17" in answer["message"] and "7.00 on 2026-06-17" in answer["message"]
     other = rt.api("POST", "/loans/L1/payments", body | {"reference": "bank-2026-06-17-0002"}, system=True)
-    assert other == (200, {"loan_id": "L1", "payments": len(before.payments) + 2})  # a different payment
+    assert other[0] == 200  # a different payment
+    assert len(rt.services.loans.get("L1").payments) == len(before.payments) + 2  # type: ignore[union-attr]
+    status, answer = rt.api("POST", "/loans/L1/payments", {"date": "2026-06-17", "amount": "5.00"}, system=True)
+    assert status == 422 and "reference" in answer["message"]  # the bank's reference is required

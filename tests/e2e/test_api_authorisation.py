@@ -36,7 +36,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "opt_out": ("POST", "/cases/{case}/opt-outs", {"channel": "sms"}),
     "audit": ("GET", "/cases/{case}/audit", None),
     "litigation": ("GET", "/cases/{case}/litigation-package", None),
-    "payment": ("POST", "/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00"}),
+    "payment": ("POST", "/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00", "reference": "bank-1"}),
 }
 
 # (route, caller, case): refused with 403, whatever the case's state

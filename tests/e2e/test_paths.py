@@ -175,7 +175,10 @@ def test_path_2_agrees_a_plan_and_keeps_it_and_is_settled(runtime: Runtime) -> N
 
     def pay_the_plan() -> None:
         status, _ = rt.api(
-            "POST", "/loans/L1/payments", {"date": "2026-06-25", "amount": installment["amount"]}, system=True
+            "POST",
+            "/loans/L1/payments",
+            {"date": "2026-06-25", "amount": installment["amount"], "reference": "bank-0625"},
+            system=True,
         )
         assert status == 200
 
@@ -243,7 +246,7 @@ def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: Runtime) -
     # a payment after the hand-over clears the oldest installment but not the arrears: the loan is still
     # with legal, so the scan opens no new collection case (its oldest unpaid installment has moved on)
     day = case.closed_on + timedelta(days=1)
-    paid = {"date": day.isoformat(), "amount": "30000.00"}  # the first installment and its penalty, no more
+    paid = {"date": day.isoformat(), "amount": "30000.00", "reference": "bank-after"}  # the first installment, no more
     rt.run_day(day, [("10:00", lambda: rt.api("POST", "/loans/L1/payments", paid, system=True))])
     rt.run_day(day + timedelta(days=1))
     loan = rt.services.loans.get("L1")
@@ -295,7 +298,7 @@ def test_a_loan_id_step_functions_would_refuse_as_a_name_runs_its_case(runtime: 
         "First contact",
         "Await response",
     ]
-    pay = {"date": "2026-06-18", "amount": "1200.00"}
+    pay = {"date": "2026-06-18", "amount": "1200.00", "reference": "bank-0618"}
     rt.run_day(date(2026, 6, 18), [("10:00", lambda: rt.api("POST", "/loans/L:1.A/payments", pay, system=True))])
     assert rt.services.cases.require(case_id).outcome == "CURED"
     assert rt.execution(case_id)["status"] == "SUCCEEDED"

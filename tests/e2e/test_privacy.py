@@ -101,7 +101,12 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
         assert rt.api("POST", f"/cases/{case_1.case_id}/plan-acceptance", system=True)[0] == 200
 
     def pay() -> None:
-        status, _ = rt.api("POST", "/loans/P2/payments", {"date": "2026-06-18", "amount": "2000.00"}, system=True)
+        status, _ = rt.api(
+            "POST",
+            "/loans/P2/payments",
+            {"date": "2026-06-18", "amount": "2000.00", "reference": "bank-p2"},
+            system=True,
+        )
         assert status == 200
 
     rt.run_day(date(2026, 6, 18), [("11:00", negotiate), ("15:00", pay)])

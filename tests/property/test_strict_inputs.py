@@ -150,8 +150,8 @@ def rt() -> Iterator[MemoryRuntime]:
 
 CASE = "L1-2026-06-15"
 ROUTES = {
-    "amount": ("/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00"}, {"system": True}),
-    "date": ("/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00"}, {"system": True}),
+    "amount": ("/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00", "reference": "b1"}, {"system": True}),
+    "date": ("/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00", "reference": "b1"}, {"system": True}),
     "promised_date": (
         f"/cases/{CASE}/promises",
         {"promised_date": "2026-06-30", "amount": "100.00"},

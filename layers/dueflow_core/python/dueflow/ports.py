@@ -61,6 +61,15 @@ class TokenNotWaiting(PortError):
         self.code = code
 
 
+class PostingConflict(PortError):
+    """A posting (a payment, a ledger entry) reuses a reference the loan holds with other content: the
+    first stands, this one is refused (the bank must look at both)."""
+
+    def __init__(self, loan_id: str, reference: str, stored: str, given: str) -> None:
+        super().__init__(f"loan {loan_id}: reference {reference} was posted as {stored}; this posting says {given}")
+        self.reference = reference
+
+
 class AuditConflictError(PortError):
     """A different record already sits under the key: the chain was written by someone else."""
 
@@ -118,13 +127,15 @@ class LoanStore(Protocol):
         ...
 
     def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date, reference: str | None = None) -> Loan:
-        """Post a payment (once per ``reference``); the due-index follows. KeyError for no such loan;
-        pydantic's ValidationError when the loan's rules refuse it (nothing stored changes)."""
+        """Post a payment (once per ``reference``: the same again is a no-op, other content under it a
+        ``PostingConflict``); the due-index follows. Concurrent postings both land (the conditional write
+        is retried on the record as it now is). KeyError for no such loan; pydantic's ValidationError
+        when the loan's rules refuse it (nothing stored changes)."""
         ...
 
     def post_entry(self, loan_id: str, entry: Mapping[str, Any], as_of: date) -> Loan:
         """Book a ledger entry (``dueflow.domain.loan.Waiver`` or ``Restructuring`` as JSON) on a loan,
-        once per ``reference``; KeyError and ValidationError as for ``add_payment``."""
+        once per ``reference``; PostingConflict, KeyError and ValidationError as for ``add_payment``."""
         ...
 
     def due_by(

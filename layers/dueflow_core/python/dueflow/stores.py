@@ -1,5 +1,6 @@
 """What every store of a port does the same way, whichever world it keeps its items in: the outbox's
-message lifecycle on top of one conditional transition, and a case's parking on top of ``update``.
+message lifecycle on top of one conditional transition, a case's parking on top of ``update``, and what
+a posting under a reference already on the loan means.
 
 The AWS adapters (``dueflow.adapters``) and the in-memory ones (``dueflow_local.memory``) inherit these,
 so the rules are written once and the contract suite checks both.
@@ -7,11 +8,14 @@ so the rules are written once and the contract suite checks both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from dueflow.domain.loan import Loan
 from dueflow.domain.outbox import LEASE
+from dueflow.ports import PostingConflict
 from dueflow.sharding import shard_of
 
 
@@ -58,6 +62,31 @@ class MessageLifecycle:
 
     def drop(self, message_id: str, reason: str) -> bool:
         return self._transition(message_id, "PENDING", "DROPPED", {"reason": reason}, ("pending_shard",))
+
+
+CONCURRENT_ATTEMPTS = 8  # a posting re-applied to a loan changed meanwhile, before giving up
+
+
+def already_posted(loan: Loan, field: str, value: Mapping[str, Any]) -> bool:
+    """Whether ``value`` (a payment or a ledger entry, as JSON) is on the loan under its reference: True
+    for the same content again (a retried posting), ``PostingConflict`` for other content under it."""
+    reference = value.get("reference")
+    if reference is None:
+        return False
+    for held in getattr(loan, field):
+        if held.reference == reference:
+            stored = held.model_dump(mode="json", exclude_none=True)
+            given = type(held).model_validate(dict(value)).model_dump(mode="json", exclude_none=True)
+            if stored != given:
+                raise PostingConflict(loan.loan_id, str(reference), _posting(stored), _posting(given))
+            return True
+    return False
+
+
+def _posting(value: Mapping[str, Any]) -> str:
+    if "amount" in value and "date" in value:
+        return f"{value['amount']} on {value['date']}"
+    return json.dumps(dict(value), sort_keys=True)
 
 
 class CaseParking:

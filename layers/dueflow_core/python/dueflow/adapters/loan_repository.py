@@ -11,17 +11,20 @@ loan that is due soon or overdue with one range query per shard, reading nothing
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from dueflow.adapters.dynamo import query_shards
+from botocore.exceptions import ClientError
+
+from dueflow.adapters.dynamo import conditional_failed, query_shards
 from dueflow.adapters.loan_items import from_item, stored_from_item
 from dueflow.adapters.pii import PiiCipher
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
-from dueflow.ports import ScanStats, StoredLoan
+from dueflow.ports import ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_of
+from dueflow.stores import CONCURRENT_ATTEMPTS, already_posted
 
 __all__ = [
     "DUE_INDEX",
@@ -121,46 +124,44 @@ class LoanRepository:
 
     def add_payment(self, loan_id: str, paid_on: date, amount: str, as_of: date, reference: str | None = None) -> Loan:
         """Post a payment to a loan (the bank's payment feed); the index attributes follow. The write is
-        conditional on the record read, so two concurrent postings cannot lose one another; a payment
-        whose ``reference`` the loan already holds is not posted again (a retried posting)."""
+        conditional on the record read, so two concurrent postings cannot lose one another (the loser
+        re-applies its posting to the record as it now is); a payment whose ``reference`` the loan
+        already holds is not posted again (a retried posting), and other content under it is refused."""
         payment = {"date": paid_on.isoformat(), "amount": amount} | ({"reference": reference} if reference else {})
-
-        def posted(loan: Loan) -> bool:
-            return reference is not None and any(p.reference == reference for p in loan.payments)
-
-        return self._change(loan_id, as_of, "payments", payment, posted)
+        return self._change(loan_id, as_of, "payments", payment)
 
     def post_entry(self, loan_id: str, entry: Mapping[str, Any], as_of: date) -> Loan:
         """Book a ledger entry (a waiver, a restructuring) on a loan, once per ``reference``; conditional
         like a payment."""
+        return self._change(loan_id, as_of, "adjustments", dict(entry))
 
-        def posted(loan: Loan) -> bool:
-            return any(e.reference == entry.get("reference") for e in loan.adjustments)
-
-        return self._change(loan_id, as_of, "adjustments", dict(entry), posted)
-
-    def _change(
-        self, loan_id: str, as_of: date, field: str, value: dict[str, Any], posted: Callable[[Loan], bool]
-    ) -> Loan:
-        item = self.get_item(loan_id)
-        if item is None:
-            raise KeyError(f"no loan {loan_id!r}")
-        loan = from_item(item)
-        if posted(loan):
-            return loan
-        record = loan.model_dump(mode="json", exclude_none=True)
-        record[field] = [*record.get(field, []), value]
-        updated = Loan.model_validate(record)
-        new_item = self._index_attributes(updated, as_of, dict(item))
-        new_item["record"] = {"S": _record_json(updated)}
-        self._ddb.put_item(
-            TableName=self._table,
-            Item=new_item,
-            ConditionExpression="#r = :old",
-            ExpressionAttributeNames={"#r": "record"},
-            ExpressionAttributeValues={":old": item["record"]},
-        )
-        return updated
+    def _change(self, loan_id: str, as_of: date, field: str, value: dict[str, Any]) -> Loan:
+        for _ in range(CONCURRENT_ATTEMPTS):
+            item = self.get_item(loan_id)
+            if item is None:
+                raise KeyError(f"no loan {loan_id!r}")
+            loan = from_item(item)
+            if already_posted(loan, field, value):
+                return loan
+            record = loan.model_dump(mode="json", exclude_none=True)
+            record[field] = [*record.get(field, []), value]
+            updated = Loan.model_validate(record)
+            new_item = self._index_attributes(updated, as_of, dict(item))
+            new_item["record"] = {"S": _record_json(updated)}
+            try:
+                self._ddb.put_item(
+                    TableName=self._table,
+                    Item=new_item,
+                    ConditionExpression="#r = :old",
+                    ExpressionAttributeNames={"#r": "record"},
+                    ExpressionAttributeValues={":old": item["record"]},
+                )
+            except ClientError as exc:
+                if conditional_failed(exc):
+                    continue  # written meanwhile: apply it again to the record as it is now
+                raise
+            return updated
+        raise ServiceUnavailable("dynamodb", "PutItem", f"loan {loan_id} kept changing under the posting")
 
     def _index_attributes(self, loan: Loan, as_of: date, item: dict[str, Any]) -> dict[str, Any]:
         """Set (or drop, when nothing is left to pay) the due-index attributes of an item."""
