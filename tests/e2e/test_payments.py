@@ -44,3 +44,14 @@ def test_a_back_dated_payment_is_recorded_with_its_own_date_and_amount() -> None
         assert len(payments_on_record(rt, CASE)) == 3
         loan = rt.services.loans.get("L1")
         assert loan is not None and sorted(str(p.amount) for p in loan.payments) == ["100.00", "200.00", "30.00"]
+
+
+def test_audit_records_are_stamped_in_the_order_they_happened() -> None:
+    """The record that opens a case is stamped at the moment it is opened, before every record after it
+    (it once carried midnight UTC of the business date, hours after the scan's own records)."""
+    with open_runtime("memory", Settings(environment="pay", index_shards=2), datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+        rt.load_book([borrower()], date(2026, 6, 16))
+        rt.run_day(date(2026, 6, 17))
+        records = [json.loads(data) for _, data in rt.services.audit_store.read_case("L1", CASE)]
+    stamps = [datetime.fromisoformat(r["at"]) for r in records]
+    assert records[0]["type"] == "case_opened" and stamps == sorted(stamps)

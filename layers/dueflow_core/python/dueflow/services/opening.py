@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
 
+from dueflow import clock
 from dueflow.domain.case import Case, case_id_for, execution_name
 from dueflow.domain.loan import Loan
 from dueflow.domain.money import fmt
@@ -39,7 +39,7 @@ def open_case(services: Services, loan: Loan, position: Position, episode: int =
         services,
         case_id,
         "case_opened",
-        datetime(position.as_of.year, position.as_of.month, position.as_of.day, tzinfo=UTC),
+        clock.now(),  # the moment the case is opened: before every record that follows it
         {"dpd": position.dpd, "bucket": position.bucket, "total_overdue": fmt(position.total_overdue)},
         dedupe="opened",
     )
