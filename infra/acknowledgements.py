@@ -45,6 +45,13 @@ def acknowledge(stack: DueFlowStack) -> None:
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "An SMS is sns:Publish to a phone number, which IAM authorises against no resource ARN.",
     )
+    _ack(
+        stack.compute.node.find_child("ScanPolicy"),
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical(stack.audit.bucket)}.Arn>/digests/*]",
+        "The daily audit digests are objects under digests/<day>.json and .sig: one key per day, so the grant "
+        "covers the prefix (PutObject and GetObject only; Object Lock and the bucket policy forbid overwrite "
+        "and delete).",
+    )
     stream_policy = stack.compute.roles["payment_stream"].node.find_child("DefaultPolicy")
     for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
         _ack(

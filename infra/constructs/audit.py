@@ -57,7 +57,7 @@ class AuditStore(Construct):
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
-        records = self.bucket.arn_for_objects("cases/*")
+        records = [self.bucket.arn_for_objects("cases/*"), self.bucket.arn_for_objects("digests/*")]
         # Object Lock keeps every version; these keep the *current* record the original one too:
         # a write must be conditional (If-None-Match: *, so it cannot replace an existing record with a
         # new version), and no one may put a delete marker over a record.
@@ -67,7 +67,7 @@ class AuditStore(Construct):
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:PutObject"],
-                resources=[records],
+                resources=records,
                 conditions={"Null": {"s3:if-none-match": "true"}},
             )
         )
@@ -77,6 +77,6 @@ class AuditStore(Construct):
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                resources=[records],
+                resources=records,
             )
         )

@@ -49,6 +49,7 @@ class FunctionSpec:
     start_executions: bool = False
     resume_executions: bool = False
     invoke_self: bool = False
+    seal_digests: bool = False  # signs each day's audit digest (the scan seals the day before it runs)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -64,6 +65,7 @@ SPECS: tuple[FunctionSpec, ...] = (
         resume_executions=True,
         invoke_self=True,
         extra={"SCAN_FAN_OUT": "true"},
+        seal_digests=True,
     ),
     FunctionSpec(
         "case_stage",
@@ -171,6 +173,7 @@ class Compute(Construct):
             state_machine_arn=self.state_machine_arn,
             internal_topic_arn=messaging.internal.topic_arn,
             email_configuration_set=messaging.configuration_set.configuration_set_name,
+            signing_key_arn=keys.signing.key_arn,
         )
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
@@ -226,6 +229,13 @@ class Compute(Construct):
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], resources=[keys.data.key_arn]
             )
         )
+        if spec.seal_digests:
+            statements += [
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:GetObject"], resources=[f"{audit.bucket.bucket_arn}/digests/*"]
+                ),
+                iam.PolicyStatement(actions=["kms:Sign", "kms:GetPublicKey"], resources=[keys.signing.key_arn]),
+            ]
         if spec.audit:
             statements += [
                 iam.PolicyStatement(

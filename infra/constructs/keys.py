@@ -20,6 +20,17 @@ class Keys(Construct):
         self.data = self._key("DataKey", settings, "tables, queues, topics and logs")
         self.pii = self._key("PiiKey", settings, "field-level encryption of customer PII")
         self.audit = self._key("AuditKey", settings, "the immutable audit store")
+        # the daily audit digests are signed with an asymmetric key whose private half never leaves KMS
+        # (asymmetric keys are not rotated by KMS: a new key is a new verification key to publish)
+        self.signing = kms.Key(
+            self,
+            "SigningKey",
+            alias=f"alias/{settings.prefix}/audit-signing",
+            description=f"DueFlow {settings.environment}: signs the daily audit digests",
+            key_spec=kms.KeySpec.ECC_NIST_P256,
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         # CloudWatch Logs encrypts the log groups of this deployment with the data key.
         logs_arn = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
         self.data.add_to_resource_policy(

@@ -22,6 +22,7 @@ prices a run in either world) and may be failed by an injected fault (``ServiceU
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -174,6 +175,33 @@ class LocalKeys:
     def decrypt(self, wrapped: bytes, owner_id: str) -> bytes:
         self._wire.call("kms", "Decrypt")
         return self._master.decrypt(wrapped[:12], wrapped[12:], f"pii/{owner_id}".encode())
+
+
+class LocalSigner:
+    """The ``Signer`` port without KMS: an ECDSA P-256 key derived from ``seed`` (a run's key is the same
+    each time it is replayed; a bank's verifier pins its public half)."""
+
+    def __init__(self, wire: Wire | None = None, seed: str = "dueflow-local") -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._wire = wire or Wire()
+        secret = int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big") % (2**255) + 1
+        self._key = ec.derive_private_key(secret, ec.SECP256R1())
+
+    def sign(self, message: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self._wire.call("kms", "Sign")
+        return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+    def public_key_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        self._wire.call("kms", "GetPublicKey")
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
 
 class MemoryLoanStore:
@@ -413,6 +441,7 @@ class MemoryCaseStore(CaseParking):
             self._write(key, {"case_id": key, "contacts": [t.isoformat() for t in recent]})
 
     def all(self) -> Iterator[Case]:
+        self._wire.call("dynamodb", "Scan")  # one page: a 1 MB page holds a few thousand cases
         for key in list(self._table.items):
             case = self._case(key)
             if case is not None:
@@ -527,6 +556,29 @@ class MemoryAuditStore:
     def objects(self) -> dict[str, bytes]:
         """Every object by key (what the bucket holds)."""
         return dict(self._objects)
+
+    def put_seal(self, day: str, body: bytes, signature: bytes) -> None:
+        for key, data in ((f"digests/{day}.json", body), (f"digests/{day}.sig", signature)):
+            self._wire.call("s3", "PutObject")
+            with self._lock:
+                existing = self._objects.setdefault(key, data)
+            if existing != data:
+                raise AuditConflictError(f"{key} already holds a different digest")
+
+    def latest_seal(self) -> tuple[str, bytes] | None:
+        self._wire.call("s3", "ListObjectsV2")
+        keys = [k for k in self._objects if k.startswith("digests/") and k.endswith(".json")]
+        days = sorted(k[len("digests/") : -len(".json")] for k in keys)
+        if not days:
+            return None
+        self._wire.call("s3", "GetObject")
+        return days[-1], self._objects[f"digests/{days[-1]}.json"]
+
+    def seals(self) -> list[tuple[str, bytes, bytes]]:
+        self._wire.call("s3", "ListObjectsV2")
+        keys = [k for k in self._objects if k.startswith("digests/") and k.endswith(".json")]
+        days = sorted(k[len("digests/") : -len(".json")] for k in keys)
+        return [(d, self._objects[f"digests/{d}.json"], self._objects.get(f"digests/{d}.sig", b"")) for d in days]
 
 
 # -- what goes out -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from dueflow.workflow.definition import Functions, build_definition
 from dueflow_local.executor import Executor
 from dueflow_local.memory import (
     LocalKeys,
+    LocalSigner,
     MemoryAuditStore,
     MemoryCaseStore,
     MemoryLoanStore,
@@ -48,6 +49,7 @@ def memory_services(settings: Any, wire: Wire, executor: Any = None) -> Services
         workflow=executor if executor is not None else _NoWorkflow(),
         notifier=MemoryNotifier(wire, settings.sender_email),
         pii=pii,
+        signer=LocalSigner(wire, seed=f"dueflow-{settings.environment}"),
     )
 
 

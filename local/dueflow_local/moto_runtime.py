@@ -101,6 +101,9 @@ class MotoRuntime(Runtime):
             },
         )
         pii_key = self.client("kms").create_key(Description="pii")["KeyMetadata"]["Arn"]
+        signing_key = self.client("kms").create_key(
+            Description="audit digests", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
+        )["KeyMetadata"]["Arn"]
         topic = self.client("sns").create_topic(Name=f"{prefix}-internal")["TopicArn"]
         self.client("sesv2").create_email_identity(EmailIdentity=self.settings.sender_email)
         role = self.client("iam").create_role(RoleName=f"{prefix}-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -128,6 +131,7 @@ class MotoRuntime(Runtime):
             state_machine_arn=machine,
             internal_topic_arn=topic,
             email_configuration_set=f"{prefix}-email",
+            signing_key_arn=signing_key,
         )
 
     # -- the stream -----------------------------------------------------------------------------------

@@ -19,11 +19,14 @@ def resources(template: Template, kind: str) -> dict[str, Any]:
     return found
 
 
-def test_every_kms_key_rotates(template: Template) -> None:
+def test_every_symmetric_kms_key_rotates_and_the_signing_key_signs_only(template: Template) -> None:
     keys = resources(template, "AWS::KMS::Key")
-    assert len(keys) == 3  # data, pii, audit
-    assert all(key["Properties"]["EnableKeyRotation"] is True for key in keys.values())
+    symmetric = {k: v for k, v in keys.items() if "KeySpec" not in v["Properties"]}
+    assert len(symmetric) == 3  # data, pii, audit
+    assert all(key["Properties"]["EnableKeyRotation"] is True for key in symmetric.values())
     assert all(key["DeletionPolicy"] == "Retain" for key in keys.values())
+    (signing,) = (v for k, v in keys.items() if k not in symmetric)  # the audit digests' signing key
+    assert signing["Properties"]["KeySpec"] == "ECC_NIST_P256" and signing["Properties"]["KeyUsage"] == "SIGN_VERIFY"
 
 
 def test_tables_are_encrypted_recoverable_protected_and_retained(template: Template) -> None:

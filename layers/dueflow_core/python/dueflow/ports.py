@@ -234,6 +234,30 @@ class AuditStore(Protocol):
 
     def cases(self) -> Iterator[tuple[str, str]]: ...
 
+    def put_seal(self, day: str, body: bytes, signature: bytes) -> None:
+        """Store a day's signed digest once (``digests/<day>.json`` and ``.sig``, write-once like every
+        record); the same bytes again is a success, different bytes an ``AuditConflictError``."""
+        ...
+
+    def seals(self) -> list[tuple[str, bytes, bytes]]:
+        """Every stored digest, ``(day, body, signature)``, by day (for verification)."""
+        ...
+
+    def latest_seal(self) -> tuple[str, bytes] | None:
+        """The last day sealed and its digest's body (what the next digest chains to)."""
+        ...
+
+
+class Signer(Protocol):
+    """An asymmetric signing key (ECDSA P-256, SHA-256): a KMS key in AWS, a local key otherwise. The
+    private half never leaves it."""
+
+    def sign(self, message: bytes) -> bytes:
+        """The DER signature of ``message`` (at most 4,096 bytes, as KMS signs raw messages)."""
+        ...
+
+    def public_key_pem(self) -> bytes: ...
+
 
 class CaseWorkflow(Protocol):
     """The case state machine's executions (Step Functions Standard, or the local executor)."""

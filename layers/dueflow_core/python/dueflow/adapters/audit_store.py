@@ -56,6 +56,36 @@ class S3AuditStore:
                 seen.add((parts[1], parts[2]))
                 yield parts[1], parts[2]
 
+    def put_seal(self, day: str, body: bytes, signature: bytes) -> None:
+        """A day's signed digest, write-once like every record."""
+        for key, data in ((f"digests/{day}.json", body), (f"digests/{day}.sig", signature)):
+            self._put_once(key, data)
+
+    def seals(self) -> list[tuple[str, bytes, bytes]]:
+        out = []
+        for key in self._keys("digests/"):
+            if key.endswith(".json"):
+                day = key[len("digests/") : -len(".json")]
+                body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+                signature = self._s3.get_object(Bucket=self._bucket, Key=f"digests/{day}.sig")["Body"].read()
+                out.append((day, body, signature))
+        return sorted(out)
+
+    def latest_seal(self) -> tuple[str, bytes] | None:
+        days = sorted(k[len("digests/") : -len(".json")] for k in self._keys("digests/") if k.endswith(".json"))
+        if not days:
+            return None
+        return days[-1], self._s3.get_object(Bucket=self._bucket, Key=f"digests/{days[-1]}.json")["Body"].read()
+
+    def _put_once(self, key: str, data: bytes) -> None:
+        try:
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                raise
+            if self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read() != data:
+                raise AuditConflictError(f"{key} already holds a different object") from exc
+
     def _keys(self, prefix: str) -> Iterator[str]:
         paginator = self._s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):

@@ -14,7 +14,7 @@ from dueflow.adapters.case_repository import CaseRepository
 from dueflow.adapters.loan_repository import LoanRepository
 from dueflow.adapters.messaging import AwsNotifier
 from dueflow.adapters.outbox import Outbox
-from dueflow.adapters.pii import KmsKeys, PiiCipher
+from dueflow.adapters.pii import KmsKeys, KmsSigner, PiiCipher
 from dueflow.adapters.step_functions import StepFunctionsWorkflow
 from dueflow.settings import Settings
 
@@ -33,6 +33,7 @@ class Resources:
     state_machine_arn: str
     internal_topic_arn: str
     email_configuration_set: str
+    signing_key_arn: str = ""  # the audit digests' signing key (KMS asymmetric)
 
     @classmethod
     def from_env(cls) -> Resources:
@@ -42,6 +43,7 @@ class Resources:
             state_machine_arn=os.environ["STATE_MACHINE_ARN"],
             internal_topic_arn=os.environ["INTERNAL_TOPIC_ARN"],
             email_configuration_set=os.environ["EMAIL_CONFIGURATION_SET"],
+            signing_key_arn=os.environ.get("SIGNING_KEY_ARN", ""),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -51,6 +53,7 @@ class Resources:
             "STATE_MACHINE_ARN": self.state_machine_arn,
             "INTERNAL_TOPIC_ARN": self.internal_topic_arn,
             "EMAIL_CONFIGURATION_SET": self.email_configuration_set,
+            "SIGNING_KEY_ARN": self.signing_key_arn,
         }
 
 
@@ -62,7 +65,8 @@ def aws_services(settings: Settings, resources: Resources, client: Callable[[str
     ddb = client("dynamodb")
     sns = client("sns")
     prefix = settings.prefix
-    pii = PiiCipher(KmsKeys(client("kms"), resources.pii_key_arn))
+    kms = client("kms")
+    pii = PiiCipher(KmsKeys(kms, resources.pii_key_arn))
     return Services(
         settings=settings,
         loans=LoanRepository(ddb, f"{prefix}-loans", settings.index_shards, pii),
@@ -74,6 +78,7 @@ def aws_services(settings: Settings, resources: Resources, client: Callable[[str
             sns, client("sesv2"), resources.internal_topic_arn, settings.sender_email, resources.email_configuration_set
         ),
         pii=pii,
+        signer=KmsSigner(kms, resources.signing_key_arn),
     )
 
 

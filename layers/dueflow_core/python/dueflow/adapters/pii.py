@@ -98,3 +98,25 @@ class PiiCipher:
                 keys[wrapped].decrypt(_unb64(nonce), _unb64(ciphertext), f"{owner_id}/{name}".encode()).decode()
             )
         return plain
+
+
+class KmsSigner:
+    """The ``Signer`` port on a KMS asymmetric key (ECC_NIST_P256, SIGN_VERIFY): the private half never
+    leaves KMS; the public half is what verifiers pin."""
+
+    def __init__(self, kms: Any, key_id: str) -> None:
+        self._kms = kms
+        self._key_id = key_id
+
+    def sign(self, message: bytes) -> bytes:
+        answer = self._kms.sign(
+            KeyId=self._key_id, Message=message, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+        )
+        return bytes(answer["Signature"])
+
+    def public_key_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        der = self._kms.get_public_key(KeyId=self._key_id)["PublicKey"]
+        key = serialization.load_der_public_key(der)
+        return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)

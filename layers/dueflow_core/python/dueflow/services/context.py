@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dueflow.adapters.pii import PiiCipher
-from dueflow.ports import AuditStore, CaseStore, CaseWorkflow, LoanStore, Notifier, OutboxStore
+from dueflow.ports import AuditStore, CaseStore, CaseWorkflow, LoanStore, Notifier, OutboxStore, Signer
 from dueflow.settings import Settings
 
 
@@ -23,6 +23,7 @@ class Services:
     workflow: CaseWorkflow
     notifier: Notifier
     pii: PiiCipher
+    signer: Signer
 
 
 _default: Services | None = None
