@@ -415,20 +415,51 @@ def case_show(
 
 
 @audit_app.command("verify")
-def audit_verify(out_dir: OutOpt) -> None:
-    """Re-read every audit record of a finished run and verify every case's hash chain and head."""
-    from dueflow_local.audit_files import verify_run
+def audit_verify(
+    out_dir: OutOpt,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            exists=True,
+            dir_okay=False,
+            help="Your own copy of the signing key's public half (PEM): the folder's own copy is not trusted.",
+        ),
+    ] = None,
+) -> None:
+    """Re-read every audit record of a finished run and verify every case's hash chain and head, and,
+    with --public-key, every record against the signed daily digests (so that nothing in the folder,
+    the heads in cases.jsonl included, needs to be trusted)."""
+    from dueflow_local.audit_files import verify_digests, verify_run
 
-    results = verify_run(out_dir, _case_lines(out_dir))
+    lines = _case_lines(out_dir)
+    results = verify_run(out_dir, lines)
     bad = [r for r in results if not r.ok]
     for report in bad:
         for problem in report.problems:
             out.print(f"[red]{report.case_id}: {problem}[/red]", highlight=False)
     records = sum(r.records for r in results)
-    if bad:
-        out.print(f"[red]{len(bad)} of {len(results)} case chains failed ({records} records read)[/red]")
+    sealed: list[str] = []
+    if public_key is not None:
+        sealed = verify_digests(out_dir, public_key.read_bytes(), lines)
+        for problem in sealed:
+            out.print(f"[red]{problem}[/red]", highlight=False)
+    if bad or sealed:
+        out.print(
+            f"[red]{len(bad)} of {len(results)} case chains failed, {len(sealed)} problems against the signed "
+            f"digests ({records} records read)[/red]"
+        )
         raise typer.Exit(1)
     out.print(f"[green]all {len(results)} case chains verify ({records} records, every head matches)[/green]")
+    if public_key is None:
+        err.print(
+            "not checked against the signed digests: give --public-key (your own copy of the signing key) "
+            "to verify without trusting this folder",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        out.print("[green]every record is the one sealed in the signed daily digests[/green]")
 
 
 def _progress() -> Progress:

@@ -31,6 +31,7 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
+from dueflow.services.digests import seal_day
 from dueflow.settings import Settings
 from dueflow.workflow import definition
 from dueflow.workflow.definition import CLOSED, STAGE_LABELS
@@ -142,6 +143,7 @@ class Simulation:
     api_retries: int = 0
     backend: Backend = "memory"
     workers: int = 1  # processes, each playing the loans of a share of the customers
+    stream: str = "0"  # this process's digest stream (a worker seals the cases it holds)
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
     _audit_messages: dict[str, set[str]] = field(default_factory=dict)
     _audit_opt_outs: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
@@ -200,6 +202,9 @@ class Simulation:
                         "api_calls_repeated": self.api_retries,
                     }
             with meter.pause():
+                # the next morning's scan would seal the last day: seal it now, and export the digests
+                seal_day(rt.services, (self.start + timedelta(days=self.days - 1)).isoformat())
+                export_digests(out, self.stream, rt.services.audit_store.seals(), rt.services.signer.public_key_pem())
                 items = self._cases(rt)
                 cases = [self._case_line(rt, case, out) for case in items]
                 final_book = [loan for loan in (rt.services.loans.get(loan.loan_id) for loan in self.book) if loan]
@@ -625,6 +630,7 @@ def play_in_workers(
             if simulation.baseline is None
             else {c: o for c, o in simulation.baseline.items() if owner.get(loan_of_case(c)) == number},
             workers=1,
+            stream=str(number),
             _audit_stages={},
             _audit_messages={},
             _audit_opt_outs={},
@@ -807,6 +813,17 @@ def roll_rates(snapshots: list[dict[str, str]]) -> dict[str, dict[str, int]]:
             if loan_id in after:
                 matrix.setdefault(source, Counter())[after[loan_id]] += 1
     return {source: dict(sorted(targets.items())) for source, targets in sorted(matrix.items())}
+
+
+def export_digests(out: Path, stream: str, seals: list[tuple[str, bytes, bytes]], public_key: bytes) -> None:
+    """Copy the signed daily digests to ``out/audit/digests/<stream>/`` and the signing key's public half
+    to ``out/signing-key.pem`` (a verifier should hold its own copy: see docs/security.md)."""
+    folder = out / "audit" / "digests" / stream
+    folder.mkdir(parents=True, exist_ok=True)
+    for day, body, signature in seals:
+        (folder / f"{day}.json").write_bytes(body)
+        (folder / f"{day}.sig").write_bytes(signature)
+    (out / "signing-key.pem").write_bytes(public_key)
 
 
 def export_audit(out: Path, objects: list[tuple[str, bytes]]) -> None:
