@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, nullcontext
@@ -149,8 +150,10 @@ class Simulation:
     _audit_opt_outs: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
 
     def run(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> dict[str, Any]:
-        """Play the run (in ``workers`` processes when more than one) and write its outputs."""
+        """Play the run (in ``workers`` processes when more than one) and write its outputs (a previous
+        run's audit copy in ``out`` is removed first: records of two runs must never mix)."""
         out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(out / "audit", ignore_errors=True)
         if self.workers > 1 and len(self.book) > 1:
             played = merge(play_in_workers(self, out, progress))
         else:

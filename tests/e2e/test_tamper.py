@@ -178,3 +178,12 @@ def test_each_attack_is_caught_and_named(run: tuple[Path, Path], tmp_path: Path,
     result = runner.invoke(app, ["audit", "verify", "--out", str(copy), "--public-key", str(key)])
     assert result.exit_code == 1, (attack, result.output)
     assert says in " ".join(result.stdout.split()), (attack, says, result.stdout)
+
+
+def test_a_second_run_into_the_same_folder_does_not_mix_its_records_with_the_first(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    for seed in ("5", "6"):
+        args = [*RUN[:3], "--seed", seed, *RUN[5:], "--out", str(out)]
+        assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["audit", "verify", "--out", str(out), "--public-key", str(out / "signing-key.pem")])
+    assert result.exit_code == 0, result.output
