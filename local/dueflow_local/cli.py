@@ -206,7 +206,11 @@ def invoke(
             moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
             if moment > runtime.now:
                 runtime.at(moment)
-        result = runtime.invoke(function, event)
+        try:
+            result = runtime.invoke(function, event)
+        except ValueError as exc:  # the handler refused the event: say why, no traceback
+            err.print(f"{function}: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
     sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str, indent=2) + "\n")
 
 

@@ -157,6 +157,16 @@ ROUTES = {
         {"promised_date": "2026-06-30", "amount": "100.00"},
         {"user": "sup1", "groups": ("supervisor",)},
     ),
+    "promise_amount": (
+        f"/cases/{CASE}/promises",
+        {"promised_date": "2026-06-30", "amount": "100.00"},
+        {"user": "sup1", "groups": ("supervisor",)},
+    ),
+    "waive_interest": (
+        f"/cases/{CASE}/plan-proposals",
+        {"waive_interest": "0"},
+        {"user": "sup1", "groups": ("supervisor",)},
+    ),
     "waive_penalty": (
         f"/cases/{CASE}/plan-proposals",
         {"waive_penalty": "0"},
@@ -180,6 +190,7 @@ def test_the_api_refuses_each_hostile_form_with_a_message_naming_the_field(
 ) -> None:
     path, valid, caller = ROUTES[field]
     value = data.draw(st.sampled_from(DATES if "date" in field else AMOUNTS))
+    field = "amount" if field == "promise_amount" else field
     before = snapshot(rt)
     status, answer = rt.api("POST", path, json.dumps({**valid, field: value}), **caller)  # type: ignore[arg-type]
     assert status == 422, (field, value, answer)
@@ -211,13 +222,23 @@ def test_the_scan_event_refuses_a_date_outside_the_window_naming_the_field(value
         scheduled_date({"as_of": value}, "Asia/Shanghai")
 
 
+def test_dueflow_invoke_says_why_the_scan_refused_its_event(tmp_path: Path) -> None:
+    event = tmp_path / "scan.json"
+    event.write_text('{"as_of": "9999-12-31"}', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["invoke", "scan", str(event)])
+    assert result.exit_code == 1 and "scan: scan event field as_of: 9999-12-31 is outside" in result.stderr
+
+
 @pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2026-6-1", "1781654400", "２０２６-０６-０１"])
-@pytest.mark.parametrize("command", ["statement", "simulate"])
+@pytest.mark.parametrize("command", ["statement", "assess", "simulate"])
 def test_the_cli_refuses_a_hostile_date_naming_the_option(tmp_path: Path, command: str, value: str) -> None:
     book = tmp_path / "book.jsonl"
     book.write_text(json.dumps(VALID) + "\n", encoding="utf-8")
     if command == "statement":
         args = ["statement", "--book", str(book), "--loan", "L-1", "--as-of", value]
+        option = "--as-of"
+    elif command == "assess":
+        args = ["assess", "--book", str(book), "--as-of", value]
         option = "--as-of"
     else:
         args = ["simulate", "--book", str(book), "--start", value, "--days", "2", "--out", str(tmp_path / "o")]
