@@ -258,3 +258,16 @@ def test_the_cli_refuses_a_hostile_date_naming_the_option(tmp_path: Path, comman
     result = CliRunner().invoke(cli, args)
     assert time.monotonic() - started < QUICK
     assert result.exit_code == 2 and f"{option}:" in result.stderr, result.output
+
+
+def test_an_amount_finer_than_the_currencys_minor_unit_is_refused_naming_the_field() -> None:
+    jpy = put(put(VALID, ("currency",), "JPY"), ("principal",), "12000")
+    jpy = put(jpy, ("payments", 0, "amount"), "1066.19")
+    jpy = put(jpy, ("customer", "monthly_income"), "20000")
+    jpy = put(jpy, ("collateral", "value"), "600000")
+    loan, errors = parse_line(json.dumps(jpy, ensure_ascii=False), 2)
+    assert loan is None and [(e.field, e.reason) for e in errors] == [
+        ("payments.0.amount", "JPY has no minor unit: 1066.19 must be a whole amount")
+    ]
+    loan, errors = parse_line(json.dumps(put(jpy, ("payments", 0, "amount"), "1066"), ensure_ascii=False), 2)
+    assert loan is not None and not errors

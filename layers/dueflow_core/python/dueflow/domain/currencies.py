@@ -1,4 +1,6 @@
-"""Active ISO 4217 currency codes (alphabetic), for validating a loan's ``currency``."""
+"""Active ISO 4217 currency codes (alphabetic), for validating a loan's ``currency``, and their minor
+units (decimal places). DueFlow keeps amounts in at most 2 places (whole cents): a currency with three
+minor units is kept to two, one with none to none."""
 
 ISO_4217 = frozenset(
     """
@@ -11,3 +13,11 @@ ISO_4217 = frozenset(
     VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
     """.split()
 )
+
+# ISO 4217 currencies with no minor unit (amounts are whole units)
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split())
+
+
+def places(currency: str) -> int:
+    """How many decimal places an amount in ``currency`` may have here (0 or 2)."""
+    return 0 if currency in ZERO_DECIMAL else 2

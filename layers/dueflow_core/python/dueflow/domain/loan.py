@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from dueflow.domain.currencies import ISO_4217
+from dueflow.domain.currencies import ISO_4217, places
 from dueflow.domain.strict import iso_date, plain_decimal
 
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12 in the loan's currency: anything larger is a data error
@@ -251,6 +251,10 @@ class Loan(_Record):
                 raise _field_error(
                     f"payments.{index}.date", f"payment dated {payment.date} is before start_date {self.start_date}"
                 )
+        if places(self.currency) == 0:
+            for field, amount in _amounts(self):
+                if amount != amount.to_integral_value():
+                    raise _field_error(field, f"{self.currency} has no minor unit: {amount} must be a whole amount")
         references = set()
         for index, entry in enumerate(self.adjustments):
             if entry.date < self.start_date:
@@ -269,6 +273,29 @@ class Loan(_Record):
             if problem:
                 raise _field_error("term_months", problem)
         return self
+
+
+def _amounts(loan: Loan) -> list[tuple[str, Decimal]]:
+    """Every amount of a loan record with its field path."""
+    out: list[tuple[str, Decimal]] = [("principal", loan.principal)]
+    out += [(f"payments.{i}.amount", p.amount) for i, p in enumerate(loan.payments)]
+    for i, item in enumerate(loan.installments or ()):
+        out += [(f"installments.{i}.principal", item.principal), (f"installments.{i}.interest", item.interest)]
+    if loan.collateral is not None:
+        out.append(("collateral.value", loan.collateral.value))
+    if loan.customer is not None:
+        for name in ("monthly_income", "monthly_expenses"):
+            value = getattr(loan.customer, name)
+            if value is not None:
+                out.append((f"customer.{name}", value))
+    for i, entry in enumerate(loan.adjustments):
+        if isinstance(entry, Waiver):
+            out += [(f"adjustments.{i}.penalty", entry.penalty), (f"adjustments.{i}.interest", entry.interest)]
+        else:
+            out += [
+                (f"adjustments.{i}.installments.{k}.amount", line.amount) for k, line in enumerate(entry.installments)
+            ]
+    return out
 
 
 class FieldError(ValueError):
