@@ -104,6 +104,7 @@ class MotoRuntime(Runtime):
         signing_key = self.client("kms").create_key(
             Description="audit digests", KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY"
         )["KeyMetadata"]["Arn"]
+        self._same_signing_key_in_every_worker(signing_key)
         topic = self.client("sns").create_topic(Name=f"{prefix}-internal")["TopicArn"]
         self.client("sesv2").create_email_identity(EmailIdentity=self.settings.sender_email)
         role = self.client("iam").create_role(RoleName=f"{prefix}-lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -133,6 +134,17 @@ class MotoRuntime(Runtime):
             email_configuration_set=f"{prefix}-email",
             signing_key_arn=signing_key,
         )
+
+    def _same_signing_key_in_every_worker(self, key_arn: str) -> None:
+        """moto makes a fresh ECC key per process; a run's workers are processes, and one deployment has
+        one signing key: give moto's key the private half the in-memory world derives from the same
+        environment (a local-runtime adjustment of moto's state, like those in moto_speed)."""
+        from moto.kms.models import kms_backends
+
+        from dueflow_local.memory import LocalSigner
+
+        key = kms_backends[ACCOUNT][self.settings.region].keys[key_arn.rsplit("/", 1)[-1]]
+        key.private_key.private_key = LocalSigner(seed=f"dueflow-{self.settings.environment}")._key  # type: ignore[attr-defined]
 
     # -- the stream -----------------------------------------------------------------------------------
     def _stream_iterators(self, stream_arn: str) -> dict[str, str]:

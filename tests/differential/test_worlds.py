@@ -51,6 +51,11 @@ def test_a_seeded_simulation_ends_the_same_on_moto_and_in_memory(tmp_path: Path)
     for key in ("cases_by_outcome", "stage_funnel", "messages_by_channel", "plans", "recovered", "audit_records"):
         assert memory_summary[key] == moto_summary[key], key
     assert memory_summary["invariants"]["violations_total"] == moto_summary["invariants"]["violations_total"] == 0
+    # each world's records verify against its own signed daily digests (a KMS key on moto, a local one)
+    for world in ("moto", "memory"):
+        key = tmp_path / world / "signing-key.pem"
+        verified = runner.invoke(app, ["audit", "verify", "--out", str(tmp_path / world), "--public-key", str(key)])
+        assert verified.exit_code == 0 and "every record is the one sealed" in verified.stdout, verified.output
     # the same AWS calls, counted in each world where they would be made. moto's own Lambda invocations of
     # the handlers are Step Functions' on AWS (counted as invocations instead). moto runs each execution in
     # threads, so a stage task and an API call may append to one case's audit chain at once: the loser of
