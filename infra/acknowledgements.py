@@ -60,7 +60,15 @@ def acknowledge(stack: DueFlowStack) -> None:
             "CDK's grant to send failed stream batches to the KMS-encrypted failure queue (SqsDlq); scoped to "
             "the data key.",
         )
-    for queue in (stack.compute.dlq, stack.schedules.dead_letters):
+    undelivered = [stack.messaging.undelivered] if stack.messaging.undelivered is not None else []
+    for queue in undelivered:
+        _ack(
+            queue,
+            "AwsSolutions::AwsSolutions-SQS3",
+            "This queue is the dead-letter queue of the on-call e-mail subscription (SNS configures it on the "
+            "subscription's redrive policy, which cdk-nag does not follow).",
+        )
+    for queue in (stack.compute.dlq, stack.schedules.dead_letters, *undelivered):
         _ack(
             queue,
             "Serverless::Serverless-SQSRedrivePolicy",
@@ -73,15 +81,13 @@ def acknowledge(stack: DueFlowStack) -> None:
         "This queue is the dead-letter queue of the EventBridge Scheduler targets (cdk-nag sees no SQS "
         "redrive pointing at it because Scheduler configures it on the schedule).",
     )
-    for child in Stack.of(stack).node.children:
-        if child.node.id.startswith("SchedulerRoleForTarget"):
-            for fn in (stack.compute.functions["scan"], stack.compute.functions["outbox_dispatcher"]):
-                _ack(
-                    child.node.find_child("DefaultPolicy"),
-                    f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical(fn)}.Arn>:*]",
-                    "CDK's Scheduler target role may invoke the function's versions and aliases (<arn>:*) "
-                    "as well as the function itself.",
-                )
+    for fn in (stack.compute.functions["scan"], stack.compute.functions["outbox_dispatcher"]):
+        _ack(
+            stack.schedules.target_role.node.find_child("DefaultPolicy"),
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical(fn)}.Arn>:*]",
+            "The Scheduler target role may invoke the function's versions and aliases (<arn>:*) as well as the "
+            "function itself.",
+        )
     _ack(
         stack.api.rest_api.node.find_child("CloudWatchRole"),
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
@@ -28,6 +30,30 @@ class Messaging(Construct):
         self.ses_events = sns.Topic(
             self, "SesEvents", topic_name=f"{settings.prefix}-ses-events", master_key=key, enforce_ssl=True
         )
+        # CloudWatch alarms publish to the encrypted internal topic: without the key, every alarm action fails
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        self.undelivered: sqs.Queue | None = None
+        if settings.alarm_email:
+            # the on-call address: alarms and staff notices reach a person (the address confirms once);
+            # what SNS cannot deliver to it is kept, not lost
+            self.undelivered = sqs.Queue(
+                self,
+                "UndeliveredNotices",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=key,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            self.internal.add_subscription(
+                subscriptions.EmailSubscription(settings.alarm_email, dead_letter_queue=self.undelivered)
+            )
         # SES publishes bounce / complaint events to the encrypted topic with the data key.
         key.add_to_resource_policy(
             iam.PolicyStatement(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, TimeZone
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -34,6 +35,10 @@ class Schedules(Construct):
             retention_period=Duration.days(14),
         )
         input_with_time = scheduler.ScheduleTargetInput.from_object({"time": scheduler.ContextAttribute.scheduled_time})
+        # one role for both schedules' targets: it invokes the two functions and, with the key, may put a
+        # failed invocation on the KMS-encrypted dead-letter queue (without the key it could not)
+        self.target_role = iam.Role(self, "TargetRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"))
+        key.grant(self.target_role, "kms:GenerateDataKey", "kms:Decrypt")
         self.scan = scheduler.Schedule(
             self,
             "DailyScan",
@@ -46,6 +51,7 @@ class Schedules(Construct):
             ),
             target=targets.LambdaInvoke(
                 scan,
+                role=self.target_role,
                 input=input_with_time,
                 retry_attempts=3,
                 max_event_age=Duration.hours(6),
@@ -60,6 +66,7 @@ class Schedules(Construct):
             schedule=scheduler.ScheduleExpression.rate(Duration.minutes(settings.dispatcher_every_minutes)),
             target=targets.LambdaInvoke(
                 dispatcher,
+                role=self.target_role,
                 input=input_with_time,
                 retry_attempts=2,
                 max_event_age=Duration.minutes(10),

@@ -258,3 +258,46 @@ def test_settings_context_overrides_defaults() -> None:
     )
     assert stack.settings.sender_email == "dun@bank.example"
     template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "dun@bank.example"})
+
+
+def _document_statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(document.get("Statement", []))
+
+
+def test_alarms_can_publish_to_the_encrypted_internal_topic(template: Template) -> None:
+    """The internal topic is encrypted with the data key: CloudWatch must be let use it, or every alarm
+    action fails to publish."""
+    topics = resources(template, "AWS::SNS::Topic")
+    internal = next(t for t in topics.values() if str(t["Properties"]["TopicName"]).endswith("-internal"))
+    key_ref = internal["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    policy = resources(template, "AWS::KMS::Key")[key_ref]["Properties"]["KeyPolicy"]
+    cloudwatch = [
+        s
+        for s in _document_statements(policy)
+        if "cloudwatch.amazonaws.com" in _list(s.get("Principal", {}).get("Service"))
+    ]
+    assert cloudwatch and {"kms:GenerateDataKey*", "kms:Decrypt"} <= set(cloudwatch[0]["Action"])
+
+
+def test_the_alarm_email_from_settings_is_subscribed_to_the_internal_topic() -> None:
+    _, without = synth()
+    assert resources(without, "AWS::SNS::Subscription") == {}
+    _, template = synth({"dueflow": {"defaults": {"alarm_email": "oncall@bank.example"}, "environments": {}}})
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@bank.example"})
+
+
+def test_a_failed_scheduled_invocation_can_reach_the_encrypted_dead_letter_queue(template: Template) -> None:
+    schedules = resources(template, "AWS::Scheduler::Schedule")
+    roles = {json.dumps(s["Properties"]["Target"]["RoleArn"]) for s in schedules.values()}
+    assert len(schedules) == 2 and len(roles) == 1  # one target role for both
+    role = json.loads(roles.pop())["Fn::GetAtt"][0]
+    policies = [
+        p for p in resources(template, "AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
+    ]
+    statements = [s for p in policies for s in _document_statements(p["Properties"]["PolicyDocument"])]
+    actions = {a for s in statements for a in _list(s["Action"])}
+    assert {"kms:GenerateDataKey", "kms:Decrypt", "sqs:SendMessage", "lambda:InvokeFunction"} <= actions
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
