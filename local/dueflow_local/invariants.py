@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
 from dueflow.domain.schedule import iter_schedule
-from dueflow.services.scan import up_to_date_since
+from dueflow.services.scan import HANDED_OVER, up_to_date_since
 from dueflow.settings import Settings
 from dueflow_local.meter import Delivery
 
@@ -192,9 +192,6 @@ def _episodes(facts: Facts) -> list[str]:
             if opened < closed:
                 found.append(f"loan {loan_id}: a case opened on {opened} while another was open until {closed}")
     return found
-
-
-HANDED_OVER = ("LITIGATION", "WRITE_OFF_REVIEW")
 
 
 def _left_behind(facts: Facts) -> list[str]:

@@ -43,7 +43,7 @@ from dueflow.domain.outbox import KEEP_DAYS, Message
 from dueflow.domain.position import assess
 from dueflow.ports import AuditConflictError, ProviderRefused, ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_label, shard_of
-from dueflow.stores import CONCURRENT_ATTEMPTS, CaseParking, MessageLifecycle, already_posted
+from dueflow.stores import CONCURRENT_ATTEMPTS, CaseParking, MessageLifecycle, posted
 
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8
@@ -270,11 +270,9 @@ class MemoryLoanStore:
             if stored is None:
                 raise KeyError(f"no loan {loan_id!r}")
             loan = stored.loan
-            if already_posted(loan, field, value):
+            updated = posted(loan, field, value)  # the loan's rules: a refused change raises, nothing changes
+            if updated is None:
                 return loan
-            record = loan.model_dump(mode="json", exclude_none=True)
-            record[field] = [*record.get(field, []), value]
-            updated = Loan.model_validate(record)  # the loan's rules: a refused change raises, nothing changes
             self._wire.call("dynamodb", "PutItem")
             with self._table.lock:
                 if self._table.items[loan_id]["loan"] is not loan:  # ConditionExpression "#r = :old"
@@ -565,19 +563,20 @@ class MemoryAuditStore:
             if existing != data:
                 raise AuditConflictError(f"{key} already holds a different digest")
 
-    def latest_seal(self) -> tuple[str, bytes] | None:
+    def _digest_days(self) -> list[str]:
         self._wire.call("s3", "ListObjectsV2")
         keys = [k for k in self._objects if k.startswith("digests/") and k.endswith(".json")]
-        days = sorted(k[len("digests/") : -len(".json")] for k in keys)
+        return sorted(k[len("digests/") : -len(".json")] for k in keys)
+
+    def latest_seal(self) -> tuple[str, bytes] | None:
+        days = self._digest_days()
         if not days:
             return None
         self._wire.call("s3", "GetObject")
         return days[-1], self._objects[f"digests/{days[-1]}.json"]
 
     def seals(self) -> list[tuple[str, bytes, bytes]]:
-        self._wire.call("s3", "ListObjectsV2")
-        keys = [k for k in self._objects if k.startswith("digests/") and k.endswith(".json")]
-        days = sorted(k[len("digests/") : -len(".json")] for k in keys)
+        days = self._digest_days()
         return [(d, self._objects[f"digests/{d}.json"], self._objects.get(f"digests/{d}.sig", b"")) for d in days]
 
 

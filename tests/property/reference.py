@@ -59,53 +59,14 @@ class RefPosition:
 
 
 def reference_position(loan: Loan, as_of: date) -> RefPosition:
-    rows = schedule(loan)
-    p_left = [p for _, p, _ in rows]
-    i_left = [i for _, _, i in rows]
-    accrued = [Fraction(0)] * len(rows)
-    pen_paid = [Fraction(0)] * len(rows)
-    d = Fraction(loan.annual_rate) * Fraction(loan.penalty_rate_multiplier) / 360
-    by_day: dict[date, list[Fraction]] = {}
-    for payment in loan.payments:
-        by_day.setdefault(payment.date, []).append(Fraction(payment.amount))
-    day = loan.start_date
-    while day <= as_of:
-        for amount in by_day.get(day, []):
-            left = amount
-            for k, (due, _, _) in enumerate(rows):
-                if due > day or not left:
-                    continue
-                owed = round_cents(accrued[k]) - pen_paid[k]
-                part = min(owed, left) if owed > 0 else Fraction(0)
-                pen_paid[k] += part
-                left -= part
-                part = min(i_left[k], left)
-                i_left[k] -= part
-                left -= part
-                part = min(p_left[k], left)
-                p_left[k] -= part
-                left -= part
-            for k, (due, _, _) in enumerate(rows):
-                if due <= day or not left:
-                    continue
-                part = min(i_left[k], left)
-                i_left[k] -= part
-                left -= part
-                part = min(p_left[k], left)
-                p_left[k] -= part
-                left -= part
-        for k, (due, _, _) in enumerate(rows):  # end of day: accrue on what is still unpaid
-            if due < day and p_left[k] + i_left[k] > 0:
-                accrued[k] += d * (p_left[k] + i_left[k])
-        day += timedelta(days=1)
-    overdue = [k for k, (due, _, _) in enumerate(rows) if due < as_of]
-    unpaid = [k for k in overdue if p_left[k] + i_left[k] > 0]
+    """The position as of the end of ``as_of``: the ledger walk below, for a loan with no entries."""
+    ledger = reference_ledger(loan, as_of)
     return RefPosition(
-        dpd=(as_of - rows[unpaid[0]][0]).days if unpaid else 0,
-        overdue_principal=sum((p_left[k] for k in overdue), Fraction(0)),
-        overdue_interest=sum((i_left[k] for k in overdue), Fraction(0)),
-        penalty=sum((round_cents(accrued[k]) - pen_paid[k] for k in overdue), Fraction(0)),
-        outstanding_principal=sum(p_left, Fraction(0)),
+        dpd=ledger.dpd,
+        overdue_principal=ledger.overdue_principal,
+        overdue_interest=ledger.overdue_interest,
+        penalty=ledger.penalty,
+        outstanding_principal=ledger.outstanding_principal,
     )
 
 

@@ -67,6 +67,17 @@ class MessageLifecycle:
 CONCURRENT_ATTEMPTS = 8  # a posting re-applied to a loan changed meanwhile, before giving up
 
 
+def posted(loan: Loan, field: str, value: Mapping[str, Any]) -> Loan | None:
+    """The loan with ``value`` appended to its ``field`` list (its rules decide: pydantic's
+    ValidationError when they refuse it), or None when it holds ``value`` under its reference already
+    (``PostingConflict`` for other content there). What both worlds write, conditionally on ``loan``."""
+    if already_posted(loan, field, value):
+        return None
+    record = loan.model_dump(mode="json", exclude_none=True)
+    record[field] = [*record.get(field, []), dict(value)]
+    return Loan.model_validate(record)
+
+
 def already_posted(loan: Loan, field: str, value: Mapping[str, Any]) -> bool:
     """Whether ``value`` (a payment or a ledger entry, as JSON) is on the loan under its reference: True
     for the same content again (a retried posting), ``PostingConflict`` for other content under it."""

@@ -25,21 +25,7 @@ class S3AuditStore:
 
     def append(self, record: AuditRecord) -> str:
         """Store ``record``; return its SHA-256 (the new head of the case's chain)."""
-        data = record.to_bytes()
-        try:
-            self._s3.put_object(
-                Bucket=self._bucket,
-                Key=record.key,
-                Body=data,
-                ContentType="application/json",
-                IfNoneMatch="*",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
-                raise
-            existing = self._s3.get_object(Bucket=self._bucket, Key=record.key)["Body"].read()
-            if existing != data:
-                raise AuditConflictError(f"{record.key} already holds a different record") from exc
+        self._put_once(record.key, record.to_bytes(), "record")
         return record.digest
 
     def read_case(self, loan_id: str, case_id: str) -> list[tuple[str, bytes]]:
@@ -59,7 +45,7 @@ class S3AuditStore:
     def put_seal(self, day: str, body: bytes, signature: bytes) -> None:
         """A day's signed digest, write-once like every record."""
         for key, data in ((f"digests/{day}.json", body), (f"digests/{day}.sig", signature)):
-            self._put_once(key, data)
+            self._put_once(key, data, "digest")
 
     def seals(self) -> list[tuple[str, bytes, bytes]]:
         out = []
@@ -77,14 +63,17 @@ class S3AuditStore:
             return None
         return days[-1], self._s3.get_object(Bucket=self._bucket, Key=f"digests/{days[-1]}.json")["Body"].read()
 
-    def _put_once(self, key: str, data: bytes) -> None:
+    def _put_once(self, key: str, data: bytes, what: str) -> None:
+        """Write ``data`` under ``key`` unless something is there (``If-None-Match: *``): the same bytes
+        there is a success (a retried write), other bytes an ``AuditConflictError``."""
+        content_type = "application/json" if key.endswith(".json") else "application/octet-stream"
         try:
-            self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, IfNoneMatch="*")
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
                 raise
             if self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read() != data:
-                raise AuditConflictError(f"{key} already holds a different object") from exc
+                raise AuditConflictError(f"{key} already holds a different {what}") from exc
 
     def _keys(self, prefix: str) -> Iterator[str]:
         paginator = self._s3.get_paginator("list_objects_v2")

@@ -24,7 +24,7 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
 from dueflow.ports import ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_of
-from dueflow.stores import CONCURRENT_ATTEMPTS, already_posted
+from dueflow.stores import CONCURRENT_ATTEMPTS, posted
 
 __all__ = [
     "DUE_INDEX",
@@ -141,11 +141,9 @@ class LoanRepository:
             if item is None:
                 raise KeyError(f"no loan {loan_id!r}")
             loan = from_item(item)
-            if already_posted(loan, field, value):
+            updated = posted(loan, field, value)
+            if updated is None:
                 return loan
-            record = loan.model_dump(mode="json", exclude_none=True)
-            record[field] = [*record.get(field, []), value]
-            updated = Loan.model_validate(record)
             new_item = self._index_attributes(updated, as_of, dict(item))
             new_item["record"] = {"S": _record_json(updated)}
             try:

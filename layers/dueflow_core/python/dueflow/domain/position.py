@@ -331,6 +331,16 @@ class _Ledger:
                     state.accrual += (state.principal_left + state.interest_left) * days
                     state.accrued_through = day
 
+    def _take(self, state: _State, day: int, left: int) -> int:
+        """Pay one installment's penalty, interest and principal from ``left``; return what is left."""
+        if state.accrual:
+            owed = self.penalty_cents(state) - state.penalty_paid - state.penalty_off
+            if owed > 0:
+                part = owed if owed < left else left
+                state.penalty_paid += part
+                left -= part
+        return _settle(state, day, left) if left else left
+
     def pay(self, day: int, amount: int) -> None:
         """Apply a payment of ``amount`` cents received on ``day`` (ordinal): due installments oldest
         first (penalty, interest, principal), then the next installments in order (interest, principal)."""
@@ -347,14 +357,7 @@ class _Ledger:
         index = head
         count = len(states)
         while left and index < count and states[index].due <= day:
-            state = states[index]
-            if state.accrual:
-                owed = self.penalty_cents(state) - state.penalty_paid - state.penalty_off
-                if owed > 0:
-                    part = owed if owed < left else left
-                    state.penalty_paid += part
-                    left -= part
-            left = _settle(state, day, left)
+            left = self._take(states[index], day, left)
             index += 1
         self._prepay(day, left, index)
 
@@ -386,16 +389,6 @@ class _Ledger:
         self.head = head
 
     # -- ledger entries: waivers and restructurings (the slower path; loans without entries never take it)
-    def _take(self, state: _State, day: int, left: int) -> int:
-        """Pay one installment's penalty, interest and principal from ``left``; return what is left."""
-        if state.accrual:
-            owed = self.penalty_cents(state) - state.penalty_paid - state.penalty_off
-            if owed > 0:
-                part = owed if owed < left else left
-                state.penalty_paid += part
-                left -= part
-        return _settle(state, day, left) if left else left
-
     def _owed(self, state: _State) -> int:
         """Principal, interest and penalty still owed on an installment."""
         return (
