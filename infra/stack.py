@@ -50,7 +50,6 @@ class DueFlowStack(Stack):
             stage=fns["case_stage"],
             wait=fns["case_wait"],
             key=self.keys.data,
-            alarm_topic=self.messaging.internal,
         )
         fns["payment_stream"].add_event_source(
             sources.DynamoEventSource(
@@ -80,6 +79,7 @@ class DueFlowStack(Stack):
             settings=settings,
             functions=fns,
             state_machine=self.workflow.state_machine,
-            queues=[self.compute.dlq, self.schedules.dead_letters],
+            queues=[self.compute.dlq, self.schedules.dead_letters]
+            + ([self.messaging.undelivered] if self.messaging.undelivered else []),
             alarm_topic=self.messaging.internal,
         )

@@ -32,7 +32,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     as_of = scheduled_date(event, services.settings.time_zone)
     shards = [int(event["shard"])] if "shard" in event else None
     report = run_scan(services, as_of, shards).as_dict()
-    count("CasesOpened", report["cases_opened"])
-    count("CasesWoken", report["cases_woken"])
+    count("CasesOpened", report["cases_opened"], always=True)
+    count("CasesWoken", report["cases_woken"], always=True)
+    count("CasesParkedPastWake", report["cases_parked_past_wake"], always=True)
+    count("ComplaintsPastDeadline", report["complaints_past_deadline"], always=True)
     logger.info("scan finished", extra=report)
     return report

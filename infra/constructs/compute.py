@@ -20,6 +20,7 @@ from constructs import Construct
 
 from dueflow.adapters.aws import Resources
 from dueflow.adapters.schema import CASES, LOANS, OUTBOX
+from dueflow.observability import service_name
 from dueflow.settings import Settings
 from infra.constructs.audit import AuditStore
 from infra.constructs.data import Data
@@ -302,7 +303,7 @@ class Compute(Construct):
             dead_letter_queue=self.dlq,
             environment={
                 "DUEFLOW_SETTINGS": settings.to_env(),
-                "POWERTOOLS_SERVICE_NAME": f"dueflow-{spec.name}",
+                "POWERTOOLS_SERVICE_NAME": service_name(settings.prefix, spec.name),
                 "POWERTOOLS_METRICS_NAMESPACE": "DueFlow",
                 **resources.to_env(),
                 **spec.extra,

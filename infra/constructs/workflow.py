@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -31,7 +28,6 @@ class Workflow(Construct):
         stage: lambda_.IFunction,
         wait: lambda_.IFunction,
         key: kms.IKey,
-        alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
         definition = build_definition(Functions(stage=stage.function_arn, wait=wait.function_arn), settings)
@@ -62,21 +58,3 @@ class Workflow(Construct):
         role.add_to_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[stage.function_arn, wait.function_arn])
         )
-        self.alarms = []
-        for metric_name, label in (
-            ("ExecutionsFailed", "failed"),
-            ("ExecutionsTimedOut", "timed out"),
-            ("ExecutionsAborted", "aborted"),
-        ):
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{metric_name}Alarm",
-                alarm_description=f"A DueFlow case execution {label}: look it up in the Step Functions console",
-                metric=self.state_machine.metric(metric_name, period=Duration.minutes(5), statistic="Sum"),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-            alarm.add_alarm_action(actions.SnsAction(alarm_topic))
-            self.alarms.append(alarm)

@@ -324,7 +324,8 @@ class MemoryCaseStore(CaseParking):
         self._shards = shards
         self._by_loan = _Index("loan_id", "opened_on")
         self._wake = _Index("wake_shard", "wake_on")
-        self._table = _Table(wire, "case_id", [self._by_loan, self._wake])
+        self._complaints = _Index("complaint_shard", "complaint_deadline")
+        self._table = _Table(wire, "case_id", [self._by_loan, self._wake, self._complaints])
         self._parsed: dict[str, Case] = {}
 
     def _write(self, case_id: str, item: dict[str, Any]) -> None:
@@ -424,6 +425,11 @@ class MemoryCaseStore(CaseParking):
         for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
             yield from self._wake.query(shard_label(current, self._shards), as_of.isoformat())
+
+    def complaints_due(self, deadline_by: date, shard: int | None = None) -> Iterator[str]:
+        for current in range(self._shards) if shard is None else [shard]:
+            self._wire.call("dynamodb", "Query")
+            yield from self._complaints.query(shard_label(current, self._shards), deadline_by.isoformat())
 
     def contacts(self, customer_id: str) -> list[datetime]:
         self._wire.call("dynamodb", "GetItem")

@@ -210,6 +210,10 @@ class MemoryRuntime(Runtime):
     def history(self, case_id: str) -> list[dict[str, Any]]:
         return [event for name in self._names(case_id) for event in self.executor.history(name)]
 
+    def staff_notices(self) -> list[dict[str, Any]]:
+        sent = self.services.notifier.sent  # type: ignore[attr-defined]
+        return [{"subject": m["Subject"], **json.loads(m["Message"])} for m in sent if m.get("TopicArn") == "internal"]
+
     def loans_table_footprint(self) -> tuple[int, int]:
         size = 0
         for loan in self.services.loans.all():

@@ -146,6 +146,12 @@ class MotoRuntime(Runtime):
         key = kms_backends[ACCOUNT][self.settings.region].keys[key_arn.rsplit("/", 1)[-1]]
         key.private_key.private_key = LocalSigner(seed=f"dueflow-{self.settings.environment}")._key  # type: ignore[attr-defined]
 
+    def staff_notices(self) -> list[dict[str, Any]]:
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends[ACCOUNT][self.settings.region].topics[self.resources.internal_topic_arn]
+        return [{"subject": subject, **json.loads(body)} for _, body, subject, _, _ in topic.sent_notifications]
+
     # -- the stream -----------------------------------------------------------------------------------
     def _stream_iterators(self, stream_arn: str) -> dict[str, str]:
         streams = self.client("dynamodbstreams")

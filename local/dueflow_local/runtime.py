@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from dueflow import clock
 from dueflow.domain.loan import Loan
+from dueflow.observability import service_name
 from dueflow.services.context import Services
 from dueflow.settings import Settings
 from dueflow_local.api_events import api_gateway_event
@@ -79,8 +80,13 @@ class Runtime:
         start: datetime | None = None,
         tolerate_failures: bool = False,
         keep_events: bool = True,
+        emit_metrics: bool = False,
     ) -> None:
         self.settings = settings or Settings(environment="local", index_shards=4)
+        # print each handler's metrics as the deployed function would (EMF on stdout, with the function's
+        # service): the test of the dashboard and alarms reads them. The in-memory world only: the service
+        # is set in the environment around each invocation, which moto's threads would share.
+        self.emit_metrics = emit_metrics
         self.now = start or datetime(2026, 7, 1, tzinfo=UTC)
         self.dispatcher = Dispatcher(tolerate=tolerate_failures, keep_events=keep_events)
         self._saved_env: dict[str, str | None] = {}
@@ -120,7 +126,8 @@ class Runtime:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_SERVICE_NAME": "dueflow-local",
             "POWERTOOLS_METRICS_NAMESPACE": "DueFlow",
-            "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would only clutter a local run
+            # EMF lines would only clutter a local run, unless asked for
+            "POWERTOOLS_METRICS_DISABLED": "false" if self.emit_metrics else "true",
         }
 
     def _use_clock(self) -> None:
@@ -132,7 +139,8 @@ class Runtime:
 
     def _register_handlers(self) -> None:
         for name in FUNCTIONS:
-            self.dispatcher.register(name, load_handler(name).handler)
+            handler = load_handler(name).handler
+            self.dispatcher.register(name, _as_service(self, name, handler) if self.emit_metrics else handler)
 
     # -- what each world provides ----------------------------------------------------------------------
     def settle(self, timeout: float = 60.0) -> None:
@@ -189,6 +197,11 @@ class Runtime:
     def stages_entered(self, case_id: str) -> list[str]:
         """The state names the case's execution entered, in order (its history)."""
         return [e["stateEnteredEventDetails"]["name"] for e in self.history(case_id) if "stateEnteredEventDetails" in e]
+
+    def staff_notices(self) -> list[dict[str, Any]]:
+        """Every notice published to the internal topic so far (``subject`` and the JSON body's keys),
+        as the topic received them."""
+        raise NotImplementedError
 
     def loans_table_footprint(self) -> tuple[int, int]:
         """(pages, read units) of one full-table Scan of the loans table as it is now (eventually
@@ -316,19 +329,41 @@ class Runtime:
         return int(response["statusCode"]), payload
 
 
+def _as_service(rt: Runtime, name: str, handler: Any) -> Any:
+    """``handler`` run with the deployed function's Powertools service (its metrics' ``service``)."""
+    service = service_name(rt.settings.prefix, name)
+
+    def run(event: dict[str, Any], context: Any) -> Any:
+        saved = os.environ.get("POWERTOOLS_SERVICE_NAME")
+        os.environ["POWERTOOLS_SERVICE_NAME"] = service
+        try:
+            return handler(event, context)
+        finally:
+            if saved is None:
+                os.environ.pop("POWERTOOLS_SERVICE_NAME", None)
+            else:
+                os.environ["POWERTOOLS_SERVICE_NAME"] = saved
+
+    return run
+
+
 def open_runtime(
     backend: Backend = "memory",
     settings: Settings | None = None,
     start: datetime | None = None,
     tolerate_failures: bool = False,
     keep_events: bool = True,
+    emit_metrics: bool = False,
 ) -> Runtime:
     """A runtime of the named world (not yet entered). Without ``keep_events`` the dispatcher counts
-    invocations instead of keeping every event (a long simulation)."""
+    invocations instead of keeping every event (a long simulation); with ``emit_metrics`` (in-memory
+    world only) handlers print their metrics as EMF, as on Lambda."""
     if backend == "memory":
         from dueflow_local.memory_runtime import MemoryRuntime
 
-        return MemoryRuntime(settings, start, tolerate_failures, keep_events)
+        return MemoryRuntime(settings, start, tolerate_failures, keep_events, emit_metrics)
+    if emit_metrics:
+        raise ValueError("emit_metrics needs the in-memory world (moto runs handlers on shared threads)")
     if backend == "moto":
         from dueflow_local.moto_runtime import MotoRuntime
 

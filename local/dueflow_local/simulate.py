@@ -145,6 +145,7 @@ class Simulation:
     backend: Backend = "memory"
     workers: int = 1  # processes, each playing the loans of a share of the customers
     stream: str = "0"  # this process's digest stream (a worker seals the cases it holds)
+    emit_metrics: bool = False  # handlers print their EMF metrics (the in-memory world, one process)
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
     _audit_messages: dict[str, set[str]] = field(default_factory=dict)
     _audit_opt_outs: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
@@ -176,7 +177,12 @@ class Simulation:
         daily: list[dict[str, Any]] = []
         fault_report: dict[str, Any] | None = None
         runtime = open_runtime(
-            self.backend, self.settings, start=begin, tolerate_failures=bool(self.faults), keep_events=False
+            self.backend,
+            self.settings,
+            start=begin,
+            tolerate_failures=bool(self.faults),
+            keep_events=False,
+            emit_metrics=self.emit_metrics,
         )
         with runtime as rt, self._metered(rt, meter):
             with meter.pause():

@@ -93,7 +93,7 @@ def test_the_state_machine_is_the_shared_definition_logged_at_all_and_traced(tem
 def test_failed_timed_out_and_aborted_executions_alarm_the_internal_topic(template: Template) -> None:
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     names = {a["Properties"]["MetricName"] for a in alarms if a["Properties"].get("Namespace") == "AWS/States"}
-    assert names == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    assert names == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "ExecutionThrottled"}
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
 
 

@@ -37,6 +37,27 @@ class Escalation(BaseModel):
     write_off_review_dpd: int = Field(default=90, ge=0, le=3650)
 
 
+class AlarmThresholds(BaseModel):
+    """Above these an alarm pages the internal topic (docs/deploy.md's runbook says what each means)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    function_errors_per_5_minutes: int = Field(default=0, ge=0)
+    function_throttles_per_5_minutes: int = Field(default=0, ge=0)
+    # the scan's longest invocation as a share of its timeout (a shard near it may not finish its wake-ups)
+    scan_duration_percent_of_timeout: int = Field(default=80, ge=10, le=100)
+    payment_stream_iterator_age_seconds: int = Field(default=300, ge=1)
+    outbox_oldest_pending_minutes: int = Field(default=60, ge=15)
+    messages_refused_per_hour: int = Field(default=20, ge=0)
+    sms_failed_per_hour: int = Field(default=20, ge=0)
+    sms_spend_percent_of_limit: int = Field(default=80, ge=1, le=100)
+    ses_bounce_rate_percent: Decimal = Field(default=Decimal("5"), gt=0, le=100)  # SES reviews at 5%
+    ses_complaint_rate_percent: Decimal = Field(default=Decimal("0.1"), gt=0, le=100)  # SES reviews at 0.1%
+    executions_failed_per_hour: int = Field(default=0, ge=0)
+    cases_parked_past_wake: int = Field(default=0, ge=0)
+    complaints_past_deadline: int = Field(default=0, ge=0)
+
+
 class Settings(BaseModel):
     """Deployment and workflow settings. Times are local times in ``time_zone`` unless said otherwise."""
 
@@ -87,6 +108,7 @@ class Settings(BaseModel):
     api_burst_limit: int = Field(default=100, ge=1)
     start_executions_per_second: int = Field(default=40, ge=1)  # under the StartExecution quota
     alarm_email: str | None = None
+    alarms: AlarmThresholds = AlarmThresholds()
     penalty_rate_multiplier: Decimal = Decimal("1.5")
 
     @field_validator("environment")

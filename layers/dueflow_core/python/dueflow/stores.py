@@ -125,6 +125,27 @@ class CaseParking:
             remove = ("wake_on", "wake_shard")
         self.update(case_id, fields, remove, expect={"status": "OPEN"})
 
+    def watch_complaint(self, case_id: str, opened_on: date, deadline: date) -> None:
+        """Open a complaint: contact pauses, and the case goes on the complaint-index until resolved."""
+        self.update(
+            case_id,
+            {
+                "complaint_open": True,
+                "complaint_opened_on": opened_on.isoformat(),
+                "complaint_deadline": deadline.isoformat(),
+                "complaint_shard": shard_of(case_id, self._shards),
+            },
+            remove=("complaint_escalated_on",),
+        )
+
+    def close_complaint(self, case_id: str, resolved_on: date) -> None:
+        """Resolve the open complaint: off the complaint-index."""
+        self.update(
+            case_id,
+            {"complaint_open": False, "complaint_resolved_on": resolved_on.isoformat()},
+            remove=("complaint_shard",),
+        )
+
     def unpark(self, case_id: str, token: str) -> bool:
         """Take the token off the case; True for exactly one caller per token."""
         return self.update(

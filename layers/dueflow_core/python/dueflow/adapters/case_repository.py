@@ -20,6 +20,7 @@ from dueflow.stores import CaseParking
 
 LOAN_INDEX = "loan-index"
 WAKE_INDEX = "wake-index"
+COMPLAINT_INDEX = "complaint-index"
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
 
@@ -170,6 +171,20 @@ class CaseRepository(CaseParking):
         """Case ids whose wake-up date is on or before ``as_of``, from the sparse wake-index."""
         for item in query_shards(
             self._ddb, self._table, WAKE_INDEX, "wake_shard", "wake_on", as_of.isoformat(), self._shards, shard
+        ):
+            yield item["case_id"]["S"]
+
+    def complaints_due(self, deadline_by: date, shard: int | None = None) -> Iterator[str]:
+        """Case ids of open complaints whose deadline is on or before ``deadline_by`` (complaint-index)."""
+        for item in query_shards(
+            self._ddb,
+            self._table,
+            COMPLAINT_INDEX,
+            "complaint_shard",
+            "complaint_deadline",
+            deadline_by.isoformat(),
+            self._shards,
+            shard,
         ):
             yield item["case_id"]["S"]
 

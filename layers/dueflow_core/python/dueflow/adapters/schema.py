@@ -33,6 +33,8 @@ CASES = TableSpec(
     (
         Index("loan-index", "loan_id", "opened_on", "KEYS_ONLY"),
         Index("wake-index", "wake_shard", "wake_on", "KEYS_ONLY"),
+        # open complaints by resolution deadline: the scan escalates those past it
+        Index("complaint-index", "complaint_shard", "complaint_deadline", "KEYS_ONLY"),
     ),
 )
 OUTBOX = TableSpec(

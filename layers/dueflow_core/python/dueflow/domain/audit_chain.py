@@ -39,6 +39,7 @@ RECORD_TYPES = frozenset(
         "execution_continued",
         "complaint_opened",
         "complaint_resolved",
+        "complaint_escalated",
         "legal_assessment",
         "litigation_package",
         "case_closed",

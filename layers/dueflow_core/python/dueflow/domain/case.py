@@ -107,6 +107,8 @@ class Case(_Stored):
     complaint_opened_on: date | None = None
     complaint_deadline: date | None = None
     complaint_resolved_on: date | None = None
+    complaint_escalated_on: date | None = None  # past its deadline unresolved: escalated to a supervisor
+    complaint_shard: str | None = None  # on the complaint-index while open
     complaints: int = 0
     # waiting in a callback state
     task_token: str | None = None

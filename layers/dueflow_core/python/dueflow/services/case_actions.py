@@ -283,10 +283,7 @@ def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str
     _open(case)
     today = clock.today(services.settings.time_zone)
     deadline = today + timedelta(days=services.settings.complaint_resolution_days)
-    services.cases.update(
-        case_id,
-        {"complaint_open": True, "complaint_opened_on": today.isoformat(), "complaint_deadline": deadline.isoformat()},
-    )
+    services.cases.watch_complaint(case_id, today, deadline)
     count = case.complaints + 1
     services.cases.update(case_id, {"complaints": count})
     audit_log.append(
@@ -310,10 +307,7 @@ def resolve_complaint(services: Services, caller: Caller, case_id: str) -> dict[
     case = _case(services, case_id)
     if not case.complaint_open:
         raise Refused("no complaint is open on this case")
-    services.cases.update(
-        case_id,
-        {"complaint_open": False, "complaint_resolved_on": clock.today(services.settings.time_zone).isoformat()},
-    )
+    services.cases.close_complaint(case_id, clock.today(services.settings.time_zone))
     audit_log.append(
         services,
         case_id,

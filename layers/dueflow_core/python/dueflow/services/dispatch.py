@@ -30,6 +30,9 @@ class DispatchReport:
     dropped: int = 0
     unconfirmed: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)  # per channel: the provider refused the call
+    # how long the oldest message still due after this run has waited (a stuck or slow dispatcher)
+    oldest_pending_minutes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,14 +49,21 @@ def run_dispatch(services: Services, now: datetime | None = None) -> DispatchRep
         if message is None or message.status != "PENDING":
             continue
         outcome = dispatch_one(services, message, now)
+        if outcome == "refused":
+            report.refused[message.channel] = report.refused.get(message.channel, 0) + 1
+            outcome = "deferred"
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome == "sent":
             report.by_channel[message.channel] = report.by_channel.get(message.channel, 0) + 1
+    earliest = services.outbox.earliest_pending()
+    if earliest is not None and earliest < now:
+        report.oldest_pending_minutes = int((now - earliest).total_seconds() // 60)
     return report
 
 
 def dispatch_one(services: Services, message: Message, now: datetime) -> str:
-    """Handle one message; returns ``sent``, ``deferred`` or ``dropped``."""
+    """Handle one message; returns ``sent``, ``deferred``, ``dropped`` or ``refused`` (the provider refused
+    the call: back to PENDING for the next tick)."""
     settings = services.settings
     case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
     if case is not None and not case.is_open:
@@ -99,7 +109,7 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
         # the provider refused the call: nothing went out, so the message goes back to PENDING and the
         # next tick retries it (a crash here, by contrast, leaves it SENDING: never sent twice)
         services.outbox.release(message.message_id, now)
-        return "deferred"
+        return "refused"
     services.outbox.sent(message.message_id, now, provider_id)
     if message.channel in ("sms", "call"):
         services.cases.add_contact(message.customer_id, now)

@@ -27,6 +27,7 @@ from dueflow.domain.outbox import Message
 from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
 from dueflow.domain.strict import iso_date
 from dueflow.ports import ScanStats, StoredLoan
+from dueflow.services.complaints import escalate_overdue_complaints
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
 from dueflow.services.notices import BANK_PHONE
@@ -43,6 +44,10 @@ class ScanReport:
     cases_opened: int = 0
     cases_already_open: int = 0
     cases_woken: int = 0
+    # wake-ups whose date passed before today and that no scan woke (a failed or unfinished shard)
+    cases_parked_past_wake: int = 0
+    complaints_past_deadline: int = 0
+    complaints_escalated: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,9 +117,25 @@ def run_scan(
                     report.cases_already_open += 1
         report.items_scanned += stats.scanned
         for case_id in list(services.cases.wakeups_due(as_of, shard=shard)):
-            if wake(services, case_id, as_of) is not None:
+            case = services.cases.get(case_id)
+            if case is None:
+                continue
+            if wake(services, case, as_of) is not None:
                 report.cases_woken += 1
+                if missed_wake(case, as_of):
+                    report.cases_parked_past_wake += 1
+        complaints = escalate_overdue_complaints(services, as_of, shard)
+        report.complaints_past_deadline += complaints.past_deadline
+        report.complaints_escalated += complaints.escalated
     return report
+
+
+def missed_wake(case: Case, as_of: date) -> bool:
+    """Should an earlier scan have woken this case? Its date passed before today, and no complaint held
+    it (a complaint pauses the case past its date, until resolved)."""
+    if case.wake_on is None or case.wake_on >= as_of:
+        return False
+    return case.complaint_resolved_on is None or case.complaint_resolved_on < case.wake_on
 
 
 HANDED_OVER = ("LITIGATION", "WRITE_OFF_REVIEW")

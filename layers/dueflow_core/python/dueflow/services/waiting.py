@@ -139,10 +139,10 @@ def answer(services: Services, case: Case, loan: Loan, kind: str) -> dict[str, A
     return {"kind": kind, "renegotiations_left": max(allowed - used + 1, 0), "legal_review_due": due}
 
 
-def wake(services: Services, case_id: str, today: date) -> str | None:
+def wake(services: Services, case: Case, today: date) -> str | None:
     """The daily scan's wake-up of one case whose date has come; returns the event kind sent."""
-    case = services.cases.get(case_id)
-    if case is None or not case.is_open or not case.task_token:
+    case_id = case.case_id
+    if not case.is_open or not case.task_token:
         return None
     if case.complaint_open:
         return None  # contact paused: the case waits where it is until the complaint is resolved
