@@ -38,13 +38,9 @@ def acknowledge(stack: DueFlowStack) -> None:
             policy,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::{audit_objects}]",
             "Audit records are objects under cases/<loan_id>/<case_id>/: one key per record, so the grant "
-            "covers the prefix (PutObject and GetObject only; Object Lock forbids overwrite and delete).",
+            "covers the prefix (PutObject, and GetObject for the API alone; Object Lock forbids overwrite and "
+            "delete).",
         )
-    _ack(
-        stack.compute.node.find_child("OutboxDispatcherPolicy"),
-        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-        "An SMS is sns:Publish to a phone number, which IAM authorises against no resource ARN.",
-    )
     _ack(
         stack.compute.node.find_child("ScanPolicy"),
         f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical(stack.audit.bucket)}.Arn>/digests/*]",

@@ -73,6 +73,9 @@ def caller() -> Caller:
         return Caller(principal=principal, groups=frozenset(names))
     identity = context.identity
     if identity and identity.user_arn:
+        if not default_services().settings.is_payment_feed(identity.user_arn):
+            # the API's resource policy admits only that role; this holds if the policy is ever changed
+            raise actions.Forbidden("only the bank's payment-feed role may call the IAM-signed routes")
         return Caller(principal=identity.user_arn, groups=frozenset(), system=True)
     raise actions.Unauthenticated("no staff identity and no IAM signature")
 

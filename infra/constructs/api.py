@@ -3,9 +3,12 @@ behind a WAF."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+import re
+
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -29,6 +32,30 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "cases/{case_id}/audit", "cognito"),
     ("GET", "cases/{case_id}/litigation-package", "cognito"),
 )
+
+
+def resource_policy(settings: Settings) -> iam.PolicyDocument:
+    """Anyone may reach the API (staff routes then need a Cognito token); the IAM-signed routes admit
+    the payment-feed role alone: for a caller of the same account an identity policy would otherwise
+    be enough, so the other principals are denied explicitly."""
+    feed = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{settings.payment_feed_role_name}"
+    iam_routes = [
+        f"execute-api:/*/{method}/{re.sub(r'[{][^}]+[}]', '*', path)}" for method, path, auth in ROUTES if auth == "iam"
+    ]
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                principals=[iam.AnyPrincipal()], actions=["execute-api:Invoke"], resources=["execute-api:/*"]
+            ),
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["execute-api:Invoke"],
+                resources=iam_routes,
+                conditions={"StringNotEquals": {"aws:PrincipalArn": feed}},
+            ),
+        ]
+    )
 
 
 class Api(Construct):
@@ -74,6 +101,7 @@ class Api(Construct):
                 throttling_burst_limit=settings.api_burst_limit,
             ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            policy=resource_policy(settings),
         )
         self.validator = self.rest_api.add_request_validator(
             "Validate", validate_request_body=True, validate_request_parameters=True

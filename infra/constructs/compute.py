@@ -8,7 +8,7 @@ decrypt with the PII key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
@@ -43,6 +43,7 @@ class FunctionSpec:
     tables_read: tuple[str, ...] = ()
     tables_write: tuple[str, ...] = ()
     audit: bool = True
+    audit_reader: bool = False  # reads audit records back (only the API, which shows them to staff)
     pii_decrypt: bool = False
     publish_internal: bool = False
     send_sms: bool = False
@@ -113,6 +114,7 @@ SPECS: tuple[FunctionSpec, ...] = (
         pii_decrypt=True,
         publish_internal=True,
         resume_executions=True,
+        audit_reader=True,
     ),
 )
 
@@ -217,7 +219,6 @@ class Compute(Construct):
         write_actions = [
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
-            "dynamodb:BatchWriteItem",
             "dynamodb:ConditionCheckItem",
         ]
         for name in dict.fromkeys(spec.tables_read + spec.tables_write):
@@ -238,12 +239,18 @@ class Compute(Construct):
                 iam.PolicyStatement(actions=["kms:Sign", "kms:GetPublicKey"], resources=[keys.signing.key_arn]),
             ]
         if spec.audit:
+            # writers write and list; only a reader gets a record back (and may decrypt it)
+            reads = spec.audit_reader or spec.seal_digests  # the scan reads the day before's digest
             statements += [
                 iam.PolicyStatement(
-                    actions=["s3:PutObject", "s3:GetObject"], resources=[f"{audit.bucket.bucket_arn}/cases/*"]
+                    actions=["s3:PutObject", *(["s3:GetObject"] if spec.audit_reader else [])],
+                    resources=[f"{audit.bucket.bucket_arn}/cases/*"],
                 ),
                 iam.PolicyStatement(actions=["s3:ListBucket"], resources=[audit.bucket.bucket_arn]),
-                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[keys.audit.key_arn]),
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", *(["kms:Decrypt"] if reads else [])],
+                    resources=[keys.audit.key_arn],
+                ),
             ]
         if spec.pii_decrypt or "loans" in spec.tables_write:
             pii_actions = ["kms:GenerateDataKey"] + (["kms:Decrypt"] if spec.pii_decrypt else [])
@@ -251,8 +258,11 @@ class Compute(Construct):
         if spec.publish_internal or spec.send_sms:
             statements.append(iam.PolicyStatement(actions=["sns:Publish"], resources=[messaging.internal.topic_arn]))
         if spec.send_sms:
-            # SMS to a phone number is authorised against no resource: sns:Publish on "*", refused for topics
-            statements.append(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+            # SMS to a phone number is authorised against no resource ARN: allow sns:Publish on anything
+            # that is not an SNS topic or endpoint (so to phone numbers only; the internal topic above)
+            statements.append(
+                iam.PolicyStatement(actions=["sns:Publish"], not_resources=[f"arn:{Aws.PARTITION}:sns:*:*:*"])
+            )
         if spec.send_email:
             statements.append(
                 iam.PolicyStatement(
@@ -305,7 +315,7 @@ class Compute(Construct):
                 "DUEFLOW_SETTINGS": settings.to_env(),
                 "POWERTOOLS_SERVICE_NAME": service_name(settings.prefix, spec.name),
                 "POWERTOOLS_METRICS_NAMESPACE": "DueFlow",
-                **resources.to_env(),
+                **replace(resources, audit_reader=spec.audit_reader).to_env(),
                 **spec.extra,
             },
         )

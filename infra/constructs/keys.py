@@ -31,6 +31,20 @@ class Keys(Construct):
             key_usage=kms.KeyUsage.SIGN_VERIFY,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        # Locked records are readable only while their key lives: no one but the named break-glass role
+        # may schedule the audit keys' deletion or disable them (not the account root, not the deployer)
+        break_glass = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{settings.break_glass_role_name}"
+        for key in (self.audit, self.signing):
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="OnlyBreakGlassMayDeleteOrDisable",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["kms:ScheduleKeyDeletion", "kms:DisableKey"],
+                    resources=["*"],
+                    conditions={"StringNotEquals": {"aws:PrincipalArn": break_glass}},
+                )
+            )
         # CloudWatch Logs encrypts the log groups of this deployment with the data key.
         logs_arn = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
         self.data.add_to_resource_policy(

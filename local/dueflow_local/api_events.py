@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-SYSTEM_ROLE = "arn:aws:iam::123456789012:role/bank-payments"
+from dueflow.settings import Settings
+
+# an IAM-signed call of the bank's payment feed, as API Gateway names its caller (an assumed-role session)
+SYSTEM_ROLE = f"arn:aws:sts::123456789012:assumed-role/{Settings().payment_feed_role_name}/payments-feed"
 
 
 def api_gateway_event(

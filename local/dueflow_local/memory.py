@@ -553,6 +553,10 @@ class MemoryAuditStore:
             self._wire.call("s3", "GetObject")
         return [(key, self._objects[key]) for key in keys]
 
+    def record_keys(self, loan_id: str, case_id: str) -> list[str]:
+        self._wire.call("s3", "ListObjectsV2")
+        return list(self._by_case.get((loan_id, case_id), ()))
+
     def cases(self) -> Iterator[tuple[str, str]]:
         self._wire.call("s3", "ListObjectsV2")
         yield from sorted(self._by_case)

@@ -342,6 +342,7 @@ def test_audit_objects_are_written_once(world: Services) -> None:
     world.audit_store.append(record(1, {"c": 1}, case_id="case-2"))
     keys = [key for key, _ in world.audit_store.read_case("L1", "case-1")]
     assert keys == [record(1, {}).key, record(2, {}).key]
+    assert world.audit_store.record_keys("L1", "case-1") == keys  # the listing alone, no record read
     assert world.audit_store.read_case("L1", "case-1")[0][1] == first.to_bytes()
     assert sorted(world.audit_store.cases()) == [("L1", "case-1"), ("L1", "case-2")]
     assert world.audit_store.read_case("L9", "none") == []

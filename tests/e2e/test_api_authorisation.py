@@ -24,6 +24,7 @@ AGENT = {"user": "ag1", "groups": ("agent",)}  # assigned to CASE, not to OTHER
 LEGAL = {"user": "law1", "groups": ("legal",)}
 AUDITOR = {"user": "aud1", "groups": ("auditor",)}
 NOBODY: dict[str, Any] = {}  # neither a Cognito user nor an IAM-signed system
+SYSTEM = {"system": True}  # the bank's payment feed: payments, acceptances, complaints, opt-outs only
 
 ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "read": ("GET", "/cases/{case}", None),
@@ -60,6 +61,8 @@ FORBIDDEN = [
     ("litigation", AUDITOR, CASE),
     ("payment", SUPERVISOR, CASE),
     ("payment", AGENT, CASE),
+    # an IAM-signed system has no staff authority: no plans or waivers, assignments, resolutions, reads
+    *[(route, SYSTEM, CASE) for route in ("propose", "assign", "resolve", "read", "audit", "litigation")],
 ]
 
 
@@ -147,3 +150,20 @@ def test_the_assigned_agent_acts_and_only_a_supervisor_resolves_the_complaint(rt
     assert rt.services.cases.require(CASE).complaint_open is True
     assert call(rt, "resolve", SUPERVISOR)[0] == 200
     assert rt.services.cases.require(CASE).complaint_open is False
+
+
+def test_an_iam_signed_caller_other_than_the_payment_feed_role_is_403_and_changes_nothing(rt: MemoryRuntime) -> None:
+    from dueflow_local.api_events import api_gateway_event
+
+    before = snapshot(rt)
+    method, path, body = ROUTES["payment"]
+    for arn in (
+        "arn:aws:sts::123456789012:assumed-role/some-other-role/session",
+        "arn:aws:iam::123456789012:user/dueflow-payment-feed",  # a user of that name is not the role
+    ):
+        event = api_gateway_event(method, path, body, system=True)
+        event["requestContext"]["identity"]["userArn"] = arn
+        response = rt.dispatcher.invoke("api", event)
+        assert response["statusCode"] == 403, response
+        assert "payment-feed" in json.loads(response["body"])["message"]
+    assert snapshot(rt) == before

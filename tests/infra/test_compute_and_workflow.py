@@ -151,3 +151,38 @@ def test_the_payment_stream_reports_partial_failures_to_a_queue(template: Templa
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BisectBatchOnFunctionError"] is True
     assert "OnFailure" in props["DestinationConfig"]
+
+
+def test_the_dispatcher_publishes_to_phone_numbers_and_the_internal_topic_only(
+    template: Template, dev: tuple[DueFlowStack, Template]
+) -> None:
+    topic = dev[0].get_logical_id(dev[0].messaging.internal.node.default_child)  # type: ignore[arg-type]
+    publishing = [s for s in _policy_of(template, "outbox_dispatcher") if "sns:Publish" in _actions([s])]
+    assert all(s["Effect"] == "Allow" for s in publishing)
+    assert [s["Resource"] for s in publishing if "Resource" in s] == [{"Ref": topic}]
+    (not_topics,) = [s["NotResource"] for s in publishing if "NotResource" in s]
+    assert not_topics == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sns:*:*:*"]]}
+    for spec in SPECS:  # no function may publish to "*" (any topic of the account)
+        for statement in _policy_of(template, spec.name):
+            if "sns:Publish" in _actions([statement]):
+                assert statement.get("Resource") != "*"
+
+
+def test_no_function_may_batch_write_and_only_the_api_reads_audit_records(
+    template: Template, dev: tuple[DueFlowStack, Template]
+) -> None:
+    audit_key = dev[0].get_logical_id(dev[0].keys.audit.node.default_child)  # type: ignore[arg-type]
+    readers, decrypters = set(), set()
+    for spec in SPECS:
+        statements = _policy_of(template, spec.name)
+        assert "dynamodb:BatchWriteItem" not in _actions(statements)
+        for statement in statements:
+            resource = json.dumps(statement.get("Resource"))
+            if "s3:GetObject" in _actions([statement]) and "/cases/*" in resource:
+                readers.add(spec.name)
+            if "kms:Decrypt" in _actions([statement]) and audit_key in resource:
+                decrypters.add(spec.name)
+        variables = our_functions(template)[f"dueflow-dev-{spec.name}"]["Properties"]["Environment"]["Variables"]
+        assert variables["AUDIT_READER"] == ("true" if spec.name == "api" else "false")
+    assert readers == {"api"}
+    assert decrypters == {"api", "scan"}  # the scan reads the day before's signed digest, not records

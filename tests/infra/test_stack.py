@@ -301,3 +301,36 @@ def test_a_failed_scheduled_invocation_can_reach_the_encrypted_dead_letter_queue
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def test_only_the_break_glass_role_may_delete_or_disable_the_audit_keys(
+    template: Template, dev: tuple[DueFlowStack, Template]
+) -> None:
+    stack = dev[0]
+    keys = resources(template, "AWS::KMS::Key")
+    for key in (stack.keys.audit, stack.keys.signing):
+        policy = keys[stack.get_logical_id(key.node.default_child)]["Properties"]["KeyPolicy"]  # type: ignore[arg-type]
+        (deny,) = [s for s in _document_statements(policy) if s["Effect"] == "Deny"]
+        assert deny["Principal"] == {"AWS": "*"}
+        assert sorted(_list(deny["Action"])) == ["kms:DisableKey", "kms:ScheduleKeyDeletion"]
+        role = deny["Condition"]["StringNotEquals"]["aws:PrincipalArn"]
+        assert role == {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":role/dueflow-break-glass"],
+            ]
+        }
+
+
+def test_the_iam_signed_routes_admit_only_the_payment_feed_role(template: Template) -> None:
+    (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
+    statements = _document_statements(api["Properties"]["Policy"])
+    (allow,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Resource"] == "execute-api:/*"  # staff routes: a Cognito token is still required
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert sorted(_list(deny["Resource"])) == [
+        "execute-api:/*/POST/cases/*/plan-acceptance",
+        "execute-api:/*/POST/loans/*/payments",
+    ]
+    feed = deny["Condition"]["StringNotEquals"]["aws:PrincipalArn"]
+    assert json.dumps(feed).endswith('":role/dueflow-payment-feed"]]}')

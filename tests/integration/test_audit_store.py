@@ -91,3 +91,20 @@ def test_an_edited_or_hidden_record_keeps_its_locked_original_and_fails_verifica
     assert [v["Key"] for v in versions] == [hidden.key]  # the hidden record's version is still there
     with pytest.raises(ClientError, match="AccessDenied"):
         s3.delete_object(Bucket=audit_bucket, Key=edited.key, VersionId=original)
+
+
+def test_a_writer_that_may_not_read_takes_a_taken_key_for_its_first_write_and_never_overwrites(
+    s3: Any, audit_bucket: str
+) -> None:
+    """The stage, wait, stream and dispatcher functions have no s3:GetObject on records: a retried write
+    that finds its key taken does not read it back, and the object there stays as it was."""
+    writer = S3AuditStore(s3, audit_bucket, reader=False)
+    first = chain(1)[0]
+    writer.append(first)
+    gets: list[str] = []
+    s3.meta.events.register("before-call.s3.GetObject", lambda **kw: gets.append(kw["model"].name))
+    rival = next_record(None, loan_id="L1", case_id="L1-2026-06-15", type="case_opened", at=T0, body={"other": True})
+    assert writer.append(first) == first.digest
+    writer.append(rival)  # not detected by the writer: the chain's verification catches such an object
+    assert gets == []
+    assert S3AuditStore(s3, audit_bucket).read_case("L1", "L1-2026-06-15")[0][1] == first.to_bytes()

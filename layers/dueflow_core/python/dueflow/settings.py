@@ -108,6 +108,11 @@ class Settings(BaseModel):
     api_burst_limit: int = Field(default=100, ge=1)
     start_executions_per_second: int = Field(default=40, ge=1)  # under the StartExecution quota
     alarm_email: str | None = None
+    # the IAM role the bank's payment feed assumes: the only principal admitted to the IAM-signed routes
+    # (payments, a customer's plan acceptance through the bank's channel)
+    payment_feed_role_name: str = Field(default="dueflow-payment-feed", pattern=r"^[\w+=,.@-]{1,64}$")
+    # the one role that may schedule the deletion of, or disable, the audit key (docs/security.md)
+    break_glass_role_name: str = Field(default="dueflow-break-glass", pattern=r"^[\w+=,.@-]{1,64}$")
     alarms: AlarmThresholds = AlarmThresholds()
     penalty_rate_multiplier: Decimal = Decimal("1.5")
 
@@ -155,6 +160,17 @@ class Settings(BaseModel):
     def prefix(self) -> str:
         """Name prefix of every resource of this deployment (``dueflow-dev``)."""
         return f"dueflow-{self.environment}"
+
+    def is_payment_feed(self, caller_arn: str) -> bool:
+        """Is ``caller_arn`` (API Gateway's ``userArn`` of an IAM-signed call) the payment-feed role,
+        directly or as an assumed-role session?"""
+        parts = caller_arn.split(":", 5)
+        if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts"):
+            return False
+        path = parts[5].split("/")
+        if parts[2] == "sts":
+            return len(path) == 3 and path[0] == "assumed-role" and path[1] == self.payment_feed_role_name
+        return len(path) >= 2 and path[0] == "role" and path[-1] == self.payment_feed_role_name
 
     def to_env(self) -> str:
         """The JSON handed to Lambdas in ``DUEFLOW_SETTINGS``."""

@@ -17,11 +17,18 @@ class S3AuditStore:
     """Writes each record once under its key, with ``If-None-Match: *`` so that nothing is ever
     overwritten. A retry that writes the same bytes again is a success (the first write landed); a
     different record under the same key is a conflict. The bucket's default Object Lock retention
-    (COMPLIANCE) then protects every version."""
+    (COMPLIANCE) then protects every version.
 
-    def __init__(self, s3: Any, bucket: str) -> None:
+    Only a ``reader`` (the API function, which shows records to staff and auditors) may read a record
+    back: the other functions write and list, with no ``s3:GetObject`` on records and no decrypt with
+    the audit key. For them a retried write that finds its key taken is the first attempt's write (the
+    key holds the chain's sequence number, claimed with its bytes in the cases table first); a different
+    object there would break the hash chain, which verification reads from the records themselves."""
+
+    def __init__(self, s3: Any, bucket: str, reader: bool = True) -> None:
         self._s3 = s3
         self._bucket = bucket
+        self._reader = reader
 
     def append(self, record: AuditRecord) -> str:
         """Store ``record``; return its SHA-256 (the new head of the case's chain)."""
@@ -32,6 +39,10 @@ class S3AuditStore:
         """Every stored object of a case, ``(key, bytes)``, in key order."""
         prefix = f"cases/{loan_id}/{case_id}/"
         return [(key, self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()) for key in self._keys(prefix)]
+
+    def record_keys(self, loan_id: str, case_id: str) -> list[str]:
+        """The keys of a case's stored objects, in key order (a listing: no record is read)."""
+        return list(self._keys(f"cases/{loan_id}/{case_id}/"))
 
     def cases(self) -> Iterator[tuple[str, str]]:
         """Every ``(loan_id, case_id)`` that has records."""
@@ -72,6 +83,8 @@ class S3AuditStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
                 raise
+            if key.startswith("cases/") and not self._reader:
+                return  # the first attempt's write (see the class docstring)
             if self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read() != data:
                 raise AuditConflictError(f"{key} already holds a different {what}") from exc
 

@@ -34,6 +34,7 @@ class Resources:
     internal_topic_arn: str
     email_configuration_set: str
     signing_key_arn: str = ""  # the audit digests' signing key (KMS asymmetric)
+    audit_reader: bool = True  # may read audit records back (in AWS only the API function)
 
     @classmethod
     def from_env(cls) -> Resources:
@@ -44,6 +45,7 @@ class Resources:
             internal_topic_arn=os.environ["INTERNAL_TOPIC_ARN"],
             email_configuration_set=os.environ["EMAIL_CONFIGURATION_SET"],
             signing_key_arn=os.environ.get("SIGNING_KEY_ARN", ""),
+            audit_reader=os.environ.get("AUDIT_READER", "true") == "true",
         )
 
     def to_env(self) -> dict[str, str]:
@@ -54,6 +56,7 @@ class Resources:
             "INTERNAL_TOPIC_ARN": self.internal_topic_arn,
             "EMAIL_CONFIGURATION_SET": self.email_configuration_set,
             "SIGNING_KEY_ARN": self.signing_key_arn,
+            "AUDIT_READER": "true" if self.audit_reader else "false",
         }
 
 
@@ -72,7 +75,7 @@ def aws_services(settings: Settings, resources: Resources, client: Callable[[str
         loans=LoanRepository(ddb, f"{prefix}-loans", settings.index_shards, pii),
         cases=CaseRepository(ddb, f"{prefix}-cases", settings.index_shards),
         outbox=Outbox(ddb, f"{prefix}-outbox", settings.index_shards),
-        audit_store=S3AuditStore(client("s3"), resources.audit_bucket),
+        audit_store=S3AuditStore(client("s3"), resources.audit_bucket, reader=resources.audit_reader),
         workflow=StepFunctionsWorkflow(client("stepfunctions"), resources.state_machine_arn),
         notifier=AwsNotifier(
             sns, client("sesv2"), resources.internal_topic_arn, settings.sender_email, resources.email_configuration_set

@@ -52,7 +52,9 @@ class InvalidInput(ValueError):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: a staff member (Cognito groups) or a bank system (IAM)."""
+    """Who is calling: a staff member (Cognito groups) or a bank system (IAM: the payment feed, which
+    posts payments, records a customer's acceptance of a proposed plan and brings complaints and
+    opt-outs from the bank's channels; it has no staff authority: no plans, waivers or assignments)."""
 
     principal: str
     groups: frozenset[str]
@@ -89,15 +91,17 @@ def _open(case: Case) -> None:
 
 
 def read_case(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+    if caller.system:
+        raise Forbidden("a bank system does not read cases")
     case = _case(services, case_id)
-    if not (caller.system or caller.groups & {"supervisor", "legal", "auditor"}):
+    if not caller.groups & {"supervisor", "legal", "auditor"}:
         _may_act(caller, case)
     hidden = {"task_token", "audit_pending_body", "audit_keys"}
     return {k: (sorted(v) if isinstance(v, set) else v) for k, v in case.to_item().items() if k not in hidden}
 
 
 def assign(services: Services, caller: Caller, case_id: str, agent: str) -> dict[str, Any]:
-    if not (caller.system or "supervisor" in caller.groups):
+    if "supervisor" not in caller.groups:
         raise Forbidden("only a supervisor assigns cases")
     case = _case(services, case_id)
     services.cases.update(case_id, {"assigned_to": agent})
@@ -113,10 +117,12 @@ def propose(
     months: int | None = None,
 ) -> dict[str, Any]:
     """An agent or supervisor proposes a repayment plan, with waivers within their authority."""
+    if caller.system:
+        raise Forbidden("a bank system has no plan or waiver authority: staff propose plans")
     case = _case(services, case_id)
     _may_act(caller, case)
     _open(case)
-    role = "supervisor" if caller.system else (caller.role or "")
+    role = caller.role or ""
     if case.plan is not None and case.plan_in_force:
         raise Refused(
             f"plan {case.plan.version} (accepted on {case.plan.accepted_on}) is in force; a new plan is "
@@ -302,7 +308,7 @@ def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str
 
 def resolve_complaint(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     """Resolving the complaint resumes the case where it was (its wake-up date still stands)."""
-    if not (caller.system or "supervisor" in caller.groups):
+    if "supervisor" not in caller.groups:
         raise Forbidden("only a supervisor resolves complaints")
     case = _case(services, case_id)
     if not case.complaint_open:

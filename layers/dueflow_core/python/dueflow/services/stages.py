@@ -167,7 +167,7 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
     }
     audit_log.append(services, event.case_id, "legal_assessment", event.at, assessment, event.dedupe("legal"))
     if result.recommendation == LITIGATE:
-        history = [key for key, _ in services.audit_store.read_case(loan.loan_id, event.case_id)]
+        history = services.audit_store.record_keys(loan.loan_id, event.case_id)
         package = {
             "statement": statement_dict(position),
             "contract": loan.model_dump(mode="json", exclude={"customer", "payments"}, exclude_none=True),
