@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -197,7 +198,14 @@ def invoke(
     day = _parse_date(as_of, "--as-of")
     loans = _load(book).loans
     start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
-    with LocalRuntime(start=start) as runtime:
+    from dueflow.observability import logger
+
+    # stdout carries what the handler returned (JSON); the handlers' log lines go to stderr
+    # (assigned, not setStream: that flushes the old stream, which a test runner may have closed)
+    handler: Any = logger.registered_handler
+    stream, handler.stream = handler.stream, sys.stderr
+    with LocalRuntime(start=start) as runtime, contextlib.ExitStack() as restore:
+        restore.callback(setattr, handler, "stream", stream)
         runtime.load_book(loans, day - timedelta(days=1))
         if function != "scan":
             runtime.scan(day)
