@@ -1,5 +1,8 @@
 # DueFlow. Two commands do everything on a fresh clone: `make demo` and `make test`.
-PYTHON ?= python3
+PYTHON ?= python3.11
+# the one Python minor version: the tests run on it, the layer's wheels are built for it, and the Lambda
+# functions deploy on it (infra/constructs/compute.py RUNTIME; docs/deploy.md "Runtime")
+PYTHON_MINOR := 3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -10,13 +13,14 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 .PHONY: install demo test unit lint typecheck synth bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-layer.txt constraints.txt pyproject.toml package.json package-lock.json
+	@$(PYTHON) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(0 if v == "$(PYTHON_MINOR)" else "$(PYTHON) is Python " + v + ": DueFlow is tested and deployed on $(PYTHON_MINOR)")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	npm ci --no-audit --no-fund --loglevel=error
 	# the Lambda layer's dependencies, for the Lambda platform (no Docker needed to synthesize)
 	rm -rf $(LAYER) && $(PY) -m pip install --quiet --disable-pip-version-check --target $(LAYER) \
-		--platform manylinux2014_x86_64 --python-version 3.14 --implementation cp --only-binary=:all: \
+		--platform manylinux2014_x86_64 --python-version $(PYTHON_MINOR) --implementation cp --only-binary=:all: \
 		-r requirements-layer.txt -c constraints.txt
 	touch $(STAMP)
 

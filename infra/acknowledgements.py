@@ -84,6 +84,14 @@ def acknowledge(stack: DueFlowStack) -> None:
             "The Scheduler target role may invoke the function's versions and aliases (<arn>:*) as well as the "
             "function itself.",
         )
+    tested_runtime = (
+        "Deployed on the Python minor version every test runs on (make test, the layer's wheels, "
+        "requires-python): what ships is what was tested. The runtime moves with the test interpreter "
+        "in one change, well before its deprecation date (docs/deploy.md, Runtime)."
+    )
+    for fn in stack.compute.functions.values():
+        _ack(fn, "AwsSolutions::AwsSolutions-L1", tested_runtime)
+        _ack(fn, "Serverless::Serverless-LambdaLatestVersion", tested_runtime)
     _ack(
         stack.api.rest_api.node.find_child("CloudWatchRole"),
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -109,6 +117,13 @@ def acknowledge(stack: DueFlowStack) -> None:
         stack.audit.access_logs,
         "AwsSolutions::AwsSolutions-S1",
         "This is the server access log bucket itself; logging it into itself would loop.",
+    )
+    _ack(
+        stack.messaging.node.find_child("SmsDeliveryStatusRole").node.find_child("DefaultPolicy"),
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+        "log-group:sns/<AWS::Region>/<AWS::AccountId>/DirectPublishToPhoneNumber*]",
+        "SNS names its SMS delivery-status log groups DirectPublishToPhoneNumber and "
+        "DirectPublishToPhoneNumber/Failure (with their streams): the grant covers those two groups only.",
     )
     _ack(
         stack.messaging.sms_preferences,

@@ -30,7 +30,9 @@ from infra.constructs.messaging import Messaging
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPS_LAYER = ROOT / "build" / "layers" / "deps"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+# The minor version every test runs on (make test's interpreter, the layer's wheels, requires-python):
+# what ships is what was tested. A template test checks it; docs/deploy.md says how to move all together.
+RUNTIME = lambda_.Runtime.PYTHON_3_11
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,9 @@ class Compute(Construct):
             internal_topic_arn=messaging.internal.topic_arn,
             email_configuration_set=messaging.configuration_set.configuration_set_name,
             signing_key_arn=keys.signing.key_arn,
+            loans_table=data.loans.table_name,
+            cases_table=data.cases.table_name,
+            outbox_table=data.outbox.table_name,
         )
         self.functions: dict[str, lambda_.Function] = {}
         self.roles: dict[str, iam.Role] = {}
@@ -198,7 +203,6 @@ class Compute(Construct):
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
-            log_group_name=f"/aws/lambda/{settings.prefix}-{spec.name}",
             retention=retention(settings),
             encryption_key=keys.data,
             removal_policy=RemovalPolicy.RETAIN,

@@ -38,7 +38,6 @@ class Data(Construct):
         return dynamodb.TableV2(
             self,
             spec.logical,
-            table_name=f"{self._settings.prefix}-{spec.suffix}",
             partition_key=dynamodb.Attribute(name=spec.partition, type=S),
             billing=dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(self._key),

@@ -81,17 +81,41 @@ class Messaging(Construct):
             identity=ses.Identity.email(settings.sender_email),
             configuration_set=self.configuration_set,
         )
-        # There is no CloudFormation resource for SNS SMS preferences: set the account's monthly SMS
-        # spend limit (USD) through the SNS API at deploy time.
+        # There is no CloudFormation resource for SNS SMS preferences: set them through the SNS API at
+        # deploy time. Delivery status is logged (every failure, a sample of successes) to CloudWatch Logs
+        # by SNS with its own role; the monthly spend limit only once a setting asks for it.
+        delivery_role = iam.Role(
+            self,
+            "SmsDeliveryStatusRole",
+            assumed_by=iam.ServicePrincipal("sns.amazonaws.com"),
+            description="SNS writes SMS delivery status to CloudWatch Logs",
+        )
+        delivery_role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:PutMetricFilter",
+                    "logs:PutRetentionPolicy",
+                ],
+                resources=[
+                    f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:"
+                    f"sns/{Aws.REGION}/{Aws.ACCOUNT_ID}/DirectPublishToPhoneNumber*"
+                ],
+            )
+        )
+        attributes = {
+            "DefaultSMSType": "Transactional",
+            "DeliveryStatusIAMRole": delivery_role.role_arn,
+            "DeliveryStatusSuccessSamplingRate": str(settings.sms_delivery_success_sampling_percent),
+        }
+        if settings.sms_monthly_spend_limit_usd is not None:
+            attributes["MonthlySpendLimit"] = str(settings.sms_monthly_spend_limit_usd)
         sms_call = cr.AwsSdkCall(
             service="SNS",
             action="setSMSAttributes",
-            parameters={
-                "attributes": {
-                    "MonthlySpendLimit": str(settings.sms_monthly_spend_limit_usd),
-                    "DefaultSMSType": "Transactional",
-                }
-            },
+            parameters={"attributes": attributes},
             physical_resource_id=cr.PhysicalResourceId.of(f"{settings.prefix}-sms-preferences"),
         )
         log_group = logs.LogGroup(
@@ -114,7 +138,10 @@ class Messaging(Construct):
             on_create=sms_call,
             on_update=sms_call,
             policy=cr.AwsCustomResourcePolicy.from_statements(
-                [iam.PolicyStatement(actions=["sns:SetSMSAttributes"], resources=["*"])]
+                [
+                    iam.PolicyStatement(actions=["sns:SetSMSAttributes"], resources=["*"]),
+                    iam.PolicyStatement(actions=["iam:PassRole"], resources=[delivery_role.role_arn]),
+                ]
             ),
             role=role,
             log_group=log_group,

@@ -133,7 +133,8 @@ class Observability(Construct):
             cloudwatch.Metric(
                 namespace="AWS/SNS", metric_name="SMSMonthToDateSpentUSD", statistic="Maximum", period=HOUR
             ),
-            settings.sms_monthly_spend_limit_usd * limits.sms_spend_percent_of_limit / 100,
+            # until the stack sets a limit, the account's: 1 USD on a new account (docs/deploy.md)
+            (settings.sms_monthly_spend_limit_usd or 1) * limits.sms_spend_percent_of_limit / 100,
             "SMS spend this month nears the account's limit: SNS stops sending SMS at the limit",
         )
         for name, metric_name, threshold in (

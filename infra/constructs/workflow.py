@@ -34,7 +34,6 @@ class Workflow(Construct):
         log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{state_machine_name(settings)}",
             retention=retention(settings),
             encryption_key=key,
             removal_policy=RemovalPolicy.RETAIN,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
@@ -26,7 +27,7 @@ def our_functions(template: Template) -> dict[str, Any]:
     }
 
 
-def test_every_function_folder_is_deployed_on_the_newest_python_with_tracing_and_its_own_role(
+def test_every_function_folder_is_deployed_on_the_tested_python_with_tracing_and_its_own_role(
     template: Template,
 ) -> None:
     functions = our_functions(template)
@@ -34,7 +35,7 @@ def test_every_function_folder_is_deployed_on_the_newest_python_with_tracing_and
     roles = set()
     for fn in functions.values():
         props = fn["Properties"]
-        assert props["Runtime"] == "python3.14"
+        assert props["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"  # this test's
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert len(props["Layers"]) == 2
         assert "DUEFLOW_SETTINGS" in props["Environment"]["Variables"]
@@ -186,3 +187,15 @@ def test_no_function_may_batch_write_and_only_the_api_reads_audit_records(
         assert variables["AUDIT_READER"] == ("true" if spec.name == "api" else "false")
     assert readers == {"api"}
     assert decrypters == {"api", "scan"}  # the scan reads the day before's signed digest, not records
+
+
+def test_the_layers_are_for_the_tested_python_and_their_wheels_built_for_it(template: Template) -> None:
+    from infra.constructs.compute import DEPS_LAYER
+
+    tested = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    layers = resources(template, "AWS::Lambda::LayerVersion").values()
+    assert layers and all(layer["Properties"]["CompatibleRuntimes"] == [tested] for layer in layers)
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}-"
+    compiled = [p.name for p in (DEPS_LAYER / "python").rglob("*.so") if "cpython-" in p.name]
+    assert compiled  # pydantic-core, cryptography's rust bindings...
+    assert [name for name in compiled if tag not in name] == []

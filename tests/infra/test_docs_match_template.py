@@ -17,8 +17,8 @@ def test_every_function_table_schedule_and_queue_of_the_template_is_in_the_diagr
         name = str(fn["Properties"].get("FunctionName", ""))
         if name.startswith(prefix):
             names.append(name.removeprefix(prefix))
-    for table in template.find_resources("AWS::DynamoDB::GlobalTable").values():
-        names.append(table["Properties"]["TableName"].removeprefix(prefix))
+    for logical, table in template.find_resources("AWS::DynamoDB::GlobalTable").items():
+        names.append(logical[len("Data") : -8].lower())  # DataLoans1A2B3C4D: CloudFormation names the table
         names += [index["IndexName"] for index in table["Properties"].get("GlobalSecondaryIndexes", [])]
     for schedule in template.find_resources("AWS::Scheduler::Schedule").values():
         names.append(schedule["Properties"]["Name"].removeprefix(prefix))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from aws_cdk.assertions import Match, Template
 
 from infra.stack import DueFlowStack
 from tests.infra.conftest import synth
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def resources(template: Template, kind: str) -> dict[str, Any]:
@@ -44,10 +47,12 @@ def test_tables_are_encrypted_recoverable_protected_and_retained(template: Templ
 
 
 def _table(template: Template, name_suffix: str) -> dict[str, Any]:
-    for table in resources(template, "AWS::DynamoDB::GlobalTable").values():
-        if table["Properties"]["TableName"].endswith(name_suffix):
+    """A table by kind (CloudFormation names the tables: their logical ids say which is which)."""
+    logical = "Data" + name_suffix.removeprefix("-").title()
+    for lid, table in resources(template, "AWS::DynamoDB::GlobalTable").items():
+        if lid.startswith(logical):
             return table["Properties"]  # type: ignore[no-any-return]
-    raise AssertionError(f"no table named *{name_suffix}")
+    raise AssertionError(f"no table {logical}*")
 
 
 def _gsi(props: dict[str, Any], name: str) -> list[tuple[str, str]]:
@@ -72,8 +77,8 @@ def test_cases_and_outbox_have_their_sparse_sharded_indexes(template: Template) 
 
 
 def test_there_are_exactly_the_three_tables_and_the_outbox_expires_by_ttl(template: Template) -> None:
-    names = sorted(t["Properties"]["TableName"] for t in resources(template, "AWS::DynamoDB::GlobalTable").values())
-    assert [n.rsplit("-", 1)[-1] for n in names] == ["cases", "loans", "outbox"]
+    names = sorted(lid[len("Data") : -8].lower() for lid in resources(template, "AWS::DynamoDB::GlobalTable"))
+    assert names == ["cases", "loans", "outbox"]
     outbox = _table(template, "-outbox")
     assert outbox["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
@@ -175,22 +180,31 @@ def test_ses_configuration_set_sends_bounces_and_complaints_to_sns(template: Tem
     )
 
 
-def _sms_limit(template: Template) -> str:
+def _sms_attributes(template: Template) -> str:
     (custom,) = resources(template, "Custom::AWS").values()
-    create = custom["Properties"]["Create"]
-    text = json.dumps(create)
-    assert "setSMSAttributes" in text
-    for part in create["Fn::Join"][1] if isinstance(create, dict) else [create]:
-        if isinstance(part, str) and "MonthlySpendLimit" in part:
-            return part
-    raise AssertionError(text)
+    text = json.dumps(custom["Properties"]["Create"])
+    assert "setSMSAttributes" in text and json.dumps(custom["Properties"]["Update"]) == text
+    return text
 
 
-def test_sms_monthly_spend_limit_comes_from_settings(
+def test_the_sms_spend_limit_is_set_only_when_a_setting_asks_and_delivery_status_is_always_logged(
     dev: tuple[DueFlowStack, Template], prod: tuple[DueFlowStack, Template]
 ) -> None:
-    assert '\\"MonthlySpendLimit\\":\\"100\\"' in json.dumps(_sms_limit(dev[1]))
-    assert '\\"MonthlySpendLimit\\":\\"2000\\"' in json.dumps(_sms_limit(prod[1]))
+    """A new account's SMS quota is 1 USD: a limit above it fails the first create, so the stack sets
+    none until the setting is given (after the quota increase, docs/deploy.md)."""
+    for _, template in (dev, prod):
+        text = _sms_attributes(template)
+        assert "MonthlySpendLimit" not in text
+        assert '\\"DeliveryStatusSuccessSamplingRate\\":\\"10\\"' in text
+        assert "DeliveryStatusIAMRole" in text and "SmsDeliveryStatusRole" in text
+    _, raised = synth({"env": "prod", "dueflow": _with(sms_monthly_spend_limit_usd=2000)})
+    assert '\\"MonthlySpendLimit\\":\\"2000\\"' in _sms_attributes(raised)
+
+
+def _with(**values: Any) -> dict[str, Any]:
+    """The cdk.json context of this clone with ``values`` added to the defaults."""
+    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]["dueflow"]
+    return {**context, "defaults": {**context["defaults"], **values}}
 
 
 def test_staff_pool_requires_mfa_admin_created_users_and_has_the_four_role_groups(template: Template) -> None:
@@ -334,3 +348,20 @@ def test_the_iam_signed_routes_admit_only_the_payment_feed_role(template: Templa
     ]
     feed = deny["Condition"]["StringNotEquals"]["aws:PrincipalArn"]
     assert json.dumps(feed).endswith('":role/dueflow-payment-feed"]]}')
+
+
+def test_no_retained_resource_has_a_fixed_physical_name(template: Template) -> None:
+    """A retained resource with a fixed name outlives a failed first create and blocks the redeploy:
+    CloudFormation names them (the functions get the table names in their environment)."""
+    unique_names = ("TableName", "LogGroupName", "BucketName", "QueueName", "TopicName", "AliasName", "RoleName")
+    retained = [r for r in template.to_json()["Resources"].values() if r.get("DeletionPolicy") == "Retain"]
+    assert len(retained) >= 15
+    named = [(r["Type"], k) for r in retained for k in r.get("Properties", {}) if k in unique_names]
+    assert named == []
+    tables = [r for r in retained if r["Type"] == "AWS::DynamoDB::GlobalTable"]
+    for fn in template.find_resources("AWS::Lambda::Function").values():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        if "DUEFLOW_SETTINGS" in variables:
+            assert {json.dumps(variables[k]) for k in ("LOANS_TABLE", "CASES_TABLE", "OUTBOX_TABLE")} <= {
+                json.dumps({"Ref": lid}) for lid, r in template.to_json()["Resources"].items() if r in tables
+            }

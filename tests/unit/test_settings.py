@@ -22,7 +22,7 @@ def test_environment_values_override_the_defaults_of_cdk_json() -> None:
     context = project_context()["dueflow"]
     prod = Settings.from_context(context, "prod")
     dev = Settings.from_context(context, "dev")
-    assert prod.environment == "prod" and prod.sms_monthly_spend_limit_usd == 2000
+    assert prod.environment == "prod" and prod.log_retention_days == 3653 and prod.api_rate_limit == 200
     assert dev.environment == "dev" and dev.audit_retention_years == 1
     assert prod.scan_time == dev.scan_time == time(2, 0)  # shared default
 

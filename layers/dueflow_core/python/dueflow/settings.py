@@ -75,7 +75,10 @@ class Settings(BaseModel):
     audit_infrequent_access_after_days: int = Field(default=90, ge=30)
     # messaging
     sender_email: str = "collections@example.com"
-    sms_monthly_spend_limit_usd: int = Field(default=100, ge=1)
+    # None: the stack leaves the account's SMS spend limit alone (a new account's quota is 1 USD, and a
+    # limit above the approved quota fails the deploy); set it after SNS raises the quota (docs/deploy.md)
+    sms_monthly_spend_limit_usd: int | None = Field(default=None, ge=1)
+    sms_delivery_success_sampling_percent: int = Field(default=10, ge=0, le=100)  # failures: always logged
     ses_max_send_per_second: int = Field(default=14, ge=1)
     sms_max_send_per_second: int = Field(default=20, ge=1)
     # contact policy

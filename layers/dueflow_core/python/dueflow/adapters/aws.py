@@ -35,6 +35,14 @@ class Resources:
     email_configuration_set: str
     signing_key_arn: str = ""  # the audit digests' signing key (KMS asymmetric)
     audit_reader: bool = True  # may read audit records back (in AWS only the API function)
+    # the tables' names: CloudFormation names the retained tables (a fixed name would block a redeploy
+    # after a failed first create); "" means ``<prefix>-loans`` and so on (the local runtime)
+    loans_table: str = ""
+    cases_table: str = ""
+    outbox_table: str = ""
+
+    def table(self, settings: Settings, kind: str) -> str:
+        return str(getattr(self, f"{kind}_table")) or f"{settings.prefix}-{kind}"
 
     @classmethod
     def from_env(cls) -> Resources:
@@ -46,6 +54,9 @@ class Resources:
             email_configuration_set=os.environ["EMAIL_CONFIGURATION_SET"],
             signing_key_arn=os.environ.get("SIGNING_KEY_ARN", ""),
             audit_reader=os.environ.get("AUDIT_READER", "true") == "true",
+            loans_table=os.environ.get("LOANS_TABLE", ""),
+            cases_table=os.environ.get("CASES_TABLE", ""),
+            outbox_table=os.environ.get("OUTBOX_TABLE", ""),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -57,6 +68,9 @@ class Resources:
             "EMAIL_CONFIGURATION_SET": self.email_configuration_set,
             "SIGNING_KEY_ARN": self.signing_key_arn,
             "AUDIT_READER": "true" if self.audit_reader else "false",
+            "LOANS_TABLE": self.loans_table,
+            "CASES_TABLE": self.cases_table,
+            "OUTBOX_TABLE": self.outbox_table,
         }
 
 
@@ -67,14 +81,13 @@ def aws_services(settings: Settings, resources: Resources, client: Callable[[str
 
     ddb = client("dynamodb")
     sns = client("sns")
-    prefix = settings.prefix
     kms = client("kms")
     pii = PiiCipher(KmsKeys(kms, resources.pii_key_arn))
     return Services(
         settings=settings,
-        loans=LoanRepository(ddb, f"{prefix}-loans", settings.index_shards, pii),
-        cases=CaseRepository(ddb, f"{prefix}-cases", settings.index_shards),
-        outbox=Outbox(ddb, f"{prefix}-outbox", settings.index_shards),
+        loans=LoanRepository(ddb, resources.table(settings, "loans"), settings.index_shards, pii),
+        cases=CaseRepository(ddb, resources.table(settings, "cases"), settings.index_shards),
+        outbox=Outbox(ddb, resources.table(settings, "outbox"), settings.index_shards),
         audit_store=S3AuditStore(client("s3"), resources.audit_bucket, reader=resources.audit_reader),
         workflow=StepFunctionsWorkflow(client("stepfunctions"), resources.state_machine_arn),
         notifier=AwsNotifier(
