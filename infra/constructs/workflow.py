@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -30,7 +30,9 @@ class Workflow(Construct):
         key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        definition = build_definition(Functions(stage=stage.function_arn, wait=wait.function_arn), settings)
+        definition = build_definition(
+            Functions(stage=stage.function_arn, wait=wait.function_arn, partition=Aws.PARTITION), settings
+        )
         log_group = logs.LogGroup(
             self,
             "Logs",

@@ -51,9 +51,10 @@ from typing import Any
 
 from dueflow.ports import ExecutionAlreadyExists, TokenNotWaiting
 
-LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 MAX_EXECUTION = timedelta(days=365)  # a Standard execution's longest life (a Step Functions quota)
-LAMBDA_CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+LAMBDA_INVOKE = {f"arn:{p}:states:::lambda:invoke" for p in PARTITIONS}
+LAMBDA_CALLBACK = {f"{invoke}.waitForTaskToken" for invoke in LAMBDA_INVOKE}
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "StringEquals": lambda a, b: isinstance(a, str) and a == b,
@@ -197,7 +198,7 @@ def check_definition(definition: Mapping[str, Any]) -> None:
 
 def _check_task(name: str, state: Mapping[str, Any]) -> None:
     resource = state.get("Resource")
-    if resource not in (LAMBDA_INVOKE, LAMBDA_CALLBACK):
+    if resource not in LAMBDA_INVOKE | LAMBDA_CALLBACK:
         raise DefinitionNotSupported(f"state {name!r}: field 'Resource' {resource!r} is not supported")
     params = state.get("Parameters", {})
     if set(params) - {"FunctionName", "Payload"}:
@@ -468,7 +469,7 @@ class Executor:
 
     def _run_task(self, execution: Execution, state: Mapping[str, Any]) -> bool:
         """Invoke the task's function; True when the task finished (moved on), False when it waits."""
-        callback = state["Resource"] == LAMBDA_CALLBACK
+        callback = state["Resource"] in LAMBDA_CALLBACK
         token = f"{execution.name}:{uuid.uuid4().hex}" if callback else None
         params = render(state.get("Parameters", {}), execution.document, self._context(execution, token))
         function = str(params.get("FunctionName"))

@@ -365,3 +365,16 @@ def test_no_retained_resource_has_a_fixed_physical_name(template: Template) -> N
             assert {json.dumps(variables[k]) for k in ("LOANS_TABLE", "CASES_TABLE", "OUTBOX_TABLE")} <= {
                 json.dumps({"Ref": lid}) for lid, r in template.to_json()["Resources"].items() if r in tables
             }
+
+
+def test_every_arn_takes_the_stacks_partition_so_china_regions_work(template: Template) -> None:
+    """``arn:aws:`` written out would break in aws-cn (a PRC bank's China regions): every ARN the
+    template builds, the state machine's service integrations included, uses the partition token."""
+    text = json.dumps(template.to_json())
+    assert "arn:aws:" not in text and "arn:aws-cn:" not in text
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    for index, part in enumerate(parts):
+        if isinstance(part, str) and part.startswith(":states:::lambda:invoke"):
+            assert parts[index - 1] == {"Ref": "AWS::Partition"} and parts[index - 2].endswith('"arn:')
+    assert sum(isinstance(p, str) and p.startswith(":states:::lambda:invoke") for p in parts) >= 10

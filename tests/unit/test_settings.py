@@ -50,3 +50,10 @@ def test_round_trip_through_the_lambda_environment() -> None:
 def test_bad_settings_name_the_field(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Settings.model_validate(values)
+
+
+def test_a_region_outside_the_customer_data_regions_is_refused() -> None:
+    china = ("cn-north-1", "cn-northwest-1")
+    assert Settings(region="cn-north-1", customer_data_regions=china).region == "cn-north-1"
+    with pytest.raises(ValueError, match="customer data may not be kept there"):
+        Settings(region="ap-southeast-1", customer_data_regions=china)

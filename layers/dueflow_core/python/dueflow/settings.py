@@ -66,6 +66,9 @@ class Settings(BaseModel):
     environment: str = "dev"
     account: str | None = None  # None: the account of the deploying credentials
     region: str = "ap-southeast-1"
+    # where the bank may keep customer data (its regulator's rule): when given, a deployment to any
+    # other region fails synthesis. A PRC bank: ["cn-north-1", "cn-northwest-1"] (the aws-cn partition)
+    customer_data_regions: tuple[str, ...] = ()
     # the daily scan (逾期识别) and the outbox dispatcher
     scan_time: time = time(2, 0)
     time_zone: str = "Asia/Shanghai"
@@ -146,6 +149,15 @@ class Settings(BaseModel):
         if not known_time_zone(value):
             raise ValueError(f"unknown IANA time zone {value[:40]!r}")
         return value
+
+    @model_validator(mode="after")
+    def _residency(self) -> Settings:
+        if self.customer_data_regions and self.region not in self.customer_data_regions:
+            raise ValueError(
+                f"region {self.region} is not one of customer_data_regions {list(self.customer_data_regions)}: "
+                "customer data may not be kept there"
+            )
+        return self
 
     @model_validator(mode="after")
     def _window(self) -> Settings:

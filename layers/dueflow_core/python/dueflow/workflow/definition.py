@@ -65,10 +65,16 @@ STAGE_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Functions:
-    """The ARNs the definition invokes: ``stage`` runs a stage's work, ``wait`` parks a callback."""
+    """The ARNs the definition invokes: ``stage`` runs a stage's work, ``wait`` parks a callback; the
+    service integrations are in the stack's ``partition`` (``aws``, ``aws-cn``: CDK passes its token)."""
 
     stage: str
     wait: str
+    partition: str = "aws"
+
+    @property
+    def invoke(self) -> str:
+        return f"arn:{self.partition}:states:::lambda:invoke"
 
 
 def _stage_task(functions: Functions, stage: str, next_state: str, **extra: Any) -> dict[str, Any]:
@@ -83,7 +89,7 @@ def _stage_task(functions: Functions, stage: str, next_state: str, **extra: Any)
     return {
         "Type": "Task",
         "Comment": f"case_stage: {stage}",
-        "Resource": "arn:aws:states:::lambda:invoke",
+        "Resource": functions.invoke,
         "Parameters": {"FunctionName": functions.stage, "Payload": payload},
         "ResultSelector": {"outcome.$": "$.Payload.outcome"},
         "ResultPath": "$.step",
@@ -113,7 +119,7 @@ def _await(functions: Functions, name: str, wait: str, days: int, router: str, r
     return {
         "Type": "Task",
         "Comment": f"case_wait: {wait} (wakes after {days} days, or on a payment or API event)",
-        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Resource": f"{functions.invoke}.waitForTaskToken",
         "Parameters": {
             "FunctionName": functions.wait,
             "Payload": {
