@@ -79,7 +79,10 @@ class DueFlowStack(Stack):
             settings=settings,
             functions=fns,
             state_machine=self.workflow.state_machine,
-            queues=[self.compute.dlq, self.schedules.dead_letters]
-            + ([self.messaging.undelivered] if self.messaging.undelivered else []),
+            queues={
+                "invocations": self.compute.dlq,
+                "schedules": self.schedules.dead_letters,
+                **({"notices": self.messaging.undelivered} if self.messaging.undelivered else {}),
+            },
             alarm_topic=self.messaging.internal,
         )

@@ -59,7 +59,7 @@ class Observability(Construct):
         settings: Settings,
         functions: dict[str, lambda_.Function],
         state_machine: sfn.StateMachine,
-        queues: list[sqs.IQueue],
+        queues: dict[str, sqs.IQueue],
         alarm_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -171,9 +171,9 @@ class Observability(Construct):
             limits.complaints_past_deadline,
             "Complaints are open past their resolution deadline: each was escalated to the supervisors",
         )
-        for index, queue in enumerate(queues):
+        for name, queue in queues.items():
             self._alarm(
-                f"dead-letters-{index}",
+                f"dead-letters-{name}",
                 queue.metric_approximate_number_of_messages_visible(),
                 0,
                 "An invocation or a notice ended in a dead-letter queue: replay it after fixing the cause",

@@ -34,3 +34,31 @@ def test_every_function_table_schedule_and_queue_of_the_template_is_in_the_diagr
         ("AWS::S3::Bucket", "Object Lock"),
     ):
         assert template.find_resources(kind) and label in DIAGRAM, kind
+
+
+def test_every_alarm_of_the_template_has_a_runbook_line_in_docs_deploy_md() -> None:
+    from infra.constructs.compute import SPECS
+    from tests.infra.conftest import synth
+
+    deploy = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    runbook = deploy.split("## Alarms and the runbook", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in runbook.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in row.split(" | ", 1)[0].strip("| ").replace("`", "").split(", ")}
+    _, template = synth({"dueflow": {"defaults": {"alarm_email": "oncall@example.com"}}})  # with every queue
+    alarms = [a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+    assert len(alarms) >= 30
+    functions = {spec.name for spec in SPECS}
+    missing = []
+    for alarm in alarms:
+        name = alarm.removeprefix("dueflow-dev-")
+        function, _, kind = name.rpartition("-")
+        if function in functions and kind in ("errors", "throttles"):
+            name = f"<function>-{kind}"
+        if name not in named:
+            missing.append(alarm)
+    assert missing == []
+    # and every line of the runbook is an alarm the template has (no stale line)
+    deployed = {a.removeprefix("dueflow-dev-") for a in alarms}
+    generic = {n for n in named if n.startswith("<function>-")}
+    assert named - generic <= deployed
+    assert all(any(a.endswith(n.removeprefix("<function>")) for a in deployed) for n in generic)
