@@ -41,7 +41,7 @@ class FunctionSpec:
     description: str
     timeout_s: int = 60
     memory_mb: int = 512
-    reserved: int | None = None  # caps concurrency where a downstream quota must not be exceeded
+    reserved: str | None = None  # the Settings property that caps its concurrency (a downstream quota)
     tables_read: tuple[str, ...] = ()
     tables_write: tuple[str, ...] = ()
     audit: bool = True
@@ -62,7 +62,7 @@ SPECS: tuple[FunctionSpec, ...] = (
         "scan",
         "Daily scan: due-soon reminders, new cases, wake-ups",
         timeout_s=900,
-        reserved=16,
+        reserved="scan_concurrency",
         tables_read=("loans",),
         tables_write=("cases", "outbox"),
         start_executions=True,
@@ -91,13 +91,15 @@ SPECS: tuple[FunctionSpec, ...] = (
         "outbox_dispatcher",
         "Send due messages through the contact policy gate",
         timeout_s=600,
-        reserved=1,
+        reserved="dispatcher_concurrency",
         tables_read=("loans",),
         tables_write=("cases", "outbox"),
         pii_decrypt=True,
         publish_internal=True,
         send_sms=True,
         send_email=True,
+        invoke_self=True,
+        extra={"DISPATCH_FAN_OUT": "true"},
     ),
     FunctionSpec(
         "payment_stream",
@@ -310,7 +312,7 @@ class Compute(Construct):
             layers=[self.deps_layer, self.domain_layer],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
-            reserved_concurrent_executions=spec.reserved,
+            reserved_concurrent_executions=getattr(settings, spec.reserved) if spec.reserved else None,
             tracing=lambda_.Tracing.ACTIVE,
             role=role,
             log_group=log_group,

@@ -465,7 +465,7 @@ class MemoryOutbox(MessageLifecycle):
         item = stored_value(
             message.to_dict()
             | {
-                "pending_shard": shard_of(message.message_id, self._shards),
+                "pending_shard": shard_of(message.customer_id, self._shards),
                 "expires_at": int((message.not_before + timedelta(days=KEEP_DAYS)).timestamp()),
             }
         )
@@ -480,16 +480,16 @@ class MemoryOutbox(MessageLifecycle):
         item = self._table.read(message_id)
         return Message.from_dict(item) if item is not None else None
 
-    def due(self, now: datetime) -> Iterator[str]:
-        for shard in range(self._shards):
+    def due(self, now: datetime, shard: int | None = None) -> Iterator[str]:
+        for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
-            yield from self._pending.query(shard_label(shard, self._shards), now.isoformat())
+            yield from self._pending.query(shard_label(current, self._shards), now.isoformat())
 
-    def earliest_pending(self) -> datetime | None:
+    def earliest_pending(self, shard: int | None = None) -> datetime | None:
         earliest: datetime | None = None
-        for shard in range(self._shards):
+        for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
-            keys = self._pending.query(shard_label(shard, self._shards))
+            keys = self._pending.query(shard_label(current, self._shards))
             if keys:
                 when = datetime.fromisoformat(self._table.items[keys[0]]["not_before"])
                 earliest = when if earliest is None or when < earliest else earliest

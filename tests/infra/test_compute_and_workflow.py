@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match, Template
 
 from dueflow.settings import Settings
 from dueflow.workflow.definition import Functions, build_definition
+from infra.app_builder import project_context
 from infra.constructs.compute import SPECS
 from infra.stack import DueFlowStack
 
@@ -110,8 +111,11 @@ def test_the_daily_scan_runs_at_02_00_shanghai_with_retries_and_a_dead_letter_qu
     assert schedules["dueflow-dev-outbox-dispatcher"]["ScheduleExpression"] == "rate(15 minutes)"
 
 
-def test_the_dispatcher_is_capped_to_one_concurrent_run(template: Template) -> None:
-    assert our_functions(template)["dueflow-dev-outbox_dispatcher"]["Properties"]["ReservedConcurrentExecutions"] == 1
+def test_reserved_concurrency_is_sized_from_the_shards_one_invocation_per_shard(template: Template) -> None:
+    functions = our_functions(template)
+    shards = Settings.from_context(project_context()["dueflow"], "dev").index_shards
+    assert functions["dueflow-dev-outbox_dispatcher"]["Properties"]["ReservedConcurrentExecutions"] == shards + 1
+    assert functions["dueflow-dev-scan"]["Properties"]["ReservedConcurrentExecutions"] == 2 * shards + 1
 
 
 def test_the_api_uses_cognito_for_staff_and_iam_for_systems_with_validation_and_logging(template: Template) -> None:

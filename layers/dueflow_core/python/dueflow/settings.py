@@ -108,6 +108,10 @@ class Settings(BaseModel):
     escalation_by_product: dict[str, Escalation] = Field(default_factory=dict)  # a loan's product overrides
     # the sharded sparse indexes (loans due soon / overdue; cases waiting for a date; outbox)
     index_shards: int = Field(default=16, ge=1, le=256)
+    # Lambda reserved concurrency; None sizes it from the shards: the scan runs a due-index and a wake-up
+    # invocation per shard (and the scheduled one that fans out), the dispatcher one per shard (and the tick)
+    scan_reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
+    dispatcher_reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
     # operations
     log_retention_days: Literal[30, 60, 90, 180, 365, 731, 1827, 3653] = 365
     api_rate_limit: int = Field(default=50, ge=1)
@@ -166,6 +170,14 @@ class Settings(BaseModel):
         if self.max_contacts_per_day > self.max_contacts_per_7_days:
             raise ValueError("max_contacts_per_day cannot exceed max_contacts_per_7_days")
         return self
+
+    @property
+    def scan_concurrency(self) -> int:
+        return self.scan_reserved_concurrency or 2 * self.index_shards + 1
+
+    @property
+    def dispatcher_concurrency(self) -> int:
+        return self.dispatcher_reserved_concurrency or self.index_shards + 1
 
     def escalation_for(self, product: str | None) -> Escalation:
         """The escalation thresholds of a loan's product (the defaults when it has none of its own)."""

@@ -37,7 +37,9 @@ class Outbox(MessageLifecycle):
     def enqueue(self, message: Message) -> bool:
         """Queue a message; False when a message with this id was queued before (a retried stage)."""
         item = message.to_dict() | {
-            "pending_shard": shard_of(message.message_id, self._shards),
+            # by customer: one dispatcher invocation per shard sees every message of a customer, so the
+            # contact caps hold without two invocations racing on the same customer
+            "pending_shard": shard_of(message.customer_id, self._shards),
             "expires_at": int((message.not_before + timedelta(days=KEEP_DAYS)).timestamp()),
         }
         return put_if_absent(self._ddb, self._table, item, "message_id")
@@ -48,22 +50,23 @@ class Outbox(MessageLifecycle):
         ).get("Item")
         return Message.from_dict(from_item(item)) if item else None
 
-    def due(self, now: datetime) -> Iterator[str]:
-        """Ids of pending messages whose time has come, from the sparse pending-index."""
+    def due(self, now: datetime, shard: int | None = None) -> Iterator[str]:
+        """Ids of pending messages whose time has come, from the sparse pending-index (every shard, or
+        one ``shard``)."""
         for item in query_shards(
-            self._ddb, self._table, PENDING_INDEX, "pending_shard", "not_before", now.isoformat(), self._shards
+            self._ddb, self._table, PENDING_INDEX, "pending_shard", "not_before", now.isoformat(), self._shards, shard
         ):
             yield item["message_id"]["S"]
 
-    def earliest_pending(self) -> datetime | None:
+    def earliest_pending(self, shard: int | None = None) -> datetime | None:
         """The earliest ``not_before`` of any pending message (one item read per shard)."""
         earliest: datetime | None = None
-        for shard in range(self._shards):
+        for current in range(self._shards) if shard is None else [shard]:
             items = self._ddb.query(
                 TableName=self._table,
                 IndexName=PENDING_INDEX,
                 KeyConditionExpression="pending_shard = :s",
-                ExpressionAttributeValues=values(s=shard_label(shard, self._shards)),
+                ExpressionAttributeValues=values(s=shard_label(current, self._shards)),
                 Limit=1,
             ).get("Items", [])
             if items:

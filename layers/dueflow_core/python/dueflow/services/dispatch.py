@@ -1,6 +1,10 @@
 """The outbox dispatcher: sends the messages whose time has come, through the contact policy gate.
 
-Every 15 minutes (EventBridge Scheduler). For each due message: drop it if its case has closed or a
+Every 15 minutes (EventBridge Scheduler). In AWS the tick fans out: one asynchronous invocation per
+shard of the pending-index (messages are sharded by customer, so the contact caps of a customer are
+checked by one invocation), each sending at its share of the account's SMS and e-mail rates
+(``sms_max_send_per_second``, ``ses_max_send_per_second``) and stopping before its time runs out; what
+it leaves is due at the next tick. For each due message: drop it if its case has closed or a
 complaint is open; ask the gate (window in the customer's zone, caps, opt-outs, verified contacts);
 defer or drop as it says; otherwise claim it (PENDING -> SENDING), open the contact details just in
 time, send by SNS (SMS), SES v2 (email) or as an agent call task on the internal topic, and record it.
@@ -17,6 +21,7 @@ from dueflow.domain.case import Case
 from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide, first_window_moment
 from dueflow.domain.messages import render
 from dueflow.domain.outbox import Message
+from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ProviderRefused
 from dueflow.services import audit_log
 from dueflow.services.context import Services
@@ -33,35 +38,67 @@ class DispatchReport:
     refused: dict[str, int] = field(default_factory=dict)  # per channel: the provider refused the call
     # how long the oldest message still due after this run has waited (a stuck or slow dispatcher)
     oldest_pending_minutes: int = 0
+    stopped_early: bool = False  # the invocation's time ran out before every due message was handled
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def run_dispatch(services: Services, now: datetime | None = None) -> DispatchReport:
+@dataclass
+class SendRates:
+    """Per-channel pacers of one invocation (SMS and e-mail: call tasks go to the internal topic)."""
+
+    sms: Pacer | None = None
+    email: Pacer | None = None
+
+    @classmethod
+    def share(cls, settings: Any, parts: int) -> SendRates:
+        """This invocation's share when ``parts`` invocations send at once."""
+        return cls(
+            sms=Pacer(settings.sms_max_send_per_second / parts), email=Pacer(settings.ses_max_send_per_second / parts)
+        )
+
+    def wait(self, channel: str) -> None:
+        pacer = self.sms if channel == "sms" else self.email if channel == "email" else None
+        if pacer is not None:
+            pacer.wait()
+
+
+def run_dispatch(
+    services: Services,
+    now: datetime | None = None,
+    shard: int | None = None,
+    rates: SendRates | None = None,
+    budget: Budget = UNLIMITED,
+) -> DispatchReport:
+    """Send what is due in ``shard`` (every shard by default), at ``rates``, within ``budget``."""
     now = now or clock.now()
     report = DispatchReport(at=now.isoformat())
-    for message_id in list(services.outbox.due(now)):
+    rates = rates or SendRates.share(services.settings, 1)
+    for message_id in list(services.outbox.due(now, shard)):
+        if budget.exhausted():
+            report.stopped_early = True
+            break  # the rest is due at the next tick (the oldest-pending alarm watches the backlog)
         message = services.outbox.get(message_id)
         if message is not None and message.status == "SENDING":  # its lease ended: a dispatcher stopped
             report.unconfirmed += _settle_in_doubt(services, message, now)
             continue
         if message is None or message.status != "PENDING":
             continue
-        outcome = dispatch_one(services, message, now)
+        outcome = dispatch_one(services, message, now, rates)
         if outcome == "refused":
             report.refused[message.channel] = report.refused.get(message.channel, 0) + 1
             outcome = "deferred"
         setattr(report, outcome, getattr(report, outcome) + 1)
         if outcome == "sent":
             report.by_channel[message.channel] = report.by_channel.get(message.channel, 0) + 1
-    earliest = services.outbox.earliest_pending()
+    earliest = services.outbox.earliest_pending(shard)
     if earliest is not None and earliest < now:
         report.oldest_pending_minutes = int((now - earliest).total_seconds() // 60)
     return report
 
 
-def dispatch_one(services: Services, message: Message, now: datetime) -> str:
+def dispatch_one(services: Services, message: Message, now: datetime, rates: SendRates | None = None) -> str:
     """Handle one message; returns ``sent``, ``deferred``, ``dropped`` or ``refused`` (the provider refused
     the call: back to PENDING for the next tick)."""
     settings = services.settings
@@ -103,6 +140,8 @@ def dispatch_one(services: Services, message: Message, now: datetime) -> str:
             services.outbox.release(message.message_id, now)
             return "deferred"
     rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
+    if rates is not None:
+        rates.wait(message.channel)
     try:
         provider_id = _send(services, message, contact, rendered.subject, rendered.text)
     except ProviderRefused:

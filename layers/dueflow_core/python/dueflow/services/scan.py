@@ -12,8 +12,6 @@ together stay under ``start_executions_per_second``. Re-running it the same day 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +24,7 @@ from dueflow.domain.money import fmt
 from dueflow.domain.outbox import Message
 from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
 from dueflow.domain.strict import iso_date
+from dueflow.pacing import Pacer
 from dueflow.ports import ScanStats, StoredLoan
 from dueflow.services.complaints import escalate_overdue_complaints
 from dueflow.services.context import Services
@@ -51,25 +50,6 @@ class ScanReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class Pacer:
-    """At most ``rate`` calls a second (sleeps between calls when they come faster)."""
-
-    def __init__(
-        self, rate: float, sleep: Callable[[float], None] | None = None, now: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
-        self._sleep = sleep or clock.sleep
-        self._now = now
-
-    def wait(self) -> None:
-        now = self._now()
-        if now < self._next:
-            self._sleep(self._next - now)
-            now = self._next
-        self._next = now + self._interval
 
 
 def fan_out(services: Services, lambda_client: Any, function_name: str, event: dict[str, Any]) -> int:
