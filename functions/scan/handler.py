@@ -1,5 +1,9 @@
-"""Daily scan (EventBridge Scheduler, 02:00 bank time): seals the day before (the signed audit digest), then
-due-soon reminders, new cases, wake-ups."""
+"""Daily scan (EventBridge Scheduler, 02:00 bank time): seals the day before (the signed audit digest),
+then due-soon reminders, new cases, wake-ups.
+
+In AWS (``SCAN_FAN_OUT``) the scheduled run fans out: one invocation per shard for its slice of the
+due-index and one for its wake-ups; a slice that does not fit one invocation invokes the next with the
+index position to read on from."""
 
 import os
 from datetime import timedelta
@@ -7,31 +11,34 @@ from typing import Any
 
 from dueflow import clock
 from dueflow.observability import count, logger
+from dueflow.pacing import Budget
 from dueflow.services.context import default_services
 from dueflow.services.digests import seal_day
-from dueflow.services.scan import fan_out, run_scan, scheduled_date
+from dueflow.services.scan import ScanEvent, scheduled_date, shard_events
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     services = default_services()
+    fan_out = os.environ.get("SCAN_FAN_OUT") == "true"
     if "shard" not in event:
         # the scheduled run first seals the day before: every case's audit head, chained and signed
         day = scheduled_date(event, services.settings.time_zone) or clock.today(services.settings.time_zone)
         if seal_day(services, (day - timedelta(days=1)).isoformat()):
             logger.info("audit digest sealed", extra={"day": str(day - timedelta(days=1))})
-    if "shard" not in event and os.environ.get("SCAN_FAN_OUT") == "true":
-        # the scheduled run: one asynchronous invocation per shard, each a slice of the book
-        import boto3
+        if fan_out:
+            from dueflow.adapters.fanout import invoke_async
 
-        from dueflow.adapters.aws import SDK_CONFIG
+            started = invoke_async(context.function_name, shard_events(event, services.settings.index_shards))
+            logger.info("scan fanned out", extra={"invocations": started})
+            return {"fanned_out": started}
+    scan = ScanEvent.parse(event, services.settings.time_zone)
+    report = scan.run(services, Budget(context.get_remaining_time_in_millis) if fan_out else Budget()).as_dict()
+    if report["continue_after"] is not None and fan_out:
+        from dueflow.adapters.fanout import invoke_async
 
-        shards_started = fan_out(services, boto3.client("lambda", config=SDK_CONFIG), context.function_name, event)
-        logger.info("scan fanned out", extra={"shards": shards_started})
-        return {"fanned_out": shards_started}
-    as_of = scheduled_date(event, services.settings.time_zone)
-    shards = [int(event["shard"])] if "shard" in event else None
-    report = run_scan(services, as_of, shards).as_dict()
+        invoke_async(context.function_name, [{**event, "after": report["continue_after"]}])
+        logger.info("scan continues", extra={"shard": scan.shard, "part": scan.part})
     count("CasesOpened", report["cases_opened"], always=True)
     count("CasesWoken", report["cases_woken"], always=True)
     count("CasesParkedPastWake", report["cases_parked_past_wake"], always=True)

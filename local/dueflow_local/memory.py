@@ -124,9 +124,19 @@ class _Index:
             self._sorted.add(entry)
             self._entries[key] = entry
 
-    def query(self, partition: str, upper: str | None = None, newest_first: bool = False) -> list[str]:
-        """Primary keys with this partition (and sort key <= ``upper``), in sort-key order."""
-        start = self._sorted.bisect_left((partition,))
+    def query(
+        self,
+        partition: str,
+        upper: str | None = None,
+        newest_first: bool = False,
+        after: tuple[str, str] | None = None,
+    ) -> list[str]:
+        """Primary keys with this partition (and sort key <= ``upper``), in sort-key order (after the
+        entry (sort key, primary key) ``after``, as DynamoDB's ExclusiveStartKey)."""
+        if after is not None:
+            start = self._sorted.bisect_right((partition, after[0], after[1]))
+        else:
+            start = self._sorted.bisect_left((partition,))
         stop = self._sorted.bisect_left((partition, upper + "\x00")) if upper is not None else None
         if stop is None:
             stop = self._sorted.bisect_left((partition + "\x00",))
@@ -283,12 +293,17 @@ class MemoryLoanStore:
         raise ServiceUnavailable("dynamodb", "PutItem", f"loan {loan_id} kept changing under the posting")
 
     def due_by(
-        self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
+        self,
+        as_of: date,
+        horizon_days: int,
+        stats: ScanStats | None = None,
+        shard: int | None = None,
+        after: tuple[str, str] | None = None,
     ) -> Iterator[StoredLoan]:
         upper = (as_of + timedelta(days=horizon_days)).isoformat()
         for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
-            keys = self._due.query(shard_label(current, self._shards), upper)
+            keys = self._due.query(shard_label(current, self._shards), upper, after=after)
             if stats is not None:
                 stats.queries += 1
                 stats.scanned += len(keys)
@@ -296,7 +311,7 @@ class MemoryLoanStore:
             for key in keys:
                 item = self._table.items.get(key)
                 if item is not None:
-                    yield StoredLoan(item["loan"], dict(item["sealed"]))
+                    yield StoredLoan(item["loan"], dict(item["sealed"]), (item["next_due_date"], key))
 
     def all(self) -> Iterator[Loan]:
         for item in list(self._table.items.values()):
@@ -421,10 +436,10 @@ class MemoryCaseStore(CaseParking):
             (c for c in cases if c is not None), key=lambda c: (c.episode, c.opened_on or date.min), default=None
         )
 
-    def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:
+    def wakeups_due(self, as_of: date, shard: int | None = None, after: tuple[str, str] | None = None) -> Iterator[str]:
         for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
-            yield from self._wake.query(shard_label(current, self._shards), as_of.isoformat())
+            yield from self._wake.query(shard_label(current, self._shards), as_of.isoformat(), after=after)
 
     def complaints_due(self, deadline_by: date, shard: int | None = None) -> Iterator[str]:
         for current in range(self._shards) if shard is None else [shard]:

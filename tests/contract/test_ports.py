@@ -166,6 +166,14 @@ def test_the_due_index_holds_exactly_the_loans_due_soon_or_overdue(world: Servic
     by_shard = [s.loan.loan_id for shard in range(4) for s in world.loans.due_by(AS_OF, 3, shard=shard)]
     assert sorted(by_shard) == sorted(found)
     assert {x.loan_id for x in world.loans.all()} == {x.loan_id for x in book}
+    # read on after a position (a scan slice handing over): the rest of the shard, in the same order
+    for shard in range(4):
+        whole = list(world.loans.due_by(AS_OF, 3, shard=shard))
+        keys = [s.due_key for s in whole]
+        assert all(k is not None for k in keys) and keys == sorted(keys)  # type: ignore[type-var]
+        if len(whole) > 2:
+            rest = [s.loan.loan_id for s in world.loans.due_by(AS_OF, 3, shard=shard, after=keys[1])]
+            assert rest == [s.loan.loan_id for s in whole[2:]]
 
 
 # -- cases ---------------------------------------------------------------------------------------------
@@ -249,6 +257,21 @@ def test_the_wake_index_returns_what_is_due_in_date_order(world: Services) -> No
     assert sorted(c for shard in per_shard for c in shard) == sorted(due)
     world.cases.unpark("L0-2026-06-15", "tok-0")
     assert "L0-2026-06-15" not in list(world.cases.wakeups_due(date(2026, 6, 25)))
+    # read on after a position: (wake_on, case_id) order, even after the entry at the position left
+    for shard in range(4):
+        ids = list(world.cases.wakeups_due(date(2026, 7, 5), shard=shard))
+        for index, cid in enumerate(ids):
+            position = (world.cases.require(cid).wake_on.isoformat(), cid)  # type: ignore[union-attr]
+            assert list(world.cases.wakeups_due(date(2026, 7, 5), shard=shard, after=position)) == ids[index + 1 :]
+    everyone = sorted(
+        ((c.wake_on.isoformat(), c.case_id) for c in world.cases.all() if c.wake_on),  # type: ignore[union-attr]
+    )
+    first = everyone[0]
+    shard = next(s for s in range(4) if first[1] in list(world.cases.wakeups_due(date(2026, 7, 5), shard=s)))
+    later = list(world.cases.wakeups_due(date(2026, 7, 5), shard=shard, after=first))
+    token = next(f"tok-{n}" for n in range(4) if first[1] == f"L{n}-2026-06-15")
+    world.cases.unpark(first[1], token)
+    assert list(world.cases.wakeups_due(date(2026, 7, 5), shard=shard, after=first)) == later
 
 
 def test_a_loans_cases_newest_first_and_the_open_one(world: Services) -> None:

@@ -177,13 +177,18 @@ def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any, aws_client
     clock.reset_clock()
 
 
-def test_the_scheduled_scan_fans_out_one_invocation_per_shard(services: Any) -> None:
-    from dueflow.services.scan import fan_out
+def test_the_scheduled_scan_fans_out_two_invocations_per_shard(services: Any) -> None:
+    from dueflow.adapters.fanout import invoke_async
+    from dueflow.services.scan import shard_events
 
     lambda_client = mock.Mock()
-    assert fan_out(services, lambda_client, "dueflow-test-scan", {"time": "2026-07-01T18:00:00Z"}) == 4
-    payloads = sorted(json.loads(c.kwargs["Payload"])["shard"] for c in lambda_client.invoke.call_args_list)
-    assert payloads == [0, 1, 2, 3]
+    events = shard_events({"time": "2026-07-01T18:00:00Z"}, 4)
+    assert invoke_async("dueflow-test-scan", events, lambda_client) == 8
+    payloads = sorted(
+        (json.loads(c.kwargs["Payload"])["shard"], json.loads(c.kwargs["Payload"])["part"])
+        for c in lambda_client.invoke.call_args_list
+    )
+    assert payloads == [(shard, part) for shard in range(4) for part in ("due", "wake")]
     assert all(c.kwargs["InvocationType"] == "Event" for c in lambda_client.invoke.call_args_list)
 
 

@@ -82,6 +82,8 @@ class StoredLoan:
 
     loan: Loan
     sealed: Mapping[str, str] = field(default_factory=dict)
+    # where it sits in the due-index (next_due_date, loan_id): a scan that stops hands over after it
+    due_key: tuple[str, str] | None = None
 
     @property
     def channels(self) -> list[str]:
@@ -139,10 +141,16 @@ class LoanStore(Protocol):
         ...
 
     def due_by(
-        self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
+        self,
+        as_of: date,
+        horizon_days: int,
+        stats: ScanStats | None = None,
+        shard: int | None = None,
+        after: tuple[str, str] | None = None,
     ) -> Iterator[StoredLoan]:
         """Loans whose oldest unpaid installment is due on or before ``as_of + horizon_days`` (the
-        sparse due-index), shard by shard or one ``shard``; a query costs what it returns."""
+        sparse due-index), shard by shard or one ``shard``, in index order, after the ``due_key``
+        ``after`` when given (one shard); a query costs what it returns."""
         ...
 
     def all(self) -> Iterator[Loan]:
@@ -187,7 +195,10 @@ class CaseStore(Protocol):
         """Take the token off the case; True for exactly one caller per token."""
         ...
 
-    def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]: ...
+    def wakeups_due(self, as_of: date, shard: int | None = None, after: tuple[str, str] | None = None) -> Iterator[str]:
+        """Case ids whose wake-up date is on or before ``as_of``, in index order (wake_on, case_id),
+        after ``after`` when given (one shard)."""
+        ...
 
     def complaints_due(self, deadline_by: date, shard: int | None = None) -> Iterator[str]:
         """Case ids of open complaints whose resolution deadline is on or before ``deadline_by``."""

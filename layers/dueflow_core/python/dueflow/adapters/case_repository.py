@@ -167,10 +167,19 @@ class CaseRepository(CaseParking):
         )
 
     # -- waiting -------------------------------------------------------------------------------------
-    def wakeups_due(self, as_of: date, shard: int | None = None) -> Iterator[str]:
+    def wakeups_due(self, as_of: date, shard: int | None = None, after: tuple[str, str] | None = None) -> Iterator[str]:
         """Case ids whose wake-up date is on or before ``as_of``, from the sparse wake-index."""
+        start = (after[0], "case_id", after[1]) if after else None
         for item in query_shards(
-            self._ddb, self._table, WAKE_INDEX, "wake_shard", "wake_on", as_of.isoformat(), self._shards, shard
+            self._ddb,
+            self._table,
+            WAKE_INDEX,
+            "wake_shard",
+            "wake_on",
+            as_of.isoformat(),
+            self._shards,
+            shard,
+            after=start,
         ):
             yield item["case_id"]["S"]
 

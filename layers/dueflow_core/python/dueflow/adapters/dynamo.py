@@ -79,16 +79,25 @@ def query_shards(
     shards: int,
     shard: int | None = None,
     on_page: Callable[[dict[str, Any]], None] | None = None,
+    after: tuple[str, str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Items of a sparse sharded index whose sort key is at most ``upper``, every shard in turn (or one
-    ``shard``): how the due-index, the wake-index and the pending-index are read."""
+    ``shard``): how the due-index, the wake-index and the pending-index are read. ``after`` is
+    (sort key, table key attribute, its value): the read starts after that item (one shard)."""
     for current in range(shards) if shard is None else [shard]:
-        pages = client.get_paginator("query").paginate(
-            TableName=table,
-            IndexName=index,
-            KeyConditionExpression=f"{shard_attribute} = :s AND {sort_attribute} <= :u",
-            ExpressionAttributeValues={":s": {"S": shard_label(current, shards)}, ":u": {"S": upper}},
-        )
+        request: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{shard_attribute} = :s AND {sort_attribute} <= :u",
+            "ExpressionAttributeValues": {":s": {"S": shard_label(current, shards)}, ":u": {"S": upper}},
+        }
+        if after is not None:
+            request["ExclusiveStartKey"] = {
+                shard_attribute: {"S": shard_label(current, shards)},
+                sort_attribute: {"S": after[0]},
+                after[1]: {"S": after[2]},
+            }
+        pages = client.get_paginator("query").paginate(**request)
         for page in pages:
             if on_page is not None:
                 on_page(page)

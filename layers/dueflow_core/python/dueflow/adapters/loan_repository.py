@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -172,7 +173,12 @@ class LoanRepository:
         return item
 
     def due_by(
-        self, as_of: date, horizon_days: int, stats: ScanStats | None = None, shard: int | None = None
+        self,
+        as_of: date,
+        horizon_days: int,
+        stats: ScanStats | None = None,
+        shard: int | None = None,
+        after: tuple[str, str] | None = None,
     ) -> Iterator[StoredLoan]:
         """Every loan whose oldest unpaid installment is due on or before ``as_of + horizon_days``: the
         due-soon and overdue loans, from the sparse due-index, shard by shard (or one ``shard``). The
@@ -185,10 +191,11 @@ class LoanRepository:
                 stats.scanned += page.get("ScannedCount", 0)
                 stats.returned += page.get("Count", 0)
 
+        start = (after[0], "loan_id", after[1]) if after else None
         for item in query_shards(
-            self._ddb, self._table, DUE_INDEX, "due_shard", "next_due_date", limit, self._shards, shard, count
+            self._ddb, self._table, DUE_INDEX, "due_shard", "next_due_date", limit, self._shards, shard, count, start
         ):
-            yield stored_from_item(item)
+            yield replace(stored_from_item(item), due_key=(item["next_due_date"]["S"], item["loan_id"]["S"]))
 
     def all(self) -> Iterator[Loan]:
         for page in self._ddb.get_paginator("scan").paginate(TableName=self._table):

@@ -2,17 +2,19 @@
 
 It reads only the sparse due-index (loans due soon or overdue) and the sparse wake-index (cases with a
 wake-up date), shard by shard. In AWS the scheduled invocation fans out: it invokes itself
-asynchronously once per shard (``fan_out``), so a book of any size is split across parallel
-invocations, each well inside Lambda's 15 minutes; StartExecution calls are paced so that all shards
-together stay under ``start_executions_per_second``. Re-running it the same day opens no second case
-(deterministic case ids and execution names, conditional writes) and queues no second message
+asynchronously twice per shard, once for the shard's slice of the due-index (``part="due"``) and once
+for its wake-ups (``part="wake"``, with the complaint deadlines), so wake-ups never wait behind a long
+due-index read. A slice that does not fit one invocation stops with a minute to spare and hands over:
+the report's ``continue_after`` is the index position of the last item it finished, and the next
+invocation reads on after it. StartExecution calls (new cases and restarts) are paced so that all
+shards together stay under ``start_executions_per_second``. Re-running it the same day opens no second
+case (deterministic case ids and execution names, conditional writes) and queues no second message
 (deterministic message ids).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +26,7 @@ from dueflow.domain.money import fmt
 from dueflow.domain.outbox import Message
 from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
 from dueflow.domain.strict import iso_date
-from dueflow.pacing import Pacer
+from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ScanStats, StoredLoan
 from dueflow.services.complaints import escalate_overdue_complaints
 from dueflow.services.context import Services
@@ -32,6 +34,8 @@ from dueflow.services.dispatch import first_send_time
 from dueflow.services.notices import BANK_PHONE
 from dueflow.services.opening import open_case
 from dueflow.services.waiting import wake
+
+PARTS = ("due", "wake")
 
 
 @dataclass
@@ -47,67 +51,146 @@ class ScanReport:
     cases_parked_past_wake: int = 0
     complaints_past_deadline: int = 0
     complaints_escalated: int = 0
+    # the slice did not fit this invocation: read on after this index position (one shard, one part;
+    # [] when it stopped before its first item)
+    continue_after: list[str] | None = None
+    parts: list[str] = field(default_factory=lambda: list(PARTS))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def fan_out(services: Services, lambda_client: Any, function_name: str, event: dict[str, Any]) -> int:
-    """Invoke this function asynchronously once per shard with ``{**event, "shard": n}``."""
-    for shard in range(services.settings.index_shards):
-        lambda_client.invoke(
-            FunctionName=function_name, InvocationType="Event", Payload=json.dumps({**event, "shard": shard}).encode()
+@dataclass(frozen=True)
+class ScanEvent:
+    """A scan invocation: the scheduled run (no shard) or one slice of it."""
+
+    as_of: date | None
+    shard: int | None = None
+    part: str | None = None
+    after: tuple[str, str] | None = None
+
+    @classmethod
+    def parse(cls, event: dict[str, Any], zone: str) -> ScanEvent:
+        """Errors name the event's field."""
+        shard = event.get("shard")
+        if shard is not None and (not isinstance(shard, int) or isinstance(shard, bool) or shard < 0):
+            raise ValueError(f"scan event field shard: {str(shard)[:20]!r} is not a shard number")
+        part = event.get("part")
+        if part is not None and part not in PARTS:
+            raise ValueError(f"scan event field part: {str(part)[:20]!r} is not one of {', '.join(PARTS)}")
+        after = event.get("after") or None
+        if after is not None and not (
+            isinstance(after, list) and len(after) == 2 and all(isinstance(a, str) and a for a in after)
+        ):
+            raise ValueError("scan event field after: expected [sort key, id]")
+        if after is not None and (shard is None or part is None):
+            raise ValueError("scan event field after: a position belongs to one shard and one part")
+        return cls(scheduled_date(event, zone), shard, part, (after[0], after[1]) if after else None)
+
+    def run(self, services: Services, budget: Budget = UNLIMITED) -> ScanReport:
+        return run_scan(
+            services,
+            self.as_of,
+            [self.shard] if self.shard is not None else None,
+            parts=(self.part,) if self.part else PARTS,
+            after=self.after,
+            budget=budget,
         )
-    return services.settings.index_shards
+
+
+def shard_events(event: dict[str, Any], shards: int) -> list[dict[str, Any]]:
+    """The scheduled run's slices: each shard's due-index and its wake-ups, in their own invocations."""
+    return [{**event, "shard": shard, "part": part} for shard in range(shards) for part in PARTS]
 
 
 def run_scan(
-    services: Services, as_of: date | None = None, shards: list[int] | None = None, pacer: Pacer | None = None
+    services: Services,
+    as_of: date | None = None,
+    shards: list[int] | None = None,
+    pacer: Pacer | None = None,
+    parts: tuple[str, ...] = PARTS,
+    after: tuple[str, str] | None = None,
+    budget: Budget = UNLIMITED,
 ) -> ScanReport:
-    """Scan ``shards`` (all by default) as of ``as_of`` (today in the bank's zone by default)."""
+    """Scan ``parts`` of ``shards`` (all by default) as of ``as_of`` (today in the bank's zone by
+    default), after the index position ``after`` (one shard and one part), within ``budget``."""
     settings = services.settings
     as_of = as_of or clock.today(settings.time_zone)
-    report = ScanReport(as_of=as_of.isoformat())
-    policy = WarningPolicy(due_soon_days=settings.due_soon_days)
+    report = ScanReport(as_of=as_of.isoformat(), parts=list(parts))
+    if after is not None and (shards is None or len(shards) != 1 or len(parts) != 1):
+        raise ValueError("scan event field after: a position belongs to one shard and one part")
     if pacer is None:
         # each shard gets its share of the account's StartExecution budget (shards run in parallel)
         pacer = Pacer(settings.start_executions_per_second / max(settings.index_shards, 1) * (len(shards or []) or 1))
     for shard in shards if shards is not None else range(settings.index_shards):
-        stats = ScanStats()
-        for stored in services.loans.due_by(as_of, settings.due_soon_days, stats, shard=shard):
-            loan = stored.loan
-            report.loans_read += 1
-            position = assess(loan, as_of, policy)
-            if FLAG_DUE_SOON in position.flags and position.next_due_date is not None:
-                report.reminders_queued += _pre_due(
-                    services, stored, position.next_due_date, fmt(position.next_due_amount)
-                )
-            if position.dpd >= max(settings.grace_days, 1):
-                latest = services.cases.latest_case_for_loan(loan.loan_id)
-                if latest is not None and latest.is_open:
-                    if not latest.execution_arn:
-                        # opened by an earlier run that failed before its execution started: start it now
-                        open_case(services, loan, position, latest.episode, latest.case_id)
-                    report.cases_already_open += 1
-                elif starts_an_episode(latest, loan, position):
-                    pacer.wait()
-                    episode = latest.episode + 1 if latest is not None else 1
-                    report.cases_opened += int(open_case(services, loan, position, episode))
-                else:
-                    report.cases_already_open += 1
-        report.items_scanned += stats.scanned
-        for case_id in list(services.cases.wakeups_due(as_of, shard=shard)):
-            case = services.cases.get(case_id)
-            if case is None:
-                continue
-            if wake(services, case, as_of) is not None:
-                report.cases_woken += 1
-                if missed_wake(case, as_of):
-                    report.cases_parked_past_wake += 1
-        complaints = escalate_overdue_complaints(services, as_of, shard)
-        report.complaints_past_deadline += complaints.past_deadline
-        report.complaints_escalated += complaints.escalated
+        if "due" in parts:
+            _due_part(services, as_of, shard, pacer, after, budget, report)
+        if "wake" in parts and report.continue_after is None:
+            _wake_part(services, as_of, shard, after, budget, report)
+        if report.continue_after is not None:
+            break
     return report
+
+
+def _due_part(
+    services: Services,
+    as_of: date,
+    shard: int,
+    pacer: Pacer,
+    after: tuple[str, str] | None,
+    budget: Budget,
+    report: ScanReport,
+) -> None:
+    """Pre-due reminders and new cases from one shard of the due-index."""
+    settings = services.settings
+    policy = WarningPolicy(due_soon_days=settings.due_soon_days)
+    stats = ScanStats()
+    for stored in services.loans.due_by(as_of, settings.due_soon_days, stats, shard=shard, after=after):
+        if budget.exhausted():
+            report.continue_after = list(after) if after else []
+            break
+        loan = stored.loan
+        report.loans_read += 1
+        position = assess(loan, as_of, policy)
+        if FLAG_DUE_SOON in position.flags and position.next_due_date is not None:
+            report.reminders_queued += _pre_due(services, stored, position.next_due_date, fmt(position.next_due_amount))
+        if position.dpd >= max(settings.grace_days, 1):
+            latest = services.cases.latest_case_for_loan(loan.loan_id)
+            if latest is not None and latest.is_open:
+                if not latest.execution_arn:
+                    # opened by an earlier run that failed before its execution started: start it now
+                    pacer.wait()
+                    open_case(services, loan, position, latest.episode, latest.case_id)
+                report.cases_already_open += 1
+            elif starts_an_episode(latest, loan, position):
+                pacer.wait()
+                episode = latest.episode + 1 if latest is not None else 1
+                report.cases_opened += int(open_case(services, loan, position, episode))
+            else:
+                report.cases_already_open += 1
+        after = stored.due_key
+    report.items_scanned += stats.scanned
+
+
+def _wake_part(
+    services: Services, as_of: date, shard: int, after: tuple[str, str] | None, budget: Budget, report: ScanReport
+) -> None:
+    """Wake-ups whose date has come, then complaints past their deadline, in one shard."""
+    for case_id in list(services.cases.wakeups_due(as_of, shard=shard, after=after)):
+        if budget.exhausted():
+            report.continue_after = list(after) if after else []
+            return
+        case = services.cases.get(case_id)
+        if case is None or case.wake_on is None:
+            continue  # (an index entry of no parked case: nothing to wake, no position to hand over)
+        if wake(services, case, as_of) is not None:
+            report.cases_woken += 1
+            if missed_wake(case, as_of):
+                report.cases_parked_past_wake += 1
+        after = (case.wake_on.isoformat(), case_id)
+    complaints = escalate_overdue_complaints(services, as_of, shard)
+    report.complaints_past_deadline += complaints.past_deadline
+    report.complaints_escalated += complaints.escalated
 
 
 def missed_wake(case: Case, as_of: date) -> bool:
