@@ -47,6 +47,9 @@ def test_every_alarm_of_the_template_has_a_runbook_line_in_docs_deploy_md() -> N
     _, template = synth({"dueflow": {"defaults": {"alarm_email": "oncall@example.com"}}})  # with every queue
     alarms = [a["Properties"]["AlarmName"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
     assert len(alarms) >= 30
+    from dueflow_local.cost import Assumptions
+
+    assert Assumptions().alarms == len(alarms)  # the cost model prices the alarms deployed
     functions = {spec.name for spec in SPECS}
     missing = []
     for alarm in alarms:
