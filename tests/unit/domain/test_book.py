@@ -47,8 +47,8 @@ def test_a_good_line_loads_with_defaults() -> None:
         (line(currency="XYZ"), "currency", "unknown ISO 4217"),
         (line(start_date="2026-02-30"), "start_date", "date"),
         (line(annual_rate="1.2"), "annual_rate", "below 1"),
-        (line(term_months=0), "term_months", "greater than or equal to 1"),
-        (line(term_months=481), "term_months", "less than or equal to 480"),
+        (line(term_months=0), "term_months", "must be at least 1"),
+        (line(term_months=481), "term_months", "must be at most 480"),
         (line(payments=[{"date": "2025-12-01", "amount": "10.00"}]), "payments.0.date", "before start_date"),
         (line(payments=[{"date": "2026-03-01", "amount": "-10.00"}]), "payments.0.amount", "negative"),
         (line(customer={"phone": "12345"}), "customer.phone", "E.164"),
@@ -109,3 +109,14 @@ def test_every_bad_line_is_reported_not_just_the_first() -> None:
     assert book.rejected_lines == [1, 2, 3, 4, 5]
     assert [loan.loan_id for loan in book.loans] == ["G"]
     assert book.lines_read == 6
+
+
+def test_every_field_error_of_a_line_is_reported_not_only_the_first() -> None:
+    """A negative principal does not hide an out-of-range rate on the same line; all in the house style."""
+    from dueflow.domain.book import read_lines
+
+    book = read_lines([line(principal="-5", annual_rate="1.2", term_months=0)])
+    fields = {error.field: error.reason for error in book.errors}
+    assert set(fields) == {"principal", "annual_rate", "term_months"}
+    assert fields["term_months"] == "must be at least 1"
+    assert all(not reason.startswith("Input should") for reason in fields.values())

@@ -61,12 +61,31 @@ def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
         message = err["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
-        if err["type"] == "missing":
-            message = "missing required field"
-        elif err["type"] == "extra_forbidden":
-            message = "unknown field"
-        out.append((loc, message))
+        out.append((loc, HOUSE_STYLE.get(err["type"], lambda _ctx, m: m)(err.get("ctx") or {}, message)))
     return out
+
+
+# pydantic's messages in the house style: lower case, what the value must be
+HOUSE_STYLE: dict[str, Any] = {
+    "missing": lambda ctx, m: "missing required field",
+    "extra_forbidden": lambda ctx, m: "unknown field",
+    "greater_than_equal": lambda ctx, m: f"must be at least {ctx.get('ge')}",
+    "greater_than": lambda ctx, m: f"must be more than {ctx.get('gt')}",
+    "less_than_equal": lambda ctx, m: f"must be at most {ctx.get('le')}",
+    "less_than": lambda ctx, m: f"must be less than {ctx.get('lt')}",
+    "int_type": lambda ctx, m: "must be a whole number",
+    "int_parsing": lambda ctx, m: "must be a whole number",
+    "int_from_float": lambda ctx, m: "must be a whole number",
+    "string_type": lambda ctx, m: "must be text",
+    "bool_type": lambda ctx, m: "must be true or false",
+    "string_too_long": lambda ctx, m: f"must be at most {ctx.get('max_length')} characters",
+    "string_too_short": lambda ctx, m: f"must be at least {ctx.get('min_length')} characters",
+    "literal_error": lambda ctx, m: f"must be one of {ctx.get('expected')}",
+    "union_tag_invalid": lambda ctx, m: f"must be one of {ctx.get('expected_tags')}",
+    "tuple_type": lambda ctx, m: "must be a list",
+    "model_type": lambda ctx, m: "must be an object",
+    "model_attributes_type": lambda ctx, m: "must be an object",
+}
 
 
 def parse_line(text: str, line_no: int) -> tuple[Loan | None, list[BookError]]:

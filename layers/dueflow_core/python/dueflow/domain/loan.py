@@ -240,12 +240,24 @@ class Loan(_Record):
             return tuple(sorted(entries, key=lambda e: e.date))
         return entries
 
+    # range checks on single fields are field validators: reported together with every other field's
+    # error of the line (a model validator runs only when every field passed)
+    @field_validator("annual_rate")
+    @classmethod
+    def _rate(cls, value: Decimal) -> Decimal:
+        if not Decimal(0) <= value < Decimal(1):
+            raise _field_error("annual_rate", "must be at least 0 and below 1 (a fraction: 0.12 is 12%)")
+        return value
+
+    @field_validator("penalty_rate_multiplier")
+    @classmethod
+    def _multiplier(cls, value: Decimal) -> Decimal:
+        if not Decimal(0) <= value <= Decimal(10):
+            raise _field_error("penalty_rate_multiplier", "must be between 0 and 10")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Loan:
-        if not Decimal(0) <= self.annual_rate < Decimal(1):
-            raise _field_error("annual_rate", "must be at least 0 and below 1 (a fraction: 0.12 is 12%)")
-        if not Decimal(0) <= self.penalty_rate_multiplier <= Decimal(10):
-            raise _field_error("penalty_rate_multiplier", "must be between 0 and 10")
         for index, payment in enumerate(self.payments):
             if payment.date < self.start_date:
                 raise _field_error(
