@@ -1,4 +1,13 @@
-"""The ``dueflow`` command line: book validation, statements, the portfolio picture and the demo."""
+"""The ``dueflow`` command line: book validation, statements, the portfolio picture, simulation runs and
+what they leave behind.
+
+Conventions: ``-h``/``--help`` and ``--version``; ``--json`` on every command that reports (one JSON
+object on stdout); ``--out`` is always a folder or file a command writes, ``--run`` a finished run's
+folder a command reads; errors are one ``Error: ...`` line on stderr. Exit codes (``EXIT_CODES``): 0 done;
+1 a check failed (bad book lines in ``book validate``, an invariant, an audit chain, a loan or case not
+found); 2 a usage error (a bad option or value, a non-empty ``--out``); 3 done, but some input lines were
+rejected (each listed on stderr).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from dueflow.domain.book import Book, iter_jsonl, read_book
@@ -22,13 +38,63 @@ from dueflow.domain.portfolio import Portfolio, assess_portfolio
 from dueflow.domain.position import Position, WarningPolicy, assess
 from dueflow.domain.statement import statement_dict
 
-app = typer.Typer(help="DueFlow: overdue-loan collection, run locally.", no_args_is_help=True, add_completion=False)
-book_app = typer.Typer(help="Loan books (JSON Lines, one loan per line).", no_args_is_help=True)
+EXIT_CODES = {
+    0: "done",
+    1: "a check failed (bad lines in book validate, an invariant, an audit chain, not found)",
+    2: "usage error (a bad option or value, a non-empty --out without --replace)",
+    3: "done, but some input lines were rejected (listed on stderr)",
+}
+EXIT_REJECTED = 3
+_EPILOG = "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
+_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+
+def _typer(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,  # plain click errors: "Error: ..." like ours, no boxes
+        context_settings=_SETTINGS,
+        epilog=_EPILOG,
+    )
+
+
+app = _typer("DueFlow: overdue-loan collection, run locally.")
+book_app = _typer("Loan books (JSON Lines, one loan per line).")
 app.add_typer(book_app, name="book")
-case_app = typer.Typer(help="Cases of a finished simulation run.", no_args_is_help=True)
+case_app = _typer("Cases of a finished simulation run (--run FOLDER).")
 app.add_typer(case_app, name="case")
-audit_app = typer.Typer(help="The audit records a run left behind.", no_args_is_help=True)
+audit_app = _typer("The audit records a run left behind (--run FOLDER).")
 app.add_typer(audit_app, name="audit")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"dueflow {version('dueflow')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """DueFlow: overdue-loan collection, run locally."""
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``Error: message`` on stderr (one style for every error) and return the Exit to raise."""
+    err.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
 
 # Wide enough for statements when the output is a file or a CI log rather than a terminal.
 out = Console(width=None if sys.stdout.isatty() else 132)
@@ -46,37 +112,55 @@ def _parse_date(text: str, option: str) -> date:
     try:
         return iso_date(text)
     except ValueError as exc:
-        err.print(f"{option}: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        raise fail(f"{option}: {exc}") from None
 
 
 def _load(path: Path) -> Book:
-    """Load the good lines; list every rejected one on stderr."""
+    """Load the good lines; list every rejected one on stderr (the command then exits 3)."""
     book = read_book(path)
     if book.errors:
         err.print(
-            f"[yellow]{path}: {len(book.rejected_lines)} of {book.lines_read} lines rejected "
-            f"({len(book.loans)} loans loaded):[/yellow]"
+            f"{path}: {len(book.rejected_lines)} of {book.lines_read} lines rejected ({len(book.loans)} loans loaded):",
+            markup=False,
+            highlight=False,
         )
         for error in book.errors:
             err.print(f"  {error}", markup=False, highlight=False)
     return book
 
 
+def _done(book: Book) -> None:
+    """Exit 3 when some lines of the input book were rejected (the output covers the good ones)."""
+    if book.errors:
+        raise typer.Exit(EXIT_REJECTED)
+
+
 @book_app.command("validate")
 def book_validate(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Loan book to check.")],
+    as_json: JsonOpt = False,
 ) -> None:
-    """Check every line of a book; list each bad line (line, loan_id, field, reason); exit 1 if any."""
+    """Check every line of a book; list each error of each bad line (line, loan_id, field, reason); exit 1
+    if any line is bad."""
     book = read_book(file)
-    for error in book.errors:
-        out.print(str(error), markup=False, highlight=False)
     bad = len(book.rejected_lines)
-    summary = f"{book.lines_read} lines: {len(book.loans)} good, {bad} bad"
+    if as_json:
+        emit_json(
+            {
+                "lines": book.lines_read,
+                "good": len(book.loans),
+                "bad": bad,
+                "errors": [
+                    {"line": e.line, "loan_id": e.loan_id, "field": e.field, "reason": e.reason} for e in book.errors
+                ],
+            }
+        )
+    else:
+        for error in book.errors:
+            out.print(str(error), markup=False, highlight=False)
+        err.print(f"{book.lines_read} lines: {len(book.loans)} good, {bad} bad", markup=False, highlight=False)
     if bad:
-        err.print(f"[red]{summary}[/red]")
         raise typer.Exit(1)
-    err.print(f"[green]{summary}[/green]")
 
 
 @book_app.command("generate")
@@ -111,13 +195,13 @@ def statement(
     loaded = _load(book)
     found = loaded.by_id().get(loan)
     if found is None:
-        err.print(f"[red]loan {loan!r} is not among the {len(loaded.loans)} good loans of {book}[/red]")
-        raise typer.Exit(1)
+        raise fail(f"loan {loan!r} is not among the {len(loaded.loans)} good loans of {book}", 1)
     position = assess(found, day)
     if as_json:
-        sys.stdout.write(json.dumps(statement_dict(position), ensure_ascii=False) + "\n")
+        emit_json(statement_dict(position))
     else:
         print_statement(position)
+    _done(loaded)
 
 
 @app.command("assess")
@@ -127,20 +211,22 @@ def assess_cmd(book: BookOpt, as_of: AsOfOpt, as_json: JsonOpt = False, due_soon
     loaded = _load(book)
     portfolio = assess_portfolio(loaded.loans, day, WarningPolicy(due_soon_days=due_soon_days))
     if as_json:
-        payload = portfolio.as_dict() | {"rejected_lines": loaded.rejected_lines}
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        emit_json(portfolio.as_dict() | {"rejected_lines": loaded.rejected_lines})
     else:
         print_portfolio(portfolio)
+    _done(loaded)
 
 
-@app.command("demo")
-def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the generated book.")] = Path("demo-out"),
+@app.command("sample")
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the generated book.")] = Path("sample-out"),
     loans: Annotated[int, typer.Option("--loans", min=1)] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
     as_of: AsOfOpt = "2026-06-30",
+    as_json: JsonOpt = False,
 ) -> None:
-    """Generate a sample book and print its delinquency picture and a few statements."""
+    """Generate a sample book (sample-out/book.jsonl) and print its delinquency picture and a few
+    statements. (Not make demo, which simulates a book through the workflow: dueflow simulate.)"""
     from dueflow_local.generate import generate_book
 
     day = _parse_date(as_of, "--as-of")
@@ -156,7 +242,10 @@ def demo(
     portfolio = Portfolio(as_of=day)
     for position in positions:
         portfolio.add(position)
-    out.rule(f"DueFlow demo: {len(loaded.loans)} loans as of {day}")
+    if as_json:
+        emit_json(portfolio.as_dict() | {"book": str(path)})
+        return
+    out.rule(f"DueFlow sample book: {len(loaded.loans)} loans as of {day}")
     print_portfolio(portfolio)
     worst = sorted((p for p in positions if p.dpd), key=lambda p: (-p.dpd, p.loan_id))
     # One statement from the deep end, the middle and the shallow end of the overdue book.
@@ -182,19 +271,17 @@ def invoke(
 ) -> None:
     """Run one handler locally on moto: load the book, run that morning's scan (so cases exist), then
     invoke FUNCTION with the event and print what it returned."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, timedelta
 
     from dueflow_local.moto_runtime import LocalRuntime
     from dueflow_local.runtime import FUNCTIONS
 
     if function not in FUNCTIONS:
-        err.print(f"[red]unknown function {function!r}; one of: {', '.join(FUNCTIONS)}[/red]")
-        raise typer.Exit(2)
+        raise fail(f"unknown function {function!r}; one of: {', '.join(FUNCTIONS)}")
     try:
         event = json.loads(event_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        err.print(f"[red]{event_file}: bad JSON: {exc.msg} (line {exc.lineno})[/red]")
-        raise typer.Exit(2) from None
+        raise fail(f"{event_file}: bad JSON: {exc.msg} (line {exc.lineno})") from None
     day = _parse_date(as_of, "--as-of")
     loans = _load(book).loans
     start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
@@ -224,7 +311,9 @@ def invoke(
 
 @app.command("simulate")
 def simulate(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for summary.json and cases.jsonl.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the run (report.html, summary.json, cases.jsonl, ...).")
+    ],
     start: Annotated[str, typer.Option("--start", help="First simulated day (YYYY-MM-DD).")],
     days: Annotated[int, typer.Option("--days", min=1, max=3650, help="How many days to simulate.")],
     book: Annotated[Path | None, typer.Option("--book", exists=True, dir_okay=False, help="Loan book.")] = None,
@@ -258,29 +347,31 @@ def simulate(
             help="Processes, each playing the loans of a share of the customers (default: the machine's cores).",
         ),
     ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Replace what a previous run left in --out (refused without it).")
+    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Play a loan book through the real workflow on the local runtime, day by day."""
     from dueflow_local.runtime import BACKENDS
 
     if backend not in BACKENDS:
-        err.print(f"[red]--backend: one of {', '.join(BACKENDS)}, not {backend!r}[/red]")
-        raise typer.Exit(2)
+        raise fail(f"--backend: one of {', '.join(BACKENDS)}, not {backend!r}")
     from dueflow_local.faults import FaultPlan
     from dueflow_local.simulate import Simulation, read_events
 
     try:
         plan = FaultPlan.parse(faults or "")
     except ValueError as exc:
-        err.print(f"[red]--faults: {exc}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(f"--faults: {exc}") from None
     outcomes = None
     if baseline is not None:
         outcomes = {str(c["case_id"]): str(c["outcome"]) for c in _case_lines(baseline)}
 
     if (book is None) == (generate is None):
-        err.print("[red]give exactly one of --book FILE and --generate N[/red]")
-        raise typer.Exit(2)
+        raise fail("give exactly one of --book FILE and --generate N")
     first = _parse_date(start, "--start")
+    _prepare_out(out_dir, replace, keep={p.resolve() for p in (book, events, baseline) if p is not None})
     if generate is not None:
         from dueflow_local.behaviour import generate_run
 
@@ -308,14 +399,19 @@ def simulate(
         backend=backend,
         workers=workers or os.cpu_count() or 1,
     )
+    started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("simulating", total=days)
+        log_every = max(days // 20, 1)  # not a terminal (CI, a log file): a line every few days
 
         def advance(done: int, state: dict[str, int]) -> None:
             description = f"day {done}/{days}, {state['open']} open cases, {state['sent']} messages sent"
             progress.update(task, completed=done, description=description)
+            if not err.is_terminal and (done % log_every == 0 or done == days):
+                elapsed = time.perf_counter() - started
+                eta = elapsed / done * (days - done)
+                err.print(f"{description}; {elapsed:.0f} s elapsed, about {eta:.0f} s left", highlight=False)
 
-        started = time.perf_counter()
         summary = simulation.run(out_dir, advance)
         wall = time.perf_counter() - started
     timing = {
@@ -332,17 +428,24 @@ def simulate(
     (out_dir / "run.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
     for problem in simulation.problems[len(problems) :]:
         err.print(str(problem), markup=False, highlight=False)
+    checked = summary["invariants"]
+    broken = {name: v["violations"] for name, v in checked.items() if isinstance(v, dict) and v["violations"]}
+    if as_json:
+        emit_json({key: summary[key] for key in HEADLINE if key in summary} | {"run": timing, "out": str(out_dir)})
+        if broken:
+            raise typer.Exit(1)
+        return
+    by_outcome = ", ".join(f"{name} {count:,}" for name, count in summary["cases_by_outcome"].items())
+    messages = ", ".join(f"{count:,} {channel}" for channel, count in summary["messages_by_channel"].items())
     out.print(
-        f"{summary['loans']} loans, {summary['cases_opened']} cases: {summary['cases_by_outcome']}; "
-        f"messages {summary['messages_by_channel']}; audit chains verified: {summary['audit_chains_verified']}"
+        f"{summary['loans']:,} loans, {summary['cases_opened']:,} cases ({by_outcome}); messages: {messages}; "
+        f"audit chains verified: {'yes' if summary['audit_chains_verified'] else 'NO'}"
     )
     out.print(
         f"{days} days in {wall:.1f} s of wall time ({backend} backend, {simulation.workers} workers): "
         f"{summary['case_days'] / wall:.1f} simulated case-days/s; "
         f"estimated AWS cost for this book: {summary['aws']['monthly_cost_usd']['total']} USD a month"
     )
-    checked = summary["invariants"]
-    broken = {name: v["violations"] for name, v in checked.items() if isinstance(v, dict) and v["violations"]}
     if summary["faults"]:
         out.print(
             f"faults injected: {summary['faults']['injected_total']} failed attempts, "
@@ -355,7 +458,7 @@ def simulate(
     )
     names = [name for name, v in checked.items() if isinstance(v, dict)]
     if broken:
-        out.print(f"invariants broken: {broken}")
+        out.print("invariants broken: " + ", ".join(f"{name} ({count})" for name, count in broken.items()))
     else:
         out.print(f"invariants: all {len(names)} hold ({', '.join(names)})")
     out.print(f"wrote {out_dir / 'summary.json'}, {out_dir / 'cases.jsonl'} and the report: {out_dir / 'report.html'}")
@@ -363,72 +466,150 @@ def simulate(
         raise typer.Exit(1)
 
 
-OutOpt = Annotated[Path, typer.Option("--out", exists=True, file_okay=False, help="Folder of a finished run.")]
+HEADLINE = (
+    "backend",
+    "workers",
+    "loans",
+    "days",
+    "cases_opened",
+    "case_days",
+    "cases_by_outcome",
+    "messages_by_channel",
+    "promises",
+    "recovered",
+    "audit_chains_verified",
+    "invariants",
+)
+# what a run writes into its folder (--replace removes these, and nothing else)
+RUN_FILES = (
+    "summary.json",
+    "cases.jsonl",
+    "daily.json",
+    "run.json",
+    "report.html",
+    "book.jsonl",
+    "events.jsonl",
+    "signing-key.pem",
+    "audit",
+)
 
 
-def _case_lines(out_dir: Path) -> list[dict[str, object]]:
-    path = out_dir / "cases.jsonl"
+def _prepare_out(out_dir: Path, replace: bool, keep: set[Path]) -> None:
+    """Refuse a folder a previous run (or anything else) left files in, unless told to replace them: a
+    run's files must never mix with another's (the audit copy above all)."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise fail(f"--out {out_dir}: not a folder")
+    present = sorted(p for p in out_dir.iterdir())
+    if not present:
+        return
+    if not replace:
+        names = ", ".join(p.name for p in present[:5]) + (", ..." if len(present) > 5 else "")
+        raise fail(f"--out {out_dir} is not empty ({names}): give --replace to replace a previous run")
+    strangers = [p.name for p in present if p.name not in RUN_FILES]
+    if strangers:
+        raise fail(f"--out {out_dir} holds files no run writes ({', '.join(strangers[:5])}): choose another folder")
+    import shutil
+
+    for path in present:
+        if path.resolve() in keep:
+            continue  # an input of this run (--book, --events) stays
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+RunOpt = Annotated[Path, typer.Option("--run", exists=True, file_okay=False, help="Folder of a finished run.")]
+
+
+def _case_lines(run_dir: Path) -> list[dict[str, object]]:
+    path = run_dir / "cases.jsonl"
     if not path.is_file():
-        err.print(f"[red]{path}: not found; run dueflow simulate --out {out_dir} first[/red]")
-        raise typer.Exit(2)
+        raise fail(f"{path}: not found; run dueflow simulate --out {run_dir} first")
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @case_app.command("show")
 def case_show(
     loan_id: Annotated[str, typer.Argument(help="The loan whose case(s) to show.")],
-    out_dir: OutOpt,
+    run_dir: RunOpt,
+    execution: Annotated[
+        bool, typer.Option("--execution", help="Also the Step Functions history, in the console's terms.")
+    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """One loan's case timeline from a finished run: stages, messages, plan, payments, audit records."""
-    from zoneinfo import ZoneInfo
-
+    """One loan's case(s) from a finished run, each as one timeline of every event: stages, messages
+    (held back ones too), replies, plans, waivers, promises, payments, complaints, the legal assessment
+    and the litigation package, in the bank's time zone with the customer's local time beside it."""
     from dueflow.settings import Settings
-    from dueflow_local.audit_files import read_case_records
+    from dueflow_local.timeline import case_timeline, render_timeline
 
-    zone = ZoneInfo(Settings().time_zone)  # the bank's zone: stages in it, messages in the customer's
-    cases = [c for c in _case_lines(out_dir) if c["loan_id"] == loan_id]
+    cases = [c for c in _case_lines(run_dir) if c["loan_id"] == loan_id]
     if not cases:
-        err.print(f"[red]loan {loan_id}: no case in {out_dir / 'cases.jsonl'}[/red]")
-        raise typer.Exit(1)
-    for case in cases:
-        out.print(
-            f"[bold]{case['case_id']}[/bold]  outcome [bold]{case['outcome']}[/bold], stage {case['stage']}; "
-            f"opened {case['opened']}, closed {case['closed'] or '-'}; recovered {case['recovered']}, "
-            f"waived {case['waived']}"
-        )
-        if case.get("next_action"):
-            out.print(f"next: {case['next_action']}")
-        rows: list[tuple[str, str, str]] = []
-        for stage in case["stages"]:  # type: ignore[attr-defined]
-            entered = datetime.fromisoformat(str(stage["entered"])).astimezone(zone)
-            rows.append((entered.strftime("%Y-%m-%d %H:%M"), "stage", str(stage["stage"])))
-        for message in case["messages"]:  # type: ignore[attr-defined]
-            when = f"{message['date']} {message['local_time'] or ''}".strip()
-            rows.append((when, str(message["channel"]), f"{message['template']} ({message['language']})"))
-        for payment in case.get("payments", []):  # type: ignore[attr-defined]
-            rows.append((str(payment["date"]), "payment", str(payment["amount"])))
-        timeline = Table(f"when ({zone.key})", "what", "detail", title="timeline", title_justify="left")
-        for row in sorted(rows, key=lambda r: r[0]):  # stable: same-minute rows keep their order
-            timeline.add_row(*row)
-        out.print(timeline)
-        if case.get("plan"):
-            out.print(f"plan: {json.dumps(case['plan'], ensure_ascii=False, default=str)}")
-        history = Table(f"when ({zone.key})", "event", "state or error", title="execution", title_justify="left")
-        for when, kind, detail in case.get("execution", []):  # type: ignore[attr-defined]
-            moment = datetime.fromisoformat(str(when)).astimezone(zone)
-            history.add_row(moment.strftime("%Y-%m-%d %H:%M:%S"), str(kind), str(detail))
-        if history.row_count:
+        known = sorted({str(c["loan_id"]) for c in _case_lines(run_dir)})[:3]
+        hint = f" (loans with a case: {', '.join(known)}, ...; dueflow case list --run {run_dir})" if known else ""
+        raise fail(f"loan {loan_id}: no case in {run_dir / 'cases.jsonl'}{hint}", 1)
+    zone = Settings().time_zone
+    timelines = [case_timeline(run_dir, case, zone) for case in cases]
+    if as_json:
+        emit_json({"loan_id": loan_id, "cases": timelines})
+        return
+    for case, timeline in zip(cases, timelines, strict=True):
+        render_timeline(out, timeline)
+        if execution:
+            from zoneinfo import ZoneInfo
+
+            history = Table(f"when ({zone})", "event", "state or error", title="execution", title_justify="left")
+            for when, kind, detail in case.get("execution", []):  # type: ignore[attr-defined]
+                moment = datetime.fromisoformat(str(when)).astimezone(ZoneInfo(zone))
+                history.add_row(moment.strftime("%Y-%m-%d %H:%M:%S"), str(kind), str(detail))
             out.print(history)
-        records = read_case_records(out_dir, str(case["loan_id"]), str(case["case_id"]))
-        audit = Table("seq", "type", "at", "hash", title="audit records", title_justify="left")
-        for record in records:
-            audit.add_row(str(record["seq"]), record["type"], record["at"][:19], record["hash"][:16])
-        out.print(audit)
+
+
+@case_app.command("list")
+def case_list(
+    run_dir: RunOpt,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="OPEN, CURED, SETTLED, LITIGATION, ...")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="The stage an open case is in.")] = None,
+    bucket: Annotated[
+        str | None, typer.Option("--bucket", help="The DPD bucket at the run's end (M1, M2, ...).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many lines.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The cases of a finished run, filtered: loan, case, outcome, stage, DPD and amount owed at the end."""
+    rows = [
+        c
+        for c in _case_lines(run_dir)
+        if (outcome is None or str(c["outcome"]).upper() == outcome.upper())
+        and (stage is None or str(c["stage"]).lower() == stage.lower())
+        and (bucket is None or str(c.get("bucket_at_end", "")).upper() == bucket.upper())
+    ]
+    if as_json:
+        keys = ("loan_id", "case_id", "outcome", "stage", "opened", "closed", "dpd_at_end", "bucket_at_end")
+        emit_json({"cases": [{k: c.get(k) for k in keys} for c in rows[:limit]], "matched": len(rows)})
+        return
+    table = Table("loan", "case", "outcome", "stage", "opened", "closed", "DPD at end", title=f"{len(rows):,} cases")
+    for c in rows[:limit]:
+        table.add_row(
+            str(c["loan_id"]),
+            str(c["case_id"]),
+            str(c["outcome"]),
+            str(c["stage"]),
+            str(c["opened"]),
+            str(c["closed"] or "-"),
+            str(c.get("dpd_at_end", "")),
+        )
+    out.print(table)
+    if len(rows) > limit:
+        err.print(f"{len(rows) - limit:,} more: --limit to see them", highlight=False)
 
 
 @audit_app.command("verify")
 def audit_verify(
-    out_dir: OutOpt,
+    run_dir: RunOpt,
     public_key: Annotated[
         Path | None,
         typer.Option(
@@ -438,31 +619,46 @@ def audit_verify(
             help="Your own copy of the signing key's public half (PEM): the folder's own copy is not trusted.",
         ),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Re-read every audit record of a finished run and verify every case's hash chain and head, and,
     with --public-key, every record against the signed daily digests (so that nothing in the folder,
     the heads in cases.jsonl included, needs to be trusted)."""
     from dueflow_local.audit_files import verify_digests, verify_run
 
-    lines = _case_lines(out_dir)
-    results = verify_run(out_dir, lines)
+    lines = _case_lines(run_dir)
+    results = verify_run(run_dir, lines)
     bad = [r for r in results if not r.ok]
-    for report in bad:
-        for problem in report.problems:
-            out.print(f"[red]{report.case_id}: {problem}[/red]", highlight=False)
     records = sum(r.records for r in results)
     sealed: list[str] = []
     if public_key is not None:
-        sealed = verify_digests(out_dir, public_key.read_bytes(), lines)
-        for problem in sealed:
-            out.print(f"[red]{problem}[/red]", highlight=False)
-    if bad or sealed:
-        out.print(
-            f"[red]{len(bad)} of {len(results)} case chains failed, {len(sealed)} problems against the signed "
-            f"digests ({records} records read)[/red]"
+        sealed = verify_digests(run_dir, public_key.read_bytes(), lines)
+    if as_json:
+        emit_json(
+            {
+                "cases": len(results),
+                "records": records,
+                "chains_failed": {r.case_id: r.problems for r in bad},
+                "digests_checked": public_key is not None,
+                "digest_problems": sealed,
+                "ok": not bad and not sealed,
+            }
         )
-        raise typer.Exit(1)
-    out.print(f"[green]all {len(results)} case chains verify ({records} records, every head matches)[/green]")
+        if bad or sealed:
+            raise typer.Exit(1)
+        return
+    for report in bad:
+        for problem in report.problems:
+            out.print(f"{report.case_id}: {problem}", markup=False, highlight=False)
+    for problem in sealed:
+        out.print(problem, markup=False, highlight=False)
+    if bad or sealed:
+        raise fail(
+            f"{len(bad)} of {len(results)} case chains failed, {len(sealed)} problems against the signed "
+            f"digests ({records} records read)",
+            1,
+        )
+    out.print(f"all {len(results)} case chains verify ({records} records, every head matches)", highlight=False)
     if public_key is None:
         err.print(
             "not checked against the signed digests: give --public-key (your own copy of the signing key) "
@@ -471,7 +667,7 @@ def audit_verify(
             highlight=False,
         )
     else:
-        out.print("[green]every record is the one sealed in the signed daily digests[/green]")
+        out.print("every record is the one sealed in the signed daily digests", highlight=False)
 
 
 def _progress() -> Progress:
@@ -480,6 +676,8 @@ def _progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=err,
         transient=True,
     )

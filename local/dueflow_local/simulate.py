@@ -29,6 +29,7 @@ from dueflow.domain.book import validation_errors
 from dueflow.domain.case import execution_name, loan_of_case
 from dueflow.domain.classification import bucket
 from dueflow.domain.loan import Loan
+from dueflow.domain.money import fmt
 from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
@@ -101,9 +102,9 @@ def read_events(path: Path, loan_ids: set[str]) -> tuple[list[tuple[int, SimEven
         except json.JSONDecodeError as exc:
             problems.append(EventProblem(number, f"bad JSON: {exc.msg}"))
             continue
-        except ValidationError as exc:
-            field_name, reason = validation_errors(exc)[0]
-            problems.append(EventProblem(number, f"field {field_name}: {reason}"))
+        except ValidationError as exc:  # every field's error of the line, not only the first
+            reasons = "; ".join(f"field {name}: {reason}" for name, reason in validation_errors(exc))
+            problems.append(EventProblem(number, reasons))
             continue
         if event.loan_id not in loan_ids:
             problems.append(EventProblem(number, f"unknown loan {event.loan_id!r}"))
@@ -423,6 +424,14 @@ class Simulation:
         ]
         recovered = self._recovered(rt, case)
         report = verify_chain(case["case_id"], objects, case.get("audit_head"))
+        # the loan's position as of the case's last day (its close, or the run's last day), from the ledger
+        last_day = (
+            date.fromisoformat(case["closed_on"])
+            if case.get("closed_on")
+            else self.start + timedelta(days=self.days - 1)
+        )
+        loan = rt.services.loans.get(case["loan_id"])
+        end = assess(loan, last_day) if loan is not None else None
         return {
             "loan_id": case["loan_id"],
             "case_id": case["case_id"],
@@ -448,6 +457,13 @@ class Simulation:
                 kind: sum(1 for r in records if r["type"] == f"promise_{kind}") for kind in ("to_pay", "kept", "broken")
             },
             "execution": execution_lines(rt.history(case["case_id"])),
+            "as_of_end": last_day.isoformat(),
+            "dpd_at_end": end.dpd if end else None,
+            "bucket_at_end": end.bucket if end else None,
+            "owed_at_end": fmt(end.total_overdue) if end else None,
+            "currency": end.currency if end else None,
+            "dpd_at_open": int(case.get("dpd_at_open", 0)),
+            "customer_timezone": loan.customer.timezone if loan is not None and loan.customer else None,
         }
 
     @staticmethod

@@ -54,7 +54,7 @@ def test_a_seeded_simulation_ends_the_same_on_moto_and_in_memory(tmp_path: Path)
     # each world's records verify against its own signed daily digests (a KMS key on moto, a local one)
     for world in ("moto", "memory"):
         key = tmp_path / world / "signing-key.pem"
-        verified = runner.invoke(app, ["audit", "verify", "--out", str(tmp_path / world), "--public-key", str(key)])
+        verified = runner.invoke(app, ["audit", "verify", "--run", str(tmp_path / world), "--public-key", str(key)])
         assert verified.exit_code == 0 and "every record is the one sealed" in verified.stdout, verified.output
     # the same AWS calls, counted in each world where they would be made. moto's own Lambda invocations of
     # the handlers are Step Functions' on AWS (counted as invocations instead). moto runs each execution in

@@ -99,26 +99,26 @@ def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_pa
     assert len(daily) == 10 and sum(d["opened"] for d in daily) == 3 and sum(d["cured"] for d in daily) == 1
 
     # case show: one loan's timeline, from the files the run left
-    shown = runner.invoke(app, ["case", "show", "L3", "--out", str(out)])
+    shown = runner.invoke(app, ["case", "show", "L3", "--run", str(out), "--execution"])
     assert shown.exit_code == 0, shown.stdout
-    assert "SETTLED" in shown.stdout and "Await plan event" in shown.stdout and "payment_received" in shown.stdout
+    assert "SETTLED" in shown.stdout and "Await plan event" in shown.stdout and "1070.00 paid on" in shown.stdout
     # with its execution history in the console's terms, from the plan's acceptance to the close
     assert "ExecutionStarted" in shown.stdout and "ExecutionSucceeded" in shown.stdout
     (l3,) = [c for c in map(json.loads, (out / "cases.jsonl").read_text().splitlines()) if c["loan_id"] == "L3"]
     entered = [detail for _, kind, detail in l3["execution"] if kind.endswith("StateEntered")]
     assert entered[:4] == ["New or continued case?", "Confirm overdue", "First contact", "Await response"]
     assert entered[-2:] == ["Closed: settled", "Closed: settled: done"]
-    assert runner.invoke(app, ["case", "show", "NOPE", "--out", str(out)]).exit_code == 1
+    assert runner.invoke(app, ["case", "show", "NOPE", "--run", str(out)]).exit_code == 1
 
     # audit verify: every chain verifies; then one edited record and one removed record are caught
-    verified = runner.invoke(app, ["audit", "verify", "--out", str(out)])
+    verified = runner.invoke(app, ["audit", "verify", "--run", str(out)])
     assert verified.exit_code == 0 and "all 3 case chains verify" in verified.stdout
     l1 = sorted((out / "audit" / "cases" / "L1").rglob("*.json"))
     edited = l1[1]
     edited.write_bytes(edited.read_bytes().replace(b'"seq":2', b'"seq":2 '))
     l2 = sorted((out / "audit" / "cases" / "L2").rglob("*.json"))
     l2[2].unlink()
-    tampered = runner.invoke(app, ["audit", "verify", "--out", str(out)])
+    tampered = runner.invoke(app, ["audit", "verify", "--run", str(out)])
     assert tampered.exit_code == 1
-    assert "2 of 3 case chains failed" in tampered.stdout
+    assert "2 of 3 case chains failed" in tampered.stderr
     assert "prev_hash does not match" in tampered.stdout and "missing records" in tampered.stdout

@@ -165,7 +165,7 @@ ATTACKS: dict[str, Callable[[Path], str]] = {
 
 def test_the_untouched_run_verifies_against_its_digests(run: tuple[Path, Path]) -> None:
     out, key = run
-    result = runner.invoke(app, ["audit", "verify", "--out", str(out), "--public-key", str(key)])
+    result = runner.invoke(app, ["audit", "verify", "--run", str(out), "--public-key", str(key)])
     assert result.exit_code == 0 and "every record is the one sealed" in result.stdout, result.output
 
 
@@ -175,15 +175,18 @@ def test_each_attack_is_caught_and_named(run: tuple[Path, Path], tmp_path: Path,
     copy = tmp_path / "run"
     shutil.copytree(out, copy)
     says = ATTACKS[attack](copy)
-    result = runner.invoke(app, ["audit", "verify", "--out", str(copy), "--public-key", str(key)])
+    result = runner.invoke(app, ["audit", "verify", "--run", str(copy), "--public-key", str(key)])
     assert result.exit_code == 1, (attack, result.output)
     assert says in " ".join(result.stdout.split()), (attack, says, result.stdout)
 
 
 def test_a_second_run_into_the_same_folder_does_not_mix_its_records_with_the_first(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    for seed in ("5", "6"):
-        args = [*RUN[:3], "--seed", seed, *RUN[5:], "--out", str(out)]
-        assert runner.invoke(app, args).exit_code == 0
-    result = runner.invoke(app, ["audit", "verify", "--out", str(out), "--public-key", str(out / "signing-key.pem")])
+    first = [*RUN[:3], "--seed", "5", *RUN[5:], "--out", str(out)]
+    assert runner.invoke(app, first).exit_code == 0
+    second = [*RUN[:3], "--seed", "6", *RUN[5:], "--out", str(out)]
+    refused = runner.invoke(app, second)  # a non-empty --out is refused without --replace
+    assert refused.exit_code == 2 and "--replace" in refused.stderr
+    assert runner.invoke(app, [*second, "--replace"]).exit_code == 0
+    result = runner.invoke(app, ["audit", "verify", "--run", str(out), "--public-key", str(out / "signing-key.pem")])
     assert result.exit_code == 0, result.output

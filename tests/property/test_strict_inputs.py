@@ -230,7 +230,7 @@ def test_dueflow_invoke_says_why_the_scan_refused_its_event(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2026-6-1", "1781654400", "２０２６-０６-０１"])
-@pytest.mark.parametrize("command", ["statement", "assess", "book generate", "demo", "invoke", "simulate"])
+@pytest.mark.parametrize("command", ["statement", "assess", "book generate", "sample", "invoke", "simulate"])
 def test_the_cli_refuses_a_hostile_date_naming_the_option(tmp_path: Path, command: str, value: str) -> None:
     book = tmp_path / "book.jsonl"
     book.write_text(json.dumps(VALID) + "\n", encoding="utf-8")
@@ -243,8 +243,8 @@ def test_the_cli_refuses_a_hostile_date_naming_the_option(tmp_path: Path, comman
     elif command == "book generate":
         args = ["book", "generate", "--out", str(tmp_path / "b.jsonl"), "--loans", "2", "--as-of", value]
         option = "--as-of"
-    elif command == "demo":
-        args = ["demo", "--out", str(tmp_path / "d"), "--loans", "2", "--as-of", value]
+    elif command == "sample":
+        args = ["sample", "--out", str(tmp_path / "d"), "--loans", "2", "--as-of", value]
         option = "--as-of"
     elif command == "invoke":
         event = tmp_path / "e.json"

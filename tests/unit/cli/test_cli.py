@@ -45,7 +45,7 @@ def test_validate_a_clean_book_exits_zero(tmp_path: Path) -> None:
 def test_statement_json_for_one_loan(tmp_path: Path) -> None:
     book = write_book(tmp_path, line(payments=[{"date": "2026-02-28", "amount": "1066.19"}]), "not json")
     result = runner.invoke(app, ["statement", "--book", str(book), "--loan", "L1", "--as-of", "2026-05-10", "--json"])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 3, result.stderr  # done, but a line of the book was rejected
     data = json.loads(result.stdout)
     assert (data["loan_id"], data["dpd"], data["bucket"], data["total_overdue"]) == ("L1", 40, "M2", "2159.03")
     assert [i["seq"] for i in data["installments"]] == [2, 3]
@@ -75,7 +75,7 @@ def test_assess_json_counts_buckets_and_warnings(tmp_path: Path) -> None:
         line(loan_id="BAD", principal="-1"),
     )
     result = runner.invoke(app, ["assess", "--book", str(book), "--as-of", "2026-05-26", "--json"])
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 3, result.stderr  # the BAD line was rejected: not a clean exit
     data = json.loads(result.stdout)
     assert (data["loans"], data["overdue_loans"]) == (3, 2)
     assert data["by_bucket"]["M0"]["loans"] == 1
@@ -97,8 +97,8 @@ def test_generate_is_reproducible_and_valid(tmp_path: Path) -> None:
     assert {loan.product for loan in book.loans} == {"consumer", "auto", "mortgage", "sme"}
 
 
-def test_demo_prints_the_delinquency_picture(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--loans", "300", "--seed", "7"])
+def test_sample_prints_the_delinquency_picture(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["sample", "--out", str(tmp_path), "--loans", "300", "--seed", "7"])
     assert result.exit_code == 0, result.stderr
     assert "300 loans as of 2026-06-30" in result.stdout
     for expected in ("M7+", "special_mention", "逾期账单", "Early warning"):

@@ -106,6 +106,24 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
     },
 }
 
+# What an agent says on the call a call task asks for (in the customer's language): the script, not the
+# text of the SMS sent the same day. Same placeholders as the message of the same name.
+CALL_SCRIPTS: dict[Language, Template] = {
+    "zh-CN": Template(
+        "外呼任务",
+        "外呼脚本：您好，我是银行贷款服务专员。确认对方为借款人本人后说明：尾号{ref}的贷款逾期金额{amount}{currency}。"
+        "询问未还款原因及可还款时间；如客户有困难，介绍分期还款方案；如客户承诺还款，记录日期和金额。"
+        "礼貌结束，不施压；客户要求不再致电时记录并尊重。",
+    ),
+    "en": Template(
+        "Call task",
+        "Call script: introduce yourself as the bank's loan service officer; once the borrower is confirmed, say "
+        "the loan ending {ref} is {amount} {currency} overdue. Ask why and when they can pay; if they are in "
+        "difficulty, offer a repayment plan; if they promise to pay, record the date and amount. Stay courteous, "
+        "never press; if they ask not to be called, record it and respect it.",
+    ),
+}
+
 _AMOUNT_FIELDS = frozenset({"amount", "paid"})
 
 
@@ -120,6 +138,14 @@ class RenderedMessage:
 def loan_reference(loan_id: str) -> str:
     """The last 4 characters of the loan id: enough for the customer, little for anyone else."""
     return loan_id[-4:]
+
+
+def call_script(template_id: str, language: Language, values: Mapping[str, object]) -> RenderedMessage:
+    """The agent's script for the call task queued with ``template_id`` (its values fill the script)."""
+    script = CALL_SCRIPTS[language] if language in CALL_SCRIPTS else CALL_SCRIPTS["en"]
+    formatted = {k: fmt(v) if k in _AMOUNT_FIELDS and isinstance(v, Decimal) else v for k, v in values.items()}
+    filled = {name: formatted.get(name, "?") for _, name, _, _ in Formatter().parse(script.body) if name}
+    return RenderedMessage(template_id, language, script.subject, script.body.format(**filled))
 
 
 def render(template_id: str, language: Language, values: Mapping[str, object]) -> RenderedMessage:

@@ -19,7 +19,7 @@ from typing import Any
 from dueflow import clock
 from dueflow.domain.case import Case
 from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide, first_window_moment
-from dueflow.domain.messages import render
+from dueflow.domain.messages import call_script, render
 from dueflow.domain.outbox import Message
 from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ProviderRefused
@@ -139,7 +139,10 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         if current is None or not current.is_open or current.complaint_open:
             services.outbox.release(message.message_id, now)
             return "deferred"
-    rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
+    if message.channel == "call":  # the agent's script, not the text of the day's SMS
+        rendered = call_script(message.template, message.language, message.values)  # type: ignore[arg-type]
+    else:
+        rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
     if rates is not None:
         rates.wait(message.channel)
     try:
