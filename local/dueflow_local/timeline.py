@@ -122,18 +122,36 @@ def case_timeline(run_dir: Path, case: dict[str, Any], bank_zone: str) -> dict[s
     bank = ZoneInfo(bank_zone)
     customer_zone = str(case.get("customer_timezone") or bank_zone)
     customer = ZoneInfo(customer_zone)
-    events = []
+    events: list[dict[str, Any]] = []
+    last_stage = None
     for record in read_case_records(run_dir, str(case["loan_id"]), str(case["case_id"])):
-        if record["type"] == "stage_entered" and record.get("body", {}).get("stage") in ("reevaluate", "close"):
+        stage = record.get("body", {}).get("stage") if record["type"] == "stage_entered" else None
+        if stage in ("reevaluate", "close"):
             continue  # the re-evaluation is bookkeeping; the close has its own line
         at = datetime.fromisoformat(record["at"]) if record.get("at") else None
+        times = {
+            "at": record.get("at"),
+            "bank_time": at.astimezone(bank).strftime("%Y-%m-%d %H:%M") if at else "",
+            "customer_time": at.astimezone(customer).strftime("%Y-%m-%d %H:%M") if at else "",
+        }
+        if stage == "negotiate" and last_stage == "follow_up":
+            # the plan's follow-up handed the case back to negotiation: an installment was missed
+            events.append(
+                {
+                    "seq": "",
+                    **times,
+                    "kind": "plan broken",
+                    "record": "(stage change)",
+                    "detail": "a plan installment was missed: back to negotiation",
+                }
+            )
+        if stage in STAGE_LABELS:
+            last_stage = stage
         describe = DESCRIBE.get(record["type"], (record["type"], lambda b: ""))[1]
         events.append(
             {
                 "seq": record.get("seq"),
-                "at": record.get("at"),
-                "bank_time": at.astimezone(bank).strftime("%Y-%m-%d %H:%M") if at else "",
-                "customer_time": at.astimezone(customer).strftime("%Y-%m-%d %H:%M") if at else "",
+                **times,
                 "kind": _kind(record),
                 "record": record["type"],
                 "detail": describe(record.get("body") or {}),
@@ -166,8 +184,8 @@ def render_timeline(out: Console, timeline: dict[str, Any]) -> None:
     t = timeline
     out.print(
         f"[bold]{t['case_id']}[/bold]  {t['outcome']}, {t['stage']}; opened {t['opened']} "
-        f"({t['dpd_at_open']} days after the installment due {t['first_overdue_due_date']}, whose date the case id "
-        f"carries), closed {t['closed'] or '-'}",
+        f"({t['dpd_at_open']} day(s) after the installment due {t['first_overdue_due_date']}, whose date the case "
+        f"id carries), closed {t['closed'] or '-'}",
         highlight=False,
     )
     out.print(
