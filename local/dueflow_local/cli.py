@@ -350,6 +350,9 @@ def simulate(
     replace: Annotated[
         bool, typer.Option("--replace", help="Replace what a previous run left in --out (refused without it).")
     ] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="The report's language: zh-CN or en (default: the settings').")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Play a loan book through the real workflow on the local runtime, day by day."""
@@ -371,6 +374,10 @@ def simulate(
     if (book is None) == (generate is None):
         raise fail("give exactly one of --book FILE and --generate N")
     first = _parse_date(start, "--start")
+    from dueflow_local.report import LANGUAGES
+
+    if lang is not None and lang not in LANGUAGES:
+        raise fail(f"--lang: one of {', '.join(LANGUAGES)}, not {lang!r}")
     _prepare_out(out_dir, replace, keep={p.resolve() for p in (book, events, baseline) if p is not None})
     if generate is not None:
         from dueflow_local.behaviour import generate_run
@@ -398,6 +405,7 @@ def simulate(
         baseline=outcomes,
         backend=backend,
         workers=workers or os.cpu_count() or 1,
+        language=lang,
     )
     started = time.perf_counter()
     with _progress() as progress:

@@ -147,6 +147,7 @@ class Simulation:
     workers: int = 1  # processes, each playing the loans of a share of the customers
     stream: str = "0"  # this process's digest stream (a worker seals the cases it holds)
     emit_metrics: bool = False  # handlers print their EMF metrics (the in-memory world, one process)
+    language: str | None = None  # the report's (None: settings.report_language)
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
     _audit_messages: dict[str, set[str]] = field(default_factory=dict)
     _audit_opt_outs: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
@@ -254,17 +255,13 @@ class Simulation:
         summary["faults"] = played.faults
         summary["invariants"] = played.checked
         self._fill_daily(daily, cases, sent)
-        open_rows = [
-            {k: c[k] for k in ("loan_id", "case_id", "opened", "stage", "next_action")}
-            for c in cases
-            if c["outcome"] == "OPEN"
-        ]
         with (out / "cases.jsonl").open("w", encoding="utf-8") as handle:
             for line in cases:
                 handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n")
         (out / "daily.json").write_text(json.dumps(daily, indent=1, ensure_ascii=False) + "\n")
-        (out / "report.html").write_text(render_report(summary, daily, open_rows), encoding="utf-8")
+        language = self.language or self.settings.report_language
+        (out / "report.html").write_text(render_report(summary, daily, cases, language), encoding="utf-8")
         return summary
 
     @staticmethod
@@ -417,12 +414,19 @@ class Simulation:
             for r in records
             if r["type"] == "message_sent"
         ]
-        payments = [
-            {"date": r["body"]["date"], "amount": r["body"]["amount"]}
-            for r in records
-            if r["type"] == "payment_received"
+        payments = self._payments_while_open(rt, case)
+        recovered = sum((Decimal(p["amount"]) for p in payments), Decimal("0.00"))
+        complaint_days = [
+            (
+                datetime.fromisoformat(closed["at"]).astimezone(zone).date()
+                - datetime.fromisoformat(opened["at"]).astimezone(zone).date()
+            ).days
+            for opened, closed in zip(
+                [r for r in records if r["type"] == "complaint_opened"],
+                [r for r in records if r["type"] == "complaint_resolved"],
+                strict=False,
+            )
         ]
-        recovered = self._recovered(rt, case)
         report = verify_chain(case["case_id"], objects, case.get("audit_head"))
         # the loan's position as of the case's last day (its close, or the run's last day), from the ledger
         last_day = (
@@ -463,19 +467,25 @@ class Simulation:
             "owed_at_end": fmt(end.total_overdue) if end else None,
             "currency": end.currency if end else None,
             "dpd_at_open": int(case.get("dpd_at_open", 0)),
+            "owed_at_open": str(case.get("total_overdue_at_open", "0")),
+            "product": loan.product if loan is not None else None,
+            "complaint_days": complaint_days,
             "customer_timezone": loan.customer.timezone if loan is not None and loan.customer else None,
         }
 
     @staticmethod
-    def _recovered(rt: Runtime, case: dict[str, Any]) -> Decimal:
-        """What the customer paid during the case, from the loan's ledger (not from the audit text): the
-        payments dated from the start of its delinquency to its close."""
+    def _payments_while_open(rt: Runtime, case: dict[str, Any]) -> list[dict[str, str]]:
+        """What the customer paid while the case was open, from the loan's ledger (not from the audit
+        text): the payments dated from the day it opened to the day it closed (the run's end if open).
+        The report's recovered figures and recovery curve are these, and nothing else."""
         loan = rt.services.loans.get(case["loan_id"])
         if loan is None or not case.get("opened_on"):
-            return Decimal("0.00")
-        since = date.fromisoformat(case["opened_on"]) - timedelta(days=int(case.get("dpd_at_open", 0)))
+            return []
+        since = date.fromisoformat(case["opened_on"])
         until = date.fromisoformat(case["closed_on"]) if case.get("closed_on") else date.max
-        return sum((p.amount for p in loan.payments if since <= p.date <= until), Decimal("0.00"))
+        return [
+            {"date": p.date.isoformat(), "amount": fmt(p.amount)} for p in loan.payments if since <= p.date <= until
+        ]
 
     def _naive(
         self,
@@ -563,8 +573,9 @@ class Simulation:
             "litigation_packages": sum(1 for c in cases if c["litigation_package"]),
             "overdue_at_start": at_start.as_dict()["total_overdue"],
             "overdue_at_end": at_end.as_dict()["total_overdue"],
-            "recovered": str(sum((Decimal(c["recovered"]) for c in cases), Decimal("0"))),
+            "recovered": fmt(sum((Decimal(c["recovered"]) for c in cases), Decimal("0.00"))),
             "roll_rates": roll_rates(snapshots),
+            "kpis": kpis(cases, aws, self.days),
             "audit_records": sum(c["audit_records"] for c in cases),
             "audit_chains_verified": all(c["audit_chain_ok"] for c in cases),
             "events_applied": self.applied,
@@ -619,6 +630,58 @@ class Played:
 
 
 SCHEDULED = ("scan", "outbox_dispatcher")
+
+
+def _ratio(numerator: Decimal | int, denominator: Decimal | int, places: int = 4) -> str | None:
+    """A rate as a decimal string (None when there is nothing to divide by)."""
+    if not denominator:
+        return None
+    return str((Decimal(numerator) / Decimal(denominator)).quantize(Decimal(1).scaleb(-places)))
+
+
+def kpis(cases: list[dict[str, Any]], aws: dict[str, Any], days: int) -> dict[str, Any]:
+    """What a collections manager is judged on, each from cases.jsonl alone (the report's first cards).
+
+    - cure_rate: cases closed CURED / cases closed; settle_rate: SETTLED / cases closed
+    - amount_in_collection: what the cases owed when they opened (total overdue at open)
+    - recovered: payments on a case's loan from the day it opened to the day it closed (or the run's end)
+    - recovery_rate: the part of each case's amount at open that was paid while it was open (each case's
+      recovered, capped at its amount at open), over the amount in collection
+    - promise_kept_rate: promises kept / promises settled (kept + broken)
+    - contacts_per_case: messages and call tasks that went out for cases / cases opened
+    - cost_per_10k_recovered_usd: the run's estimated AWS cost (messages included, USD) per 10,000 recovered
+    - complaint_resolution_days: mean days from a complaint's opening to its resolution (resolved ones)
+    """
+    outcomes = Counter(c["outcome"] for c in cases)
+    closed = sum(n for outcome, n in outcomes.items() if outcome != "OPEN")
+    at_open = sum((Decimal(c["owed_at_open"]) for c in cases), Decimal("0.00"))
+    recovered = sum((Decimal(c["recovered"]) for c in cases), Decimal("0.00"))
+    capped = sum((min(Decimal(c["recovered"]), Decimal(c["owed_at_open"])) for c in cases), Decimal("0.00"))
+    promises = promise_figures(cases)
+    contacts = sum(len(c["messages"]) for c in cases)
+    run_cost = Decimal(aws["monthly_cost_usd"]["total"]) * days / 30
+    resolution = [d for c in cases for d in c["complaint_days"]]
+    by_product: dict[str, dict[str, Any]] = {}
+    for c in cases:
+        row = by_product.setdefault(str(c.get("product") or "-"), {"cases": 0, "recovered": Decimal("0.00")})
+        row["cases"] += 1
+        row[c["outcome"]] = row.get(c["outcome"], 0) + 1
+        row["recovered"] += Decimal(c["recovered"])
+    return {
+        "cases_opened": len(cases),
+        "cases_closed": closed,
+        "cure_rate": _ratio(outcomes.get("CURED", 0), closed),
+        "settle_rate": _ratio(outcomes.get("SETTLED", 0), closed),
+        "amount_in_collection": fmt(at_open),
+        "recovered": fmt(recovered),
+        "recovery_rate": _ratio(capped, at_open),
+        "promise_kept_rate": _ratio(promises["kept"], promises["kept"] + promises["broken"]),
+        "contacts_per_case": _ratio(contacts, len(cases), 2),
+        "cost_per_10k_recovered_usd": _ratio(run_cost * 10_000, recovered, 2),
+        "complaint_resolution_days": _ratio(sum(resolution), len(resolution), 1),
+        "complaints_resolved": len(resolution),
+        "by_product": {name: {**row, "recovered": fmt(row["recovered"])} for name, row in sorted(by_product.items())},
+    }
 
 
 def shard_of_customer(customer_id: str, workers: int) -> int:

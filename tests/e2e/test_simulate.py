@@ -84,13 +84,14 @@ def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_pa
     assert float(aws["monthly_cost_usd"]["total"]) > 0
     # the report: one self-contained page with every part the issue names
     page = (out / "report.html").read_text(encoding="utf-8")
-    for heading in (
-        "Stage funnel",
-        "Cases opened and cured per day",
-        "Bucket roll rates",
-        "Recovery curve",
-        "Contacts per channel per day",
-        "Open cases (1)",
+    for heading in (  # the settings' language: zh-CN
+        "催收成效",
+        "案件到达的阶段",
+        "每日新建与结案",
+        "逾期段月度迁徙率",
+        "回收曲线",
+        "每日各渠道触达",
+        "未结案件（1）",
     ):
         assert heading in page
     assert page.count("<svg") >= 5 and "<script" not in page and "http://" not in page.replace(SVG_NS, "")

@@ -78,13 +78,18 @@ def test_the_report_is_one_offline_page_and_escapes_what_it_shows() -> None:
         "loan_id": "<script>alert(1)</script>",
         "case_id": "c1",
         "opened": "2026-06-01",
+        "closed": None,
+        "outcome": "OPEN",
         "stage": "Await response",
         "next_action": "x & y",
+        "dpd_at_end": 3,
+        "owed_at_end": "10.00",
+        "recovered": "0.00",
     }
-    page = render_report(_summary(), daily, [hostile])
+    page = render_report(_summary(), daily, [hostile], "en")
     assert page.startswith("<!doctype html>") and "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "x &amp; y" in page
-    assert page.count("<svg") == 5  # funnel, opened/cured, open cases, recovery, contacts
+    assert page.count("<svg") == 5  # recovery, opened/closed, open cases, stages reached, contacts
     assert "<link" not in page and "src=" not in page
 
 
@@ -123,9 +128,10 @@ def test_the_report_shows_each_invariant_and_the_first_violation() -> None:
         },
         "faults": {"plan": "sns:Publish=0.2", "injected_total": 7, "crashes_after_send": 1},
     }
-    page = render_report(summary, [], [])
-    section = page[page.index("<h2>Invariants</h2>") : page.index("<h2>Stage funnel</h2>")]
+    page = render_report(summary, [], [], "en")
+    section = page[page.index("<h3>Invariants</h3>") : page.index("<h3>AWS calls and cost</h3>")]
     assert "no case stuck</td><td" in section and "holds" in section
     assert "2 violations" in section and "sms to loan &lt;L1&gt; at 2026-06-01 22:10 local" in section
     assert "sns:Publish=0.2): 7 failed attempts, 1 crashes after a send" in section
-    assert "<h2>Invariants</h2>" not in render_report(_summary(), [], [])
+    assert page.index("Cure rate") < page.index("<h3>Invariants</h3>")  # business first, engineering last
+    assert "<h3>Invariants</h3>" not in render_report(_summary(), [], [], "en")
