@@ -28,7 +28,7 @@ install: $(STAMP) ## create .venv and node_modules with the pinned dependencies
 
 demo: $(STAMP) ## simulate 120 days of a generated 2,000-loan book through the real workflow
 	$(VENV)/bin/dueflow simulate --generate 2000 --seed 7 --start 2026-03-01 --days 120 --out demo-out --replace
-	@echo "Open the report: $(CURDIR)/demo-out/report.html  (the cases: $(VENV)/bin/dueflow case list --run demo-out; one case: $(VENV)/bin/dueflow case show L00000005 --run demo-out)"
+	@echo "Open the report: $(CURDIR)/demo-out/report.html  (the cases: $(VENV)/bin/dueflow case list --run demo-out; one case: $(VENV)/bin/dueflow case show L00000036 --run demo-out)"
 
 test: $(STAMP) lint typecheck ## lint, type-check and run the whole test suite
 	$(PY) -m pytest -n 2 tests
