@@ -74,6 +74,15 @@ TEXT: dict[str, dict[str, str]] = {
         "amount_in_collection_def": "what the cases owed (total overdue) on the day each opened",
         "recovery_rate": "Recovery rate",
         "recovery_rate_def": "the part of each case's amount at opening paid while it was open / amount in collection",
+        "liquidation_rate": "Liquidation rate",
+        "liquidation_rate_def": "recovered / the balance placed in collection (outstanding principal, overdue "
+        "interest and penalty of each case on its opening day)",
+        "aging": "Aging: overdue amount by bucket, start and end",
+        "aging_def": "The book's overdue amount in each days-past-due bucket the day before the run and on its "
+        "last day (the number of loans in brackets).",
+        "start": "start",
+        "end": "end",
+        "bucket": "bucket",
         "promise_kept_rate": "Promises kept",
         "promise_kept_rate_def": "promises to pay kept / promises kept or broken",
         "contacts_per_case": "Contacts per case",
@@ -182,6 +191,13 @@ TEXT: dict[str, dict[str, str]] = {
         "amount_in_collection_def": "各案件立案当日的逾期总额（本金、利息、罚息）",
         "recovery_rate": "回收率",
         "recovery_rate_def": "各案件立案时欠款中在案件存续期间收回的部分 / 在催金额",
+        "liquidation_rate": "清收率",
+        "liquidation_rate_def": "回收金额 / 移交催收的余额（各案件立案日的未还本金、逾期利息与罚息）",
+        "aging": "账龄：各逾期段的逾期金额（期初与期末）",
+        "aging_def": "运行前一天与最后一天整个组合在各逾期段的逾期金额（括号内为贷款笔数）。",
+        "start": "期初",
+        "end": "期末",
+        "bucket": "逾期段",
         "promise_kept_rate": "承诺兑现率",
         "promise_kept_rate_def": "兑现的还款承诺 / 已兑现或已违约的承诺",
         "contacts_per_case": "每案触达次数",
@@ -484,6 +500,7 @@ def render_report(
         ("recovered", p.money(k.get("recovered", summary["recovered"]))),
         ("amount_in_collection", p.money(k.get("amount_in_collection", "0"))),
         ("recovery_rate", p.percent(k.get("recovery_rate"))),
+        ("liquidation_rate", p.percent(k.get("liquidation_rate"))),
         ("promise_kept_rate", p.percent(k.get("promise_kept_rate"))),
         ("contacts_per_case", p.number(Decimal(k["contacts_per_case"])) if k.get("contacts_per_case") else p.t("none")),
         (
@@ -638,6 +655,7 @@ def render_report(
             left=2,
         ),
         f'<p class="note">{_e(p.t("more", n=len(closed_rows) - limit))}</p>' if len(closed_rows) > limit else "",
+        *_aging(p, summary.get("aging")),
         f"<h2>{_e(p.t('portfolio'))}</h2>",
         f'<p class="note">{_e(p.t("portfolio_def"))}</p>',
         '<div class="cards">'
@@ -653,6 +671,41 @@ def render_report(
         + "\n".join(s for s in sections if s)
         + "</body></html>\n"
     )
+
+
+def _aging(p: Page, aging: dict[str, dict[str, dict[str, Any]]] | None) -> list[str]:
+    """The overdue amount per bucket at the start and the end, as bars (start grey, end vermillion)."""
+    if not aging:
+        return []
+    buckets = [b for b in BUCKETS if b != "M0"]
+    rows = []
+    for bucket in buckets:
+        start, end = aging["start"].get(bucket, {}), aging["end"].get(bucket, {})
+        rows.append(
+            [bucket, f"{p.money(start.get('total_overdue', '0'))} ({start.get('loans', 0)})",
+             f"{p.money(end.get('total_overdue', '0'))} ({end.get('loans', 0)})"]
+        )  # fmt: skip
+    return [
+        f"<h2>{_e(p.t('aging'))}</h2>",
+        f'<p class="note">{_e(p.t("aging_def"))}</p>',
+        chart(
+            p,
+            p.t("aging"),
+            buckets,
+            {
+                p.t("start"): [float(aging["start"].get(b, {}).get("total_overdue", 0)) for b in buckets],
+                p.t("end"): [float(aging["end"].get(b, {}).get("total_overdue", 0)) for b in buckets],
+            },
+            y_title=p.currency,
+            x_title=p.t("bucket"),
+            bars=True,
+            integer=False,
+            colours=(GREY, VERMILLION),
+            fmt=lambda v: format_decimal(v, format="#,##0", locale=p.locale),
+            height=220,
+        ),
+        _table(p.t("aging"), [p.t("bucket"), p.t("start"), p.t("end")], rows, left=1),
+    ]
 
 
 def _engineering(p: Page, summary: dict[str, Any]) -> str:

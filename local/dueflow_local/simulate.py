@@ -436,6 +436,14 @@ class Simulation:
         )
         loan = rt.services.loans.get(case["loan_id"])
         end = assess(loan, last_day) if loan is not None else None
+        balance_at_open = Decimal("0.00")
+        if loan is not None and case.get("opened_on"):
+            # the whole balance placed in collection: outstanding principal, overdue interest and penalty on
+            # the day the case opened (payments of that day came after the 02:00 scan)
+            opened = date.fromisoformat(case["opened_on"])
+            before = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date < opened)})
+            at_open = assess(before, opened)
+            balance_at_open = at_open.outstanding_principal + at_open.overdue_interest + at_open.penalty
         return {
             "loan_id": case["loan_id"],
             "case_id": case["case_id"],
@@ -468,6 +476,7 @@ class Simulation:
             "currency": end.currency if end else None,
             "dpd_at_open": int(case.get("dpd_at_open", 0)),
             "owed_at_open": str(case.get("total_overdue_at_open", "0")),
+            "balance_at_open": fmt(balance_at_open),
             "product": loan.product if loan is not None else None,
             "complaint_days": complaint_days,
             "customer_timezone": loan.customer.timezone if loan is not None and loan.customer else None,
@@ -573,6 +582,11 @@ class Simulation:
             "litigation_packages": sum(1 for c in cases if c["litigation_package"]),
             "overdue_at_start": at_start.as_dict()["total_overdue"],
             "overdue_at_end": at_end.as_dict()["total_overdue"],
+            # the overdue amount (and loans) in each days-past-due bucket the day before and on the last day
+            "aging": {
+                "start": {b: t for b, t in at_start.as_dict()["by_bucket"].items()},
+                "end": {b: t for b, t in at_end.as_dict()["by_bucket"].items()},
+            },
             "recovered": fmt(sum((Decimal(c["recovered"]) for c in cases), Decimal("0.00"))),
             "roll_rates": roll_rates(snapshots),
             "kpis": kpis(cases, aws, self.days),
@@ -647,6 +661,8 @@ def kpis(cases: list[dict[str, Any]], aws: dict[str, Any], days: int) -> dict[st
     - recovered: payments on a case's loan from the day it opened to the day it closed (or the run's end)
     - recovery_rate: the part of each case's amount at open that was paid while it was open (each case's
       recovered, capped at its amount at open), over the amount in collection
+    - liquidation_rate: recovered / the balance placed in collection (each case's outstanding principal,
+      overdue interest and penalty on the day it opened)
     - promise_kept_rate: promises kept / promises settled (kept + broken)
     - contacts_per_case: messages and call tasks that went out for cases / cases opened
     - cost_per_10k_recovered_usd: the run's estimated AWS cost (messages included, USD) per 10,000 recovered
@@ -657,6 +673,7 @@ def kpis(cases: list[dict[str, Any]], aws: dict[str, Any], days: int) -> dict[st
     at_open = sum((Decimal(c["owed_at_open"]) for c in cases), Decimal("0.00"))
     recovered = sum((Decimal(c["recovered"]) for c in cases), Decimal("0.00"))
     capped = sum((min(Decimal(c["recovered"]), Decimal(c["owed_at_open"])) for c in cases), Decimal("0.00"))
+    balance = sum((Decimal(c["balance_at_open"]) for c in cases), Decimal("0.00"))
     promises = promise_figures(cases)
     contacts = sum(len(c["messages"]) for c in cases)
     run_cost = Decimal(aws["monthly_cost_usd"]["total"]) * days / 30
@@ -675,6 +692,8 @@ def kpis(cases: list[dict[str, Any]], aws: dict[str, Any], days: int) -> dict[st
         "amount_in_collection": fmt(at_open),
         "recovered": fmt(recovered),
         "recovery_rate": _ratio(capped, at_open),
+        "balance_in_collection": fmt(balance),
+        "liquidation_rate": _ratio(recovered, balance),
         "promise_kept_rate": _ratio(promises["kept"], promises["kept"] + promises["broken"]),
         "contacts_per_case": _ratio(contacts, len(cases), 2),
         "cost_per_10k_recovered_usd": _ratio(run_cost * 10_000, recovered, 2),

@@ -107,9 +107,14 @@ def test_each_card_is_its_figure_in_summary_json(run: Path) -> None:
     assert page.cards["cases_opened"] == p.number(summary["cases_opened"])
     assert page.cards["recovered"] == p.money(summary["recovered"]) == p.money(k["recovered"])
     assert page.cards["amount_in_collection"] == p.money(k["amount_in_collection"])
-    for rate in ("cure_rate", "settle_rate", "recovery_rate", "promise_kept_rate"):
+    for rate in ("cure_rate", "settle_rate", "recovery_rate", "liquidation_rate", "promise_kept_rate"):
         assert page.cards[rate] == p.percent(k[rate]), rate
     assert page.cards["overdue_at_start"] == p.money(summary["overdue_at_start"])
+    text = (run / "report.html").read_text(encoding="utf-8")
+    aging = summary["aging"]
+    for bucket in ("M1", "M2"):  # the aging table's cells: the summary's amounts and loan counts
+        end = aging["end"][bucket]
+        assert f"{p.money(end['total_overdue'])} ({end['loans']})" in text
     assert page.cards["overdue_at_end"] == p.money(summary["overdue_at_end"])
 
 
@@ -129,7 +134,7 @@ def test_the_kpis_agree_with_cases_jsonl_and_with_the_ledger(run: Path) -> None:
         if event["type"] == "payment" and number not in refused:
             paid.setdefault(event["loan_id"], []).append(Payment(date=event["date"], amount=event["amount"]))
     end = date(2026, 3, 1) + timedelta(days=DAYS - 1)
-    total_recovered, total_at_open, capped = Decimal(0), Decimal(0), Decimal(0)
+    total_recovered, total_at_open, capped, balance = Decimal(0), Decimal(0), Decimal(0), Decimal(0)
     for case in cases:
         opened = date.fromisoformat(case["opened"])
         until = date.fromisoformat(case["closed"]) if case["closed"] else end
@@ -138,14 +143,19 @@ def test_the_kpis_agree_with_cases_jsonl_and_with_the_ledger(run: Path) -> None:
         assert Decimal(case["recovered"]) == recovered, case["case_id"]
         loan = book[case["loan_id"]]
         before = loan.model_copy(update={"payments": (*loan.payments, *(p for p in payments if p.date < opened))})
-        at_open = assess(before, opened).total_overdue
+        position = assess(before, opened)
+        at_open = position.total_overdue
         assert Decimal(case["owed_at_open"]) == at_open, case["case_id"]
+        placed = position.outstanding_principal + position.overdue_interest + position.penalty
+        assert Decimal(case["balance_at_open"]) == placed, case["case_id"]
+        balance += placed
         total_recovered += recovered
         total_at_open += at_open
         capped += min(recovered, at_open)
     assert Decimal(k["recovered"]) == total_recovered == Decimal(daily[-1]["recovered_to_date"])  # card = curve end
     assert Decimal(k["amount_in_collection"]) == total_at_open
     assert Decimal(k["recovery_rate"]) == (capped / total_at_open).quantize(Decimal("0.0001"))
+    assert Decimal(k["liquidation_rate"]) == (total_recovered / balance).quantize(Decimal("0.0001"))
     promises = summary["promises"]
     kept = Decimal(promises["kept"]) / (promises["kept"] + promises["broken"])
     assert Decimal(k["promise_kept_rate"]) == kept.quantize(Decimal("0.0001"))
