@@ -103,6 +103,8 @@ TEXT: dict[str, dict[str, str]] = {
         "OPEN": "still open",
         "by_product": "Outcomes by product",
         "product": "product",
+        "by_vintage": "Outcomes by vintage (the half-year the loan was granted)",
+        "vintage": "vintage",
         "cases": "cases",
         "recovery_curve": "Recovery curve",
         "recovery_curve_def": "Cumulative payments received on cases while open (the Recovered card is its last "
@@ -217,6 +219,8 @@ TEXT: dict[str, dict[str, str]] = {
         "OPEN": "未结",
         "by_product": "按产品的结案情况",
         "product": "产品",
+        "by_vintage": "按放款批次（放款半年度）的结案情况",
+        "vintage": "放款批次",
         "cases": "案件",
         "recovery_curve": "回收曲线",
         "recovery_curve_def": "案件存续期间累计收到的还款（“回收金额”即曲线终点：{total}）。",
@@ -537,7 +541,6 @@ def render_report(
     first_opened = daily[0]["opened"] if daily else 0
     flow_days = daily[1:] if len(daily) > 1 else daily
     channels = [c for c in ("sms", "email", "call") if any(c in d["messages"] for d in daily)]
-    products = k.get("by_product", {})
     open_rows = [c for c in cases if c["outcome"] == "OPEN"]
     closed_rows = [c for c in cases if c["outcome"] != "OPEN"]
     sections = [
@@ -549,14 +552,17 @@ def render_report(
         f"<h2>{_e(p.t('outcomes'))}</h2>",
         f'<p class="note">{_e(p.t("outcomes_def"))}</p>',
         f'<div class="cards">{outcome_cards}</div>',
-        _table(
-            p.t("by_product"),
-            [p.t("product"), p.t("cases"), *(p.t(o) for o in order), p.t("recovered")],
-            [
-                [name, p.number(row["cases"]), *(p.number(row.get(o, 0)) for o in order), p.money(row["recovered"])]
-                for name, row in products.items()
-            ],
-            left=1,
+        *(
+            _table(
+                p.t(f"by_{dimension}"),
+                [p.t(dimension), p.t("cases"), *(p.t(o) for o in order), p.t("recovered")],
+                [
+                    [name, p.number(row["cases"]), *(p.number(row.get(o, 0)) for o in order), p.money(row["recovered"])]
+                    for name, row in (k.get(f"by_{dimension}") or {}).items()
+                ],
+                left=1,
+            )
+            for dimension in ("product", "vintage")
         ),
         f"<h2>{_e(p.t('recovery_curve'))}</h2>",
         f'<p class="note">{_e(p.t("recovery_curve_def", total=total_recovered))}</p>',

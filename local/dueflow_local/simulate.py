@@ -478,6 +478,7 @@ class Simulation:
             "owed_at_open": str(case.get("total_overdue_at_open", "0")),
             "balance_at_open": fmt(balance_at_open),
             "product": loan.product if loan is not None else None,
+            "vintage": vintage(loan.start_date) if loan is not None else None,
             "complaint_days": complaint_days,
             "customer_timezone": loan.customer.timezone if loan is not None and loan.customer else None,
         }
@@ -646,6 +647,11 @@ class Played:
 SCHEDULED = ("scan", "outbox_dispatcher")
 
 
+def vintage(granted: date) -> str:
+    """A loan's vintage: the half-year it was granted in (2025-H2)."""
+    return f"{granted.year}-H{1 if granted.month <= 6 else 2}"
+
+
 def _ratio(numerator: Decimal | int, denominator: Decimal | int, places: int = 4) -> str | None:
     """A rate as a decimal string (None when there is nothing to divide by)."""
     if not denominator:
@@ -679,11 +685,13 @@ def kpis(cases: list[dict[str, Any]], aws: dict[str, Any], days: int) -> dict[st
     run_cost = Decimal(aws["monthly_cost_usd"]["total"]) * days / 30
     resolution = [d for c in cases for d in c["complaint_days"]]
     by_product: dict[str, dict[str, Any]] = {}
+    by_vintage: dict[str, dict[str, Any]] = {}
     for c in cases:
-        row = by_product.setdefault(str(c.get("product") or "-"), {"cases": 0, "recovered": Decimal("0.00")})
-        row["cases"] += 1
-        row[c["outcome"]] = row.get(c["outcome"], 0) + 1
-        row["recovered"] += Decimal(c["recovered"])
+        for table, key in ((by_product, "product"), (by_vintage, "vintage")):
+            row = table.setdefault(str(c.get(key) or "-"), {"cases": 0, "recovered": Decimal("0.00")})
+            row["cases"] += 1
+            row[c["outcome"]] = row.get(c["outcome"], 0) + 1
+            row["recovered"] += Decimal(c["recovered"])
     return {
         "cases_opened": len(cases),
         "cases_closed": closed,
@@ -700,6 +708,8 @@ def kpis(cases: list[dict[str, Any]], aws: dict[str, Any], days: int) -> dict[st
         "complaint_resolution_days": _ratio(sum(resolution), len(resolution), 1),
         "complaints_resolved": len(resolution),
         "by_product": {name: {**row, "recovered": fmt(row["recovered"])} for name, row in sorted(by_product.items())},
+        # the half-year the loans were granted in (their vintage)
+        "by_vintage": {name: {**row, "recovered": fmt(row["recovered"])} for name, row in sorted(by_vintage.items())},
     }
 
 

@@ -124,6 +124,10 @@ def test_the_kpis_agree_with_cases_jsonl_and_with_the_ledger(run: Path) -> None:
     closed = [c for c in cases if c["outcome"] != "OPEN"]
     assert k["cases_opened"] == len(cases) and k["cases_closed"] == len(closed) > 0
     cured = sum(1 for c in closed if c["outcome"] == "CURED")
+    for dimension in ("product", "vintage"):  # each case counted once, under its loan's product and vintage
+        rows = k[f"by_{dimension}"]
+        assert sum(row["cases"] for row in rows.values()) == len(cases)
+        assert sum(Decimal(row["recovered"]) for row in rows.values()) == Decimal(k["recovered"])
     assert Decimal(k["cure_rate"]) == (Decimal(cured) / len(closed)).quantize(Decimal("0.0001"))
     # the ledger: the input book and the payments of the event log (those the run did not refuse)
     refused = {int(m.group(1)) for p in summary["event_problems"] if (m := re.match(r"event line (\d+)", p))}
@@ -142,6 +146,8 @@ def test_the_kpis_agree_with_cases_jsonl_and_with_the_ledger(run: Path) -> None:
         recovered = sum((p.amount for p in payments if opened <= p.date <= until), Decimal("0.00"))
         assert Decimal(case["recovered"]) == recovered, case["case_id"]
         loan = book[case["loan_id"]]
+        assert case["product"] == loan.product
+        assert case["vintage"] == f"{loan.start_date.year}-H{1 if loan.start_date.month <= 6 else 2}"
         before = loan.model_copy(update={"payments": (*loan.payments, *(p for p in payments if p.date < opened))})
         position = assess(before, opened)
         at_open = position.total_overdue
