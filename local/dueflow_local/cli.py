@@ -723,12 +723,13 @@ def print_statement(position: Position) -> None:
         ),
         title_justify="left",
     )
-    for column in ("seq", "due", "days", "principal", "interest", "paid", "outstanding", "penalty"):
-        table.add_column(column, justify="left" if column == "due" else "right")
+    for column in ("seq", "due", "payable", "days", "principal", "interest", "paid", "outstanding", "penalty"):
+        table.add_column(column, justify="left" if column in ("due", "payable") else "right")
     for line in position.lines:
         table.add_row(
             str(line.seq),
             line.due_date.isoformat(),
+            line.payable_on.isoformat() if line.payable_on else "=",
             str(line.days_overdue),
             fmt(line.principal_due),
             fmt(line.interest_due),
@@ -737,6 +738,12 @@ def print_statement(position: Position) -> None:
             fmt(line.penalty_outstanding),
         )
     out.print(table)
+    if any(line.payable_on for line in position.lines):
+        out.print(
+            f"  payable: under the {position.rules} rule pack a due date on a public holiday or rest day is "
+            "payable on the next working day; days overdue and penalty start after it (docs/rules.md)",
+            highlight=False,
+        )
     out.print(
         f"  overdue principal {fmt(position.overdue_principal)} + interest {fmt(position.overdue_interest)} + "
         f"penalty {fmt(position.penalty)} = "

@@ -224,6 +224,8 @@ class Loan(_Record):
     adjustments: tuple[LedgerEntry, ...] = ()  # always in date order
     customer: Customer | None = None
     collateral: Collateral | None = None
+    # the jurisdiction rule pack (cn, us: dueflow.domain.rules); none keeps contractual dates
+    rules: Literal["cn", "us"] | None = None
 
     @field_validator("payments")
     @classmethod
@@ -258,6 +260,16 @@ class Loan(_Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Loan:
+        if self.rules is not None:
+            from dueflow.domain.rules import load_pack
+
+            bounds = load_pack(self.rules).penalty
+            if not bounds.multiplier_min <= self.penalty_rate_multiplier <= bounds.multiplier_max:
+                raise _field_error(
+                    "penalty_rate_multiplier",
+                    f"the {self.rules} rule pack allows {bounds.multiplier_min} to {bounds.multiplier_max} "
+                    f"({bounds.source[:60]}...)",
+                )
         for index, payment in enumerate(self.payments):
             if payment.date < self.start_date:
                 raise _field_error(

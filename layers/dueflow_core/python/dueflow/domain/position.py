@@ -98,6 +98,8 @@ class StatementLine:
     penalty_outstanding: Decimal
     penalty_waived: Decimal = Decimal("0.00")
     interest_waived: Decimal = Decimal("0.00")
+    # the day it was payable without penalty when that is not the due date (a rule pack's holiday grace)
+    payable_on: date | None = None
 
     @property
     def total_outstanding(self) -> Decimal:
@@ -128,6 +130,15 @@ class PlanPosition:
         return self.broken_on is None and self.completed_on is None and self.superseded_on is None
 
 
+def _payable(rules: str | None, due: date) -> date | None:
+    if rules is None:
+        return None
+    from dueflow.domain.rules import load_pack
+
+    payable = load_pack(rules).payable_on(due)
+    return payable if payable != due else None
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """A loan's delinquency picture as of ``as_of`` (a local date). Amounts in ``currency``, 2 places."""
@@ -155,6 +166,7 @@ class Position:
     plan_arrears_cents: int = 0
     plans: tuple[PlanPosition, ...] = ()
     penalty_charged_cents: int = 0  # all penalty accrued so far (rounded per installment), paid or not
+    rules: str | None = None  # the loan's rule pack (its calendar decides when each line became payable)
 
     @property
     def owed_cents(self) -> int:
@@ -248,6 +260,7 @@ class Position:
                 penalty_outstanding=from_cents(accrued - penalty_paid - penalty_off),
                 penalty_waived=from_cents(penalty_off),
                 interest_waived=from_cents(interest_off),
+                payable_on=_payable(self.rules, due_date),
             )
             for (
                 seq,
@@ -290,7 +303,7 @@ class _Ledger:
         num, den = (loan.annual_rate * loan.penalty_rate_multiplier).as_integer_ratio()
         self.penalty_num = num
         self.penalty_den = den * 360
-        self.rows: Iterator[CentsRow] = iter_cents(loan)
+        self.rows: Iterator[CentsRow] = payable_rows(loan)
         self.exhausted = False
         self.credit = 0
         self.paid = 0
@@ -637,6 +650,21 @@ def _settle(state: _State, day: int, left: int) -> int:
     return left
 
 
+def payable_rows(loan: Loan) -> Iterator[CentsRow]:
+    """The installments with the day each is payable without penalty in place of the due date's ordinal:
+    under a rule pack with holiday grace, a due date on a non-working day is payable on the next working
+    day (docs/rules.md); the due date itself stays in the row (the statement shows both)."""
+    rows = iter_cents(loan)
+    if loan.rules is None:
+        return rows
+    from dueflow.domain.rules import load_pack
+
+    pack = load_pack(loan.rules)
+    if not pack.calendar.holiday_grace:
+        return rows
+    return ((seq, due, pack.payable_on(due).toordinal(), p, i) for seq, due, _, p, i in rows)
+
+
 def assess(loan: Loan, as_of: date, policy: WarningPolicy = DEFAULT_WARNING_POLICY) -> Position:
     """The loan's position at the end of ``as_of`` (payments dated after it are ignored)."""
     if loan.adjustments:
@@ -794,6 +822,7 @@ def _position(
         plan_arrears_cents=plan_arrears,
         penalty_charged_cents=sum([ledger.penalty_cents(s) for s in states]) if ledger.penalty_num else 0,
         plans=tuple(p.public() for p in ledger.plans),
+        rules=loan.rules,
     )
 
 

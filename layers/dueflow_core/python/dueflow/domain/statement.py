@@ -12,6 +12,8 @@ def line_dict(line: StatementLine) -> dict[str, Any]:
     return {
         "seq": line.seq,
         "due_date": line.due_date.isoformat(),
+        # under a rule pack's holiday grace: the next working day, when penalty and days overdue start
+        "payable_on": (line.payable_on or line.due_date).isoformat(),
         "days_overdue": line.days_overdue,
         "principal_due": fmt(line.principal_due),
         "interest_due": fmt(line.interest_due),

@@ -1,0 +1,150 @@
+"""Jurisdiction rule packs: the conduct, calendar and legal rules around the arithmetic, as data.
+
+A pack (``packs/<id>.json``) holds one jurisdiction's rules, each section with the ``source`` it comes
+from (an article of a law or regulation, or "this pack's policy" where the bank chooses within the law):
+the business-day calendar and whether a due date on a non-working day is payable on the next working
+day; the bounds of the penalty-rate multiplier; the contact window, caps and quiet periods; the
+limitation period; the credit-report pre-notice; the mandatory lines of messages. ``cn`` (PRC banks) and
+``us`` (FDCPA / Regulation F) ship; docs/rules.md explains each rule. A pack is validated when loaded:
+a bad one fails with the pack and the field named.
+
+A loan names its pack in ``rules``; a loan without one keeps the contractual dates and the engine's
+defaults (the settings name the default pack of a deployment's new loans).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PACKS_DIR = Path(__file__).resolve().parent / "packs"
+PACK_IDS = ("cn", "us")
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=10)  # where the rule comes from: every rule cites one
+
+
+class CalendarRule(_Rule):
+    kind: Literal["cn", "weekdays"]
+    holiday_grace: bool  # a due date on a non-working day is payable on the next working day, penalty-free
+
+
+class PenaltyRule(_Rule):
+    multiplier_min: Decimal = Field(ge=0, le=10)
+    multiplier_max: Decimal = Field(ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PenaltyRule:
+        if self.multiplier_min > self.multiplier_max:
+            raise ValueError("multiplier_min must not exceed multiplier_max")
+        return self
+
+
+class ContactRule(_Rule):
+    window_start: time
+    window_end: time
+    max_per_day: int = Field(ge=1, le=20)
+    max_per_7_days: int = Field(ge=1, le=50)
+    counts: Literal["attempts", "conversations"]
+    quiet_days_after_conversation: int = Field(ge=0, le=30)
+    opt_out_scope: Literal["customer", "case"]
+
+    @model_validator(mode="after")
+    def _window(self) -> ContactRule:
+        if self.window_start >= self.window_end:
+            raise ValueError("window_start must be before window_end")
+        if self.max_per_day > self.max_per_7_days:
+            raise ValueError("max_per_day cannot exceed max_per_7_days")
+        return self
+
+
+class LimitationRule(_Rule):
+    years: int = Field(ge=1, le=30)
+
+
+class PrenoticeRule(_Rule):
+    days: int = Field(ge=0, le=90)
+
+
+class MessageRule(_Rule):
+    validation_notice_days: int | None = Field(default=None, ge=1, le=30)
+    mandatory_lines: tuple[Literal["bank_signature", "complaint_route", "opt_out_notice", "validation_notice"], ...]
+
+
+class RulePack(BaseModel):
+    """One jurisdiction's rules (see the module docstring and docs/rules.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    calendar: CalendarRule
+    penalty: PenaltyRule
+    contact: ContactRule
+    limitation: LimitationRule
+    credit_report_prenotice_days: PrenoticeRule
+    messages: MessageRule
+
+    def payable_on(self, due: date) -> date:
+        """The day a repayment due on ``due`` may be made without penalty: ``due`` itself, or the next
+        working day when the pack grants holiday grace and ``due`` is not a working day."""
+        if not self.calendar.holiday_grace:
+            return due
+        day = due
+        while not is_working_day(day, self.calendar.kind):
+            day += timedelta(days=1)
+        return day
+
+
+class RulePackError(ValueError):
+    """A rule pack that cannot be used: names the pack and the field."""
+
+
+def parse_pack(name: str, text: str) -> RulePack:
+    """Validate a pack's JSON; errors name the pack and each field."""
+    try:
+        pack = RulePack.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise RulePackError(f"rule pack {name}: bad JSON: {exc.msg} (line {exc.lineno})") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"field {'.'.join(str(p) for p in e['loc']) or '-'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False)
+        )
+        raise RulePackError(f"rule pack {name}: {problems}") from None
+    if pack.id != name:
+        raise RulePackError(f"rule pack {name}: field id: {pack.id!r} is not the pack's name")
+    return pack
+
+
+@cache
+def load_pack(name: str) -> RulePack:
+    """The shipped pack ``name`` (cn, us), validated once."""
+    if name not in PACK_IDS:
+        raise RulePackError(f"no rule pack {name!r}: one of {', '.join(PACK_IDS)}")
+    return parse_pack(name, (PACKS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def is_working_day(day: date, kind: str) -> bool:
+    """A working day of the calendar ``kind``. ``cn``: the PRC calendar with its statutory holidays and
+    make-up working days (a Saturday can be one), from the chinesecalendar package, which covers
+    2004-2026; outside those years the weekday rule stands in (docs/rules.md). ``weekdays``: Monday to
+    Friday."""
+    if kind == "cn":
+        import chinese_calendar
+
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:  # a year the package has no State Council notice for yet
+            pass
+    return day.weekday() < 5

@@ -1,0 +1,123 @@
+"""Jurisdiction rule packs (dueflow.domain.rules, docs/rules.md): each test names the rule's source."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from dueflow.domain.loan import Loan
+from dueflow.domain.position import assess
+from dueflow.domain.rules import PACK_IDS, PACKS_DIR, RulePackError, is_working_day, load_pack, parse_pack
+from dueflow_local.cli import app
+
+
+def loan(start: str, rules: str | None = "cn", **extra: object) -> Loan:
+    record = {
+        "loan_id": "H1",
+        "customer_id": "C1",
+        "principal": "12000.00",
+        "annual_rate": "0.12",
+        "term_months": 12,
+        "start_date": start,
+        "rules": rules,
+        **extra,
+    }
+    return Loan.model_validate(record)
+
+
+def test_state_council_2026_national_day_a_due_date_on_a_holiday_is_payable_on_the_next_working_day() -> None:
+    """国务院办公厅关于2026年部分节假日安排的通知 (via chinesecalendar): 2026-10-01 to 10-07 are holidays,
+    so an installment due 2026-10-01 under the cn pack is payable on 2026-10-08: no days overdue and no
+    penalty through that day; on 10-09 one day of penalty at 0.12 x 1.5 / 360 on the 1,066.19 due."""
+    held = loan("2026-09-01")
+    for day in (date(2026, 10, 1), date(2026, 10, 7), date(2026, 10, 8)):
+        position = assess(held, day)
+        assert (position.dpd, position.penalty) == (0, Decimal("0.00")), day
+    after = assess(held, date(2026, 10, 9))
+    (line,) = after.lines
+    assert (after.dpd, line.due_date, line.payable_on, line.days_overdue) == (
+        1,
+        date(2026, 10, 1),
+        date(2026, 10, 8),
+        1,
+    )
+    assert after.penalty == Decimal("0.53")  # 1066.19 x 0.18 / 360 = 0.533
+    legacy = assess(loan("2026-09-01", rules=None), date(2026, 10, 9))  # no pack: the contractual date
+    assert legacy.dpd == 8 and legacy.lines[0].payable_on is None
+
+
+def test_state_council_make_up_working_days_are_working_days_and_rest_days_are_not() -> None:
+    """国务院办公厅关于2026年部分节假日安排的通知: Saturday 2026-10-10 is a make-up working day (调休上班),
+    so a due date then is payable that day; Sunday 2026-10-11 is a rest day, payable Monday."""
+    cn = load_pack("cn")
+    assert is_working_day(date(2026, 10, 10), "cn") and date(2026, 10, 10).weekday() == 5
+    assert cn.payable_on(date(2026, 10, 10)) == date(2026, 10, 10)
+    assert cn.payable_on(date(2026, 10, 11)) == date(2026, 10, 12)
+
+
+def test_beyond_the_calendars_years_the_weekday_rule_stands_in() -> None:
+    """chinesecalendar 1.11 covers 2004-2026 (the State Council publishes each year's notice late in the
+    year before): for 2027 dates the weekday rule applies until the package is updated (docs/rules.md)."""
+    cn = load_pack("cn")
+    assert cn.payable_on(date(2027, 1, 2)) == date(2027, 1, 4)  # a Saturday: the Monday
+    assert cn.payable_on(date(2027, 1, 5)) == date(2027, 1, 5)
+
+
+def test_us_pack_keeps_the_contractual_date_no_federal_holiday_rule() -> None:
+    """FDCPA / Regulation F set no due-date rule: the us pack keeps the contractual date."""
+    held = loan("2026-06-04", rules="us")  # first due 2026-07-04, a Saturday and Independence Day
+    assert assess(held, date(2026, 7, 5)).dpd == 1
+
+
+def test_pboc_2003_251_the_penalty_rate_is_the_contract_rate_plus_30_to_50_percent() -> None:
+    """中国人民银行《关于人民币贷款利率有关问题的通知》(银发〔2003〕251号) 第三条: 逾期贷款罚息利率为借款合同
+    载明的贷款利率水平上加收30%-50%: under the cn pack a multiplier outside 1.3-1.5 is refused, naming it."""
+    assert loan("2026-01-15", penalty_rate_multiplier="1.3").penalty_rate_multiplier == Decimal("1.3")
+    assert loan("2026-01-15", penalty_rate_multiplier="1.5").penalty_rate_multiplier == Decimal("1.5")
+    with pytest.raises(ValidationError, match="penalty_rate_multiplier"):
+        loan("2026-01-15", penalty_rate_multiplier="10")
+    with pytest.raises(ValidationError, match="penalty_rate_multiplier"):
+        loan("2026-01-15", penalty_rate_multiplier="1.2")
+    assert loan("2026-01-15", rules=None, penalty_rate_multiplier="2").penalty_rate_multiplier == Decimal("2")
+
+
+def test_every_shipped_pack_loads_and_every_rule_cites_its_source() -> None:
+    for name in PACK_IDS:
+        pack = load_pack(name)
+        for section in ("calendar", "penalty", "contact", "limitation", "credit_report_prenotice_days", "messages"):
+            assert len(getattr(pack, section).source) >= 10, (name, section)
+    us = load_pack("us")
+    assert us.contact.quiet_days_after_conversation == 7 and us.messages.validation_notice_days == 5
+
+
+def test_a_bad_pack_is_refused_naming_the_pack_and_each_field(tmp_path: Path) -> None:
+    data = json.loads((PACKS_DIR / "cn.json").read_text(encoding="utf-8"))
+    data["contact"]["window_start"] = "22:00"
+    data["penalty"]["multiplier_min"] = "2"
+    del data["limitation"]["source"]
+    with pytest.raises(RulePackError) as refused:
+        parse_pack("cn", json.dumps(data))
+    message = str(refused.value)
+    assert message.startswith("rule pack cn:")
+    assert "contact" in message and "penalty" in message and "limitation.source" in message
+    with pytest.raises(RulePackError, match="no rule pack 'xx'"):
+        load_pack("xx")
+
+
+def test_dueflow_statement_shows_the_day_a_holiday_due_date_is_payable(tmp_path: Path) -> None:
+    book = tmp_path / "book.jsonl"
+    book.write_text(loan("2026-09-01").model_dump_json(exclude_none=True) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["statement", "--book", str(book), "--loan", "H1", "--as-of", "2026-10-09"])
+    assert result.exit_code == 0, result.stderr
+    assert "2026-10-01" in result.stdout and "2026-10-08" in result.stdout and "DPD 1" in result.stdout
+    assert "rule pack" in result.stdout
+    shown = CliRunner().invoke(
+        app, ["statement", "--book", str(book), "--loan", "H1", "--as-of", "2026-10-08", "--json"]
+    )
+    assert json.loads(shown.stdout)["dpd"] == 0
