@@ -57,3 +57,22 @@ def test_a_region_outside_the_customer_data_regions_is_refused() -> None:
     assert Settings(region="cn-north-1", customer_data_regions=china).region == "cn-north-1"
     with pytest.raises(ValueError, match="customer data may not be kept there"):
         Settings(region="ap-southeast-1", customer_data_regions=china)
+
+
+def test_no_bank_hotline_or_name_is_written_in_the_code() -> None:
+    """The bank's name and hotline come from the settings (cdk.json per deployment); the defaults are
+    placeholders. No real bank's customer-service number is hard-coded anywhere DueFlow ships or runs."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    numbers = ("95588", "95533", "95599", "95566", "95559", "95555", "95595", "95568", "95528", "95558")
+    places = [root / "layers" / "dueflow_core", root / "functions", root / "local", root / "infra"]
+    found = [
+        str(path.relative_to(root))
+        for place in places
+        for path in place.rglob("*")
+        if path.suffix in (".py", ".json") and any(n in path.read_text(encoding="utf-8") for n in numbers)
+    ]
+    assert found == []
+    settings = Settings(bank_hotline="021-5555-0100", bank_name="某银行")
+    assert (settings.bank_hotline, settings.bank_name) == ("021-5555-0100", "某银行")

@@ -14,14 +14,14 @@ VALUES = {
     "currency": "CNY",
     "due_date": "2026-07-15",
     "seq": 2,
-    "bank_phone": "95588",
+    "bank_phone": "400-000-0000",
 }
 
 
 def test_first_reminder_in_chinese_is_the_polite_standard_text() -> None:
     message = render("first_reminder", "zh-CN", VALUES)
     assert message.text.startswith("尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。")
-    assert "逾期金额1066.20CNY" in message.text and "95588" in message.text
+    assert "逾期金额1066.20CNY" in message.text and "400-000-0000" in message.text
     assert message.subject == "逾期还款提醒"
 
 
@@ -29,7 +29,7 @@ def test_first_reminder_in_english() -> None:
     message = render("first_reminder", "en", VALUES)
     assert message.text == (
         "Dear customer, a payment on your loan ending 0042 is overdue: 1066.20 CNY. "
-        "Please contact us soon to arrange repayment: 95588."
+        "Please contact us soon to arrange repayment: 400-000-0000."
     )
 
 

@@ -76,6 +76,10 @@ class Settings(BaseModel):
     # the audit store (Object Lock, COMPLIANCE mode)
     audit_retention_years: int = Field(default=5, ge=1, le=30)
     audit_infrequent_access_after_days: int = Field(default=90, ge=30)
+    # the bank as its customers see it in every message: set both per deployment (cdk.json); the defaults
+    # are placeholders, no real bank's name or number
+    bank_name: str = Field(default="DueFlow Example Bank", min_length=1, max_length=40)
+    bank_hotline: str = Field(default="400-000-0000", pattern=r"^[0-9+() -]{3,20}$")
     # messaging
     sender_email: str = "collections@example.com"
     # None: the stack leaves the account's SMS spend limit alone (a new account's quota is 1 USD, and a

@@ -16,8 +16,7 @@ from dueflow.domain.outbox import Message
 from dueflow.domain.position import Position
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
-
-BANK_PHONE = "95588"
+from dueflow.settings import Settings
 
 
 def queue_reminder(
@@ -25,7 +24,7 @@ def queue_reminder(
 ) -> int:
     """A reminder by every channel the borrower has, its ids named by ``tag``; how many were queued (0 for
     a retried stage)."""
-    values = reminder_values(loan, position)
+    values = reminder_values(loan, position, services.settings)
     return sum(
         queue_message(services, case, loan, channel, template, values, tag, at) for channel in channels(services, loan)
     )
@@ -58,14 +57,15 @@ def queue_message(
     return services.outbox.enqueue(message)
 
 
-def reminder_values(loan: Loan, position: Position) -> dict[str, str]:
-    """What a reminder template is filled with (no PII: the loan's short reference, amounts, dates)."""
+def reminder_values(loan: Loan, position: Position, settings: Settings) -> dict[str, str]:
+    """What a reminder template is filled with (no PII: the loan's short reference, amounts, dates; the
+    bank's hotline from the settings)."""
     return {
         "ref": loan_reference(loan.loan_id),
         "amount": fmt(position.total_overdue),
         "currency": loan.currency,
         "due_date": (position.next_due_date or position.as_of).isoformat(),
-        "bank_phone": BANK_PHONE,
+        "bank_phone": settings.bank_hotline,
     }
 
 

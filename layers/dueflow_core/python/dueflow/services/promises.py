@@ -37,7 +37,7 @@ def settle_promise(services: Services, case: Case, loan: Loan, today: date) -> C
     dedupe = f"promise:{made}:{promise.promised_date}:{outcome}"
     audit_log.append(services, case.case_id, f"promise_{outcome}", clock.now(), body, dedupe=dedupe)
     if outcome == "broken":
-        values = reminder_values(loan, assess(loan, today)) | {
+        values = reminder_values(loan, assess(loan, today), services.settings) | {
             "amount": fmt(promise.amount),
             "due_date": promise.promised_date.isoformat(),
         }

@@ -31,7 +31,6 @@ from dueflow.ports import ScanStats, StoredLoan
 from dueflow.services.complaints import escalate_overdue_complaints
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
-from dueflow.services.notices import BANK_PHONE
 from dueflow.services.opening import open_case
 from dueflow.services.waiting import wake
 
@@ -248,7 +247,7 @@ def _pre_due(services: Services, stored: StoredLoan, due_on: date, amount: str) 
                 "amount": amount,
                 "currency": loan.currency,
                 "due_date": due_on.isoformat(),
-                "bank_phone": BANK_PHONE,
+                "bank_phone": services.settings.bank_hotline,
             },
             created_at=clock.now(),
         )

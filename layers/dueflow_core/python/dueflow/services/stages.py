@@ -98,7 +98,7 @@ def _remind(template: str) -> StageFn:
         tag = template if template == "first_reminder" else f"{template}@{event.entered}"
         queued = queue_reminder(services, case, loan, position, template, tag, event.at)
         if position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD:
-            values = reminder_values(loan, position)
+            values = reminder_values(loan, position, services.settings)
             queued += queue_message(services, case, loan, "call", template, values, tag, event.at)
         services.cases.update(event.case_id, {"reminders_sent": case.reminders_sent + 1})
         return {"outcome": "contacted" if queued else "no_channel"}
@@ -109,7 +109,7 @@ def _remind(template: str) -> StageFn:
 def _negotiate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
     if not position.dpd:
         return {"outcome": "cured"}
-    values = reminder_values(loan, position)
+    values = reminder_values(loan, position, services.settings)
     tag = f"negotiate@{event.entered}"  # each negotiation round is its own call task
     queued = queue_message(services, case, loan, "call", "second_reminder", values, tag, event.at)
     return {"outcome": "agent_call" if queued else "agent_call_queued_before"}
@@ -125,7 +125,7 @@ def _follow_up(services: Services, event: StageEvent, case: Case, loan: Loan, po
         seq, due_on, amount = status.next_installment
         remind_on = due_on - timedelta(days=services.settings.plan_reminder_days_before)
         if remind_on <= today <= due_on:
-            values = reminder_values(loan, position) | {
+            values = reminder_values(loan, position, services.settings) | {
                 "seq": str(seq),
                 "amount": fmt(amount),
                 "due_date": due_on.isoformat(),
@@ -134,7 +134,10 @@ def _follow_up(services: Services, event: StageEvent, case: Case, loan: Loan, po
                 tag = f"plan{plan.version}-{seq}"
                 queue_message(services, case, loan, channel, "plan_installment_reminder", values, tag, event.at)
     if status.progress_due:  # every plan_progress_every_days since acceptance, one notice a period
-        values = reminder_values(loan, position) | {"paid": fmt(status.paid), "amount": fmt(status.remaining)}
+        values = reminder_values(loan, position, services.settings) | {
+            "paid": fmt(status.paid),
+            "amount": fmt(status.remaining),
+        }
         for channel in channels(services, loan):
             tag = f"progress-{status.progress_period}"
             queue_message(services, case, loan, channel, "plan_progress", values, tag, event.at)
