@@ -200,7 +200,7 @@ def statement(
     if as_json:
         emit_json(statement_dict(position))
     else:
-        print_statement(position)
+        print_statement(position, found)
     _done(loaded)
 
 
@@ -714,7 +714,9 @@ def print_portfolio(portfolio: Portfolio) -> None:
         out.print(table)
 
 
-def print_statement(position: Position) -> None:
+def print_statement(position: Position, loan: Any = None) -> None:
+    """The itemised statement: per installment what fell due, what is paid and owed, and the penalty in
+    its two parts, 罚息 (on overdue principal) and 复利 (on overdue interest), at the same daily rate."""
     flags = f" flags: {', '.join(position.flags)}" if position.flags else ""
     table = Table(
         title=(
@@ -723,7 +725,8 @@ def print_statement(position: Position) -> None:
         ),
         title_justify="left",
     )
-    for column in ("seq", "due", "payable", "days", "principal", "interest", "paid", "outstanding", "penalty"):
+    columns = ("seq", "due", "payable", "days", "principal", "interest", "paid", "outstanding")
+    for column in (*columns, "罚息 principal", "复利 interest", "penalty owed"):
         table.add_column(column, justify="left" if column in ("due", "payable") else "right")
     for line in position.lines:
         table.add_row(
@@ -735,9 +738,19 @@ def print_statement(position: Position) -> None:
             fmt(line.interest_due),
             fmt(line.principal_paid + line.interest_paid),
             fmt(line.principal_outstanding + line.interest_outstanding),
+            fmt(line.penalty_on_principal_accrued),
+            fmt(line.compound_interest_accrued),
             fmt(line.penalty_outstanding),
         )
     out.print(table)
+    if loan is not None:
+        rate = loan.annual_rate * loan.penalty_rate_multiplier
+        out.print(
+            f"  罚息 and 复利 accrue daily at {rate:.2%} a year ({loan.annual_rate:.2%} contract rate x "
+            f"{loan.penalty_rate_multiplier}), 360-day year, on overdue principal and on overdue interest; "
+            "payments go to penalty, then interest, then principal, oldest installment first",
+            highlight=False,
+        )
     if any(line.payable_on for line in position.lines):
         out.print(
             f"  payable: under the {position.rules} rule pack a due date on a public holiday or rest day is "

@@ -121,3 +121,35 @@ def test_dueflow_statement_shows_the_day_a_holiday_due_date_is_payable(tmp_path:
         app, ["statement", "--book", str(book), "--loan", "H1", "--as-of", "2026-10-08", "--json"]
     )
     assert json.loads(shown.stdout)["dpd"] == 0
+
+
+def test_pboc_1999_interest_rules_art_25_penalty_on_principal_and_compound_interest_on_interest_apart() -> None:
+    """中国人民银行《人民币利率管理规定》第二十五条: 逾期贷款按罚息利率计收罚息; 贷款逾期后对不能按时支付的
+    利息按罚息利率计收复利. Both accrue at the same daily rate (0.12 x 1.5 / 360 = 0.0005): installment 1 of
+    the docs/formulas.md example, 71 days late on 2026-05-10, owes 罚息 946.19 x 71 x 0.0005 = 33.59 and
+    复利 120.00 x 71 x 0.0005 = 4.26, which add up to its 37.85 of penalty."""
+    plain = Loan.model_validate(
+        {
+            "loan_id": "L1",
+            "customer_id": "C1",
+            "principal": "12000.00",
+            "annual_rate": "0.12",
+            "term_months": 12,
+            "start_date": "2026-01-31",
+        }
+    )
+    first = assess(plain, date(2026, 5, 10)).lines[0]
+    assert (first.penalty_on_principal_accrued, first.compound_interest_accrued) == (Decimal("33.59"), Decimal("4.26"))
+    assert first.penalty_on_principal_accrued + first.compound_interest_accrued == first.penalty_accrued
+
+
+def test_dueflow_statement_prints_penalty_on_principal_and_compound_interest_separately(tmp_path: Path) -> None:
+    book = tmp_path / "book.jsonl"
+    record = {"loan_id": "L1", "customer_id": "C1", "principal": "12000.00", "annual_rate": "0.12"}
+    book.write_text(json.dumps(record | {"term_months": 12, "start_date": "2026-01-31"}) + "\n", encoding="utf-8")
+    args = ["statement", "--book", str(book), "--loan", "L1", "--as-of", "2026-05-10"]
+    table = CliRunner().invoke(app, args)
+    assert "罚息" in table.stdout and "复利" in table.stdout and "33.59" in table.stdout and "4.26" in table.stdout
+    assert "18.00% a year" in table.stdout
+    line = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)["installments"][0]
+    assert (line["penalty_on_principal_accrued"], line["compound_interest_accrued"]) == ("33.59", "4.26")

@@ -50,6 +50,7 @@ class _State:
 
     __slots__ = (
         "accrual",
+        "accrual_on_interest",
         "accrued_through",
         "cleared",
         "due",
@@ -70,6 +71,7 @@ class _State:
         self.principal_left = self.principal
         self.interest_left = self.interest
         self.accrual = 0  # sum of unpaid_cents * days over the days accrued so far; penalty = d * accrual
+        self.accrual_on_interest = 0  # the part of it on unpaid interest: 复利 (the rest, on principal: 罚息)
         self.penalty_paid = 0
         self.penalty_off = 0  # waived
         self.interest_off = 0  # waived
@@ -100,6 +102,10 @@ class StatementLine:
     interest_waived: Decimal = Decimal("0.00")
     # the day it was payable without penalty when that is not the due date (a rule pack's holiday grace)
     payable_on: date | None = None
+    # the accrued penalty in its two parts: 罚息 on overdue principal, 复利 on overdue interest (they add
+    # up to penalty_accrued; payments and waivers reduce the whole)
+    penalty_on_principal_accrued: Decimal = Decimal("0.00")
+    compound_interest_accrued: Decimal = Decimal("0.00")
 
     @property
     def total_outstanding(self) -> Decimal:
@@ -160,7 +166,7 @@ class Position:
     # the statement lines as integer cents, turned into StatementLines only when asked for (a portfolio
     # assessment never needs them): (seq, due_date, days_overdue, principal, interest, principal_left,
     # interest_left, penalty_accrued, penalty_paid)
-    line_cents: tuple[tuple[int, date, int, int, int, int, int, int, int, int, int], ...]
+    line_cents: tuple[tuple[int, date, int, int, int, int, int, int, int, int, int, int], ...]
     # what the ledger entries did: waived in total, the part of a plan in force that is overdue, the plans
     waived_cents: int = 0
     plan_arrears_cents: int = 0
@@ -261,6 +267,8 @@ class Position:
                 penalty_waived=from_cents(penalty_off),
                 interest_waived=from_cents(interest_off),
                 payable_on=_payable(self.rules, due_date),
+                penalty_on_principal_accrued=from_cents(accrued - compound),
+                compound_interest_accrued=from_cents(compound),
             )
             for (
                 seq,
@@ -274,6 +282,7 @@ class Position:
                 penalty_paid,
                 penalty_off,
                 interest_off,
+                compound,
             ) in self.line_cents
         )
 
@@ -319,6 +328,14 @@ class _Ledger:
         den = self.penalty_den
         return (2 * state.accrual * self.penalty_num + den) // (2 * den)
 
+    def compound_cents(self, state: _State) -> int:
+        """The part of the accrued penalty that is 复利 (on overdue interest), rounded half up; the rest of
+        ``penalty_cents`` is 罚息 (on overdue principal), so the two always add up to it."""
+        if not state.accrual_on_interest:
+            return 0
+        den = self.penalty_den
+        return (2 * state.accrual_on_interest * self.penalty_num + den) // (2 * den)
+
     def materialise_through(self, day: int) -> None:
         """Make sure every installment due on or before ``day`` is in ``states``."""
         states = self.states
@@ -342,6 +359,7 @@ class _Ledger:
                 days = day - state.accrued_through
                 if days > 0:
                     state.accrual += (state.principal_left + state.interest_left) * days
+                    state.accrual_on_interest += state.interest_left * days
                     state.accrued_through = day
 
     def _take(self, state: _State, day: int, left: int) -> int:
@@ -753,7 +771,7 @@ def _position(
     last_payment_day: int | None,
 ) -> Position:
     states = ledger.states
-    lines: list[tuple[int, date, int, int, int, int, int, int, int, int, int]] = []
+    lines: list[tuple[int, date, int, int, int, int, int, int, int, int, int, int]] = []
     overdue_principal = overdue_interest = penalty = 0
     oldest_unpaid: int | None = None
     next_due: _State | None = None
@@ -784,6 +802,7 @@ def _position(
                     state.penalty_paid,
                     state.penalty_off,
                     state.interest_off,
+                    ledger.compound_cents(state),
                 )
             )
     for index in range(ledger.head, len(states)):

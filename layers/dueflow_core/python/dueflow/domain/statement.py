@@ -22,6 +22,9 @@ def line_dict(line: StatementLine) -> dict[str, Any]:
         "principal_outstanding": fmt(line.principal_outstanding),
         "interest_outstanding": fmt(line.interest_outstanding),
         "penalty_accrued": fmt(line.penalty_accrued),
+        # its two parts: 罚息 on overdue principal, 复利 on overdue interest (same daily rate)
+        "penalty_on_principal_accrued": fmt(line.penalty_on_principal_accrued),
+        "compound_interest_accrued": fmt(line.compound_interest_accrued),
         "penalty_paid": fmt(line.penalty_paid),
         "penalty_outstanding": fmt(line.penalty_outstanding),
         "penalty_waived": fmt(line.penalty_waived),
