@@ -80,6 +80,9 @@ class Settings(BaseModel):
     # are placeholders, no real bank's name or number
     bank_name: str = Field(default="DueFlow Example Bank", min_length=1, max_length=40)
     bank_hotline: str = Field(default="400-000-0000", pattern=r"^[0-9+() -]{3,20}$")
+    payment_instructions: str = Field(
+        default="your usual repayment account, the bank's app or any branch", min_length=1, max_length=200
+    )
     # messaging
     sender_email: str = "collections@example.com"
     # None: the stack leaves the account's SMS spend limit alone (a new account's quota is 1 USD, and a

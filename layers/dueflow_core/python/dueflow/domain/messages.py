@@ -148,6 +148,48 @@ def call_script(template_id: str, language: Language, values: Mapping[str, objec
     return RenderedMessage(template_id, language, script.subject, script.body.format(**filled))
 
 
+STATEMENT_WORDS: dict[Language, dict[str, str]] = {
+    "zh-CN": {
+        "title": "逾期账单（截至{as_of}）",
+        "line": "第{seq}期 {due_date}到期：本金{principal} 利息{interest} 罚息{penalty} 复利{compound} "
+        "已付{paid} 应还{owed}",
+        "total": "合计应还{total}{currency}（罚息、复利按年利率{rate}、每年360天按日计收）",
+        "pay": "还款方式：{instructions}",
+    },
+    "en": {
+        "title": "Itemised overdue statement as of {as_of}",
+        "line": "Installment {seq} due {due_date}: principal {principal}, interest {interest}, penalty interest "
+        "{penalty}, compound interest {compound}, paid {paid}, owed {owed}",
+        "total": "Total owed {total} {currency} (penalty and compound interest at {rate} a year, daily, 360-day year)",
+        "pay": "How to pay: {instructions}",
+    },
+}
+
+
+def statement_text(language: Language, statement: Mapping[str, object], rate: str, instructions: str) -> str:
+    """The itemised statement as the first e-mail carries it (no PII: seq, dates, amounts)."""
+    words = STATEMENT_WORDS.get(language, STATEMENT_WORDS["en"])
+    lines = [words["title"].format(as_of=statement["as_of"])]
+    for item in statement["installments"]:  # type: ignore[attr-defined]
+        lines.append(
+            words["line"].format(
+                seq=item["seq"],
+                due_date=item["due_date"],
+                principal=item["principal_outstanding"],
+                interest=item["interest_outstanding"],
+                penalty=item["penalty_on_principal_accrued"],
+                compound=item["compound_interest_accrued"],
+                paid=fmt(
+                    Decimal(item["principal_paid"]) + Decimal(item["interest_paid"]) + Decimal(item["penalty_paid"])
+                ),
+                owed=item["total_outstanding"],
+            )
+        )
+    lines.append(words["total"].format(total=statement["total_overdue"], currency=statement["currency"], rate=rate))
+    lines.append(words["pay"].format(instructions=instructions))
+    return "\n".join(lines)
+
+
 def render(template_id: str, language: Language, values: Mapping[str, object]) -> RenderedMessage:
     """Render a template; amounts (``amount``, ``paid``) are formatted with 2 places. Every placeholder
     must be given (a missing one is an error, not a blank in a customer's message)."""
@@ -160,4 +202,7 @@ def render(template_id: str, language: Language, values: Mapping[str, object]) -
     missing = sorted(needed - formatted.keys())
     if missing:
         raise ValueError(f"template {template_id!r} needs {', '.join(missing)}")
-    return RenderedMessage(template_id, language, template.subject, template.body.format(**formatted))
+    body = template.body.format(**formatted)
+    if formatted.get("statement"):  # an e-mail with the itemised statement below the message
+        body = f"{body}\n\n{formatted['statement']}"
+    return RenderedMessage(template_id, language, template.subject, body)

@@ -10,7 +10,7 @@ from datetime import datetime
 from dueflow import clock
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
-from dueflow.domain.messages import loan_reference
+from dueflow.domain.messages import loan_reference, statement_text
 from dueflow.domain.money import fmt
 from dueflow.domain.outbox import Message
 from dueflow.domain.position import Position
@@ -25,9 +25,22 @@ def queue_reminder(
     """A reminder by every channel the borrower has, its ids named by ``tag``; how many were queued (0 for
     a retried stage)."""
     values = reminder_values(loan, position, services.settings)
-    return sum(
-        queue_message(services, case, loan, channel, template, values, tag, at) for channel in channels(services, loan)
-    )
+    queued = 0
+    for channel in channels(services, loan):
+        extra = {}
+        if channel == "email" and template == "first_reminder":  # the first e-mail carries the statement
+            extra = {"statement": itemised(loan, position, services.settings)}
+        queued += queue_message(services, case, loan, channel, template, values | extra, tag, at)
+    return queued
+
+
+def itemised(loan: Loan, position: Position, settings: Settings) -> str:
+    """The itemised statement in the customer's language (for the first e-mail)."""
+    from dueflow.domain.statement import statement_dict
+
+    language = loan.customer.language if loan.customer else "zh-CN"
+    rate = f"{loan.annual_rate * loan.penalty_rate_multiplier:.2%}"
+    return statement_text(language, statement_dict(position), rate, settings.payment_instructions)
 
 
 def queue_message(
