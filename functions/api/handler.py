@@ -167,6 +167,11 @@ def propose(case_id: str, body: Annotated[PlanIn, Body()]) -> dict[str, Any]:
     return actions.propose(default_services(), caller(), case_id, body.waive_penalty, body.waive_interest, body.months)
 
 
+@app.post("/cases/<case_id>/waiver-approvals")
+def approve_waiver(case_id: str) -> dict[str, Any]:
+    return actions.approve_waiver(default_services(), caller(), case_id)
+
+
 @app.post("/cases/<case_id>/plan-acceptance")
 def accept(case_id: str) -> dict[str, Any]:
     return actions.accept(default_services(), caller(), case_id)

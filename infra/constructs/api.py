@@ -25,6 +25,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "cases/{case_id}/assignment", "cognito"),
     ("POST", "cases/{case_id}/plan-proposals", "cognito"),
     ("POST", "cases/{case_id}/plan-acceptance", "iam"),
+    ("POST", "cases/{case_id}/waiver-approvals", "cognito"),
     ("POST", "cases/{case_id}/promises", "cognito"),
     ("POST", "cases/{case_id}/complaints", "cognito"),
     ("POST", "cases/{case_id}/complaints/resolve", "cognito"),

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from dueflow.settings import Settings
 
-ROLES: tuple[str, ...] = ("agent", "supervisor", "legal", "auditor")
+ROLES: tuple[str, ...] = ("agent", "supervisor", "collections_manager", "legal", "auditor")
 
 
 class Identity(Construct):
@@ -48,7 +48,7 @@ class Identity(Construct):
         )
         self.groups = {
             role: cognito.CfnUserPoolGroup(
-                self, f"{role.title()}Group", user_pool_id=self.user_pool.user_pool_id, group_name=role
+                self, f"{role.title().replace('_', '')}Group", user_pool_id=self.user_pool.user_pool_id, group_name=role
             )
             for role in ROLES
         }

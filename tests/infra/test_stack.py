@@ -207,7 +207,7 @@ def _with(**values: Any) -> dict[str, Any]:
     return {**context, "defaults": {**context["defaults"], **values}}
 
 
-def test_staff_pool_requires_mfa_admin_created_users_and_has_the_four_role_groups(template: Template) -> None:
+def test_staff_pool_requires_mfa_admin_created_users_and_has_the_five_role_groups(template: Template) -> None:
     template.has_resource_properties(
         "AWS::Cognito::UserPool",
         {
@@ -217,7 +217,7 @@ def test_staff_pool_requires_mfa_admin_created_users_and_has_the_four_role_group
         },
     )
     groups = sorted(g["Properties"]["GroupName"] for g in resources(template, "AWS::Cognito::UserPoolGroup").values())
-    assert groups == ["agent", "auditor", "legal", "supervisor"]
+    assert groups == ["agent", "auditor", "collections_manager", "legal", "supervisor"]
 
 
 def _statements(template: Template) -> list[dict[str, Any]]:

@@ -97,6 +97,8 @@ class Case(_Stored):
     waived: Decimal = Decimal("0")
     promise: Promise | None = None
     renegotiations_used: int = 0
+    # a waiver above every single authority, held for its second approval (双人审批)
+    waiver_request: dict[str, Any] | None = None
     plan_broken_on: date | None = None
     progress_notices: int = 0
     litigation_package_seq: int | None = None

@@ -80,6 +80,31 @@ class MessageRule(_Rule):
     mandatory_lines: tuple[Literal["bank_signature", "complaint_route", "opt_out_notice", "validation_notice"], ...]
 
 
+class RoleAuthority(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["agent", "supervisor", "collections_manager"]
+    max_amount: Decimal = Field(ge=0)  # penalty + interest waived on one case, in the pack's currency
+    penalty_share: Decimal = Field(ge=0, le=1)  # of the outstanding penalty
+    interest_share: Decimal = Field(ge=0, le=1)  # of the overdue interest
+
+
+class WaiverRule(_Rule):
+    roles: tuple[RoleAuthority, ...] = Field(min_length=1)  # from the lowest authority to the highest
+    two_person: tuple[str, str]  # above the top single authority: one approval by each of these roles
+    reinstate_on_broken_plan: bool  # a waiver granted for a plan is owed again when the plan breaks
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WaiverRule:
+        amounts = [r.max_amount for r in self.roles]
+        if amounts != sorted(amounts):
+            raise ValueError("roles must go from the lowest max_amount to the highest")
+        known = {r.role for r in self.roles}
+        if not set(self.two_person) <= known or self.two_person[0] == self.two_person[1]:
+            raise ValueError("two_person must name two different roles of the matrix")
+        return self
+
+
 class RulePack(BaseModel):
     """One jurisdiction's rules (see the module docstring and docs/rules.md)."""
 
@@ -94,6 +119,7 @@ class RulePack(BaseModel):
     limitation: LimitationRule
     credit_report_prenotice_days: PrenoticeRule
     messages: MessageRule
+    waivers: WaiverRule
 
     def payable_on(self, due: date) -> date:
         """The day a repayment due on ``due`` may be made without penalty: ``due`` itself, or the next

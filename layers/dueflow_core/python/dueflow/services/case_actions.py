@@ -16,7 +16,7 @@ from dueflow.domain.money import fmt
 from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
 from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
-from dueflow.domain.waiver import decide_waiver
+from dueflow.domain.waiver import WaiverDecision, decide_waiver, pack_authorities
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.waiting import resume
@@ -63,7 +63,7 @@ class Caller:
     @property
     def role(self) -> str | None:
         """The highest staff role of the caller."""
-        for role in ("supervisor", "agent", "legal", "auditor"):
+        for role in ("collections_manager", "supervisor", "agent", "legal", "auditor"):
             if role in self.groups:
                 return role
         return None
@@ -77,8 +77,9 @@ def _case(services: Services, case_id: str) -> Case:
 
 
 def _may_act(caller: Caller, case: Case) -> None:
-    """Agents act only on cases assigned to them; supervisors on any; systems on any."""
-    if caller.system or "supervisor" in caller.groups:
+    """Agents act only on cases assigned to them; supervisors and collections managers on any; systems
+    on any (within what each action allows them)."""
+    if caller.system or caller.groups & {"supervisor", "collections_manager"}:
         return
     if "agent" in caller.groups and case.assigned_to == caller.principal:
         return
@@ -146,9 +147,19 @@ def propose(
     if loan is None:
         raise NotFound(f"no loan {case.loan_id!r}")
     position = assess(loan, today)
-    waiver = decide_waiver(role, waive_penalty, waive_interest, position.penalty, position.overdue_interest)
+    authorities, pair = pack_authorities(loan.rules or "cn")
+    waiver = decide_waiver(
+        role,
+        waive_penalty,
+        waive_interest,
+        position.penalty,
+        position.overdue_interest,
+        authorities=authorities,
+        two_person=pair,
+    )
     now = clock.now()
     version = case.plan_version + 1
+    held = waiver.two_person is not None and role in waiver.two_person
     audit_log.append(
         services,
         case_id,
@@ -162,12 +173,94 @@ def propose(
             "approved": waiver.approved,
             "reason": waiver.reason,
             "required_role": waiver.required_role,
+            **({"awaiting_second_approval_by": waiver.required_role} if held else {}),
         },
         # one record per decision (who asked for what); the same request retried writes it once
         dedupe=f"waiver:{version}:{role}:{caller.principal}:{fmt(waive_penalty)}:{fmt(waive_interest)}",
     )
+    if held:
+        # above every single authority: held until the other two-person role approves it
+        request = {
+            "version": version,
+            "penalty": fmt(waive_penalty),
+            "interest": fmt(waive_interest),
+            "months": months,
+            "requested_by": caller.principal,
+            "role": role,
+            "requested_on": today.isoformat(),
+        }
+        services.cases.update(case_id, {"waiver_request": request})
+        return {"status": "awaiting_second_approval", "needs": waiver.required_role, **request}
     if not waiver.approved:
         raise Refused(waiver.reason or "waiver refused")
+    return _propose_plan(services, caller.principal, case, loan, position, today, waiver, months, version)
+
+
+def approve_waiver(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+    """The second approval of a waiver above every single authority (双人审批): by the other of the pack's
+    two-person roles, and another person than the one who asked; then the plan is proposed with it."""
+    if caller.system:
+        raise Forbidden("a bank system has no plan or waiver authority: staff approve waivers")
+    case = _case(services, case_id)
+    _open(case)
+    request = case.waiver_request
+    if not request:
+        raise Refused("no waiver on this case awaits a second approval")
+    loan = services.loans.get(case.loan_id)
+    if loan is None:
+        raise NotFound(f"no loan {case.loan_id!r}")
+    _, pair = pack_authorities(loan.rules or "cn")
+    needed = pair[1] if request["role"] == pair[0] else pair[0]
+    if needed not in caller.groups:
+        raise Forbidden(f"the second approval of this waiver needs a {needed}")
+    if caller.principal == request["requested_by"]:
+        raise Forbidden("the second approval must come from another person than the one who asked")
+    today = clock.today(services.settings.time_zone)
+    position = assess(loan, today)
+    penalty, interest = Decimal(request["penalty"]), Decimal(request["interest"])
+    if penalty > position.penalty or interest > position.overdue_interest:
+        services.cases.update(case_id, remove=("waiver_request",))
+        raise Refused("the case owes less than the waiver asked for since it was requested: ask again")
+    audit_log.append(
+        services,
+        case_id,
+        "waiver_decision",
+        clock.now(),
+        {
+            "role": needed,
+            "by": caller.principal,
+            "penalty_requested": fmt(penalty),
+            "interest_requested": fmt(interest),
+            "approved": True,
+            "approvers": [
+                {"by": request["requested_by"], "role": request["role"]},
+                {"by": caller.principal, "role": needed},
+            ],
+            "reason": None,
+            "required_role": None,
+        },
+        dedupe=f"waiver:{request['version']}:second:{caller.principal}",
+    )
+    services.cases.update(case_id, remove=("waiver_request",))
+    decision = WaiverDecision(True, penalty, interest)
+    months = request.get("months")
+    return _propose_plan(
+        services, request["requested_by"], case, loan, position, today, decision, months, int(request["version"])
+    )
+
+
+def _propose_plan(
+    services: Services,
+    proposer: str,
+    case: Case,
+    loan: Any,
+    position: Any,
+    today: date,
+    waiver: WaiverDecision,
+    months: int | None,
+    version: int,
+) -> dict[str, Any]:
+    """A plan for what the case owes less the approved waiver, sized to the customer's income."""
     income = services.loans.contact(loan.loan_id)
     amount = position.total_overdue - waiver.total
     decision = propose_plan(
@@ -184,7 +277,7 @@ def propose(
     plan = Plan(
         version=version,
         proposed_on=today,
-        proposed_by=caller.principal,
+        proposed_by=proposer,
         amount=_cents(amount),
         waived_penalty=_cents(waiver.penalty_waived),
         waived_interest=_cents(waiver.interest_waived),
@@ -192,9 +285,9 @@ def propose(
             PlanInstallment(seq=i.seq, due_date=i.due_date, amount=_cents(i.amount)) for i in decision.installments
         ),
     ).to_item()
-    services.cases.update(case_id, {"plan": plan, "plan_version": version})
-    audit_log.append(services, case_id, "plan_proposed", now, plan, dedupe=f"plan:{version}")
-    resume(services, case_id, {"kind": "plan_proposed"})
+    services.cases.update(case.case_id, {"plan": plan, "plan_version": version})
+    audit_log.append(services, case.case_id, "plan_proposed", clock.now(), plan, dedupe=f"plan:{version}")
+    resume(services, case.case_id, {"kind": "plan_proposed"})
     return plan
 
 
