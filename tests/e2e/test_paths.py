@@ -240,7 +240,8 @@ def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: Runtime) -
     kinds = audit_ok(rt, CASE)
     assert "litigation_package" in kinds
     status, package = rt.api("GET", f"/cases/{CASE}/litigation-package", user="law1", groups=("legal",))
-    assert status == 200 and package[0]["record"]["body"]["asset_preservation_requested"] is True
+    # secured by real estate: no preservation order is asked for (the mortgage already holds the asset)
+    assert status == 200 and package[0]["record"]["body"]["asset_preservation_requested"] is False
     assert rt.api("GET", f"/cases/{CASE}/litigation-package", **AGENT)[0] == 403
 
     # a payment after the hand-over clears the oldest installment but not the arrears: the loan is still

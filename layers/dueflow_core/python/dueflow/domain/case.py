@@ -97,6 +97,8 @@ class Case(_Stored):
     waived: Decimal = Decimal("0")
     promise: Promise | None = None
     renegotiations_used: int = 0
+    # the acceleration notice (加速到期通知) the bank gave: only then is principal not yet due claimable
+    acceleration_noticed_on: date | None = None
     # a waiver above every single authority, held for its second approval (双人审批)
     waiver_request: dict[str, Any] | None = None
     plan_broken_on: date | None = None

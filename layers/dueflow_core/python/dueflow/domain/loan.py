@@ -224,6 +224,9 @@ class Loan(_Record):
     adjustments: tuple[LedgerEntry, ...] = ()  # always in date order
     customer: Customer | None = None
     collateral: Collateral | None = None
+    # assets of the borrower known to the bank (an asset search), beyond any collateral: what a
+    # preservation order could hold for an unsecured claim
+    known_assets: Money | None = None
     # the jurisdiction rule pack (cn, us: dueflow.domain.rules); none keeps contractual dates
     rules: Literal["cn", "us"] | None = None
 

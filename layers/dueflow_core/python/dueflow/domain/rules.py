@@ -105,6 +105,29 @@ class WaiverRule(_Rule):
         return self
 
 
+class LegalRule(_Rule):
+    """What suing costs and yields: the court-fee schedule, and the bank's recovery experience."""
+
+    fee_schedule: Literal["cn_2007", "flat"]  # 诉讼费用交纳办法 (2007) bands, or one filing fee
+    flat_filing_fee: Decimal = Field(ge=0)
+    haircuts: dict[str, Decimal]  # by collateral type: the share of its value lost in a forced sale
+    enforcement_cost_rate: Decimal = Field(ge=0, le=1)  # of the value realised
+    months_to_recovery: dict[Literal["secured", "unsecured"], int]
+    discount_rate: Decimal = Field(ge=0, le=1)  # a year, for the time to recovery
+    lawyer_fee: Decimal = Field(ge=0)
+    min_net_recovery: Decimal = Field(ge=0)
+    simple_procedure_max_claim: Decimal = Field(ge=0)  # claims up to this go by the simple procedure
+    fees_source: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _shares(self) -> LegalRule:
+        if "unsecured" not in self.haircuts:
+            raise ValueError("haircuts must have an 'unsecured' rate (for known assets of unsecured debtors)")
+        if any(not Decimal(0) <= h <= Decimal(1) for h in self.haircuts.values()):
+            raise ValueError("every haircut is a share between 0 and 1")
+        return self
+
+
 class RulePack(BaseModel):
     """One jurisdiction's rules (see the module docstring and docs/rules.md)."""
 
@@ -120,6 +143,7 @@ class RulePack(BaseModel):
     credit_report_prenotice_days: PrenoticeRule
     messages: MessageRule
     waivers: WaiverRule
+    legal: LegalRule
 
     def payable_on(self, due: date) -> date:
         """The day a repayment due on ``due`` may be made without penalty: ``due`` itself, or the next

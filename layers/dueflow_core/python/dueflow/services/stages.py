@@ -18,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dueflow import clock
 from dueflow.domain.case import Case
-from dueflow.domain.legal import LITIGATE, assess_litigation
+from dueflow.domain.legal import LITIGATE, LegalFacts, limitation, review_litigation
 from dueflow.domain.loan import Loan
 from dueflow.domain.money import fmt
 from dueflow.domain.plan_progress import plan_status
 from dueflow.domain.position import Position, assess
+from dueflow.domain.rules import load_pack
 from dueflow.domain.statement import statement_dict
 from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
@@ -155,20 +156,53 @@ def _continue(services: Services, event: StageEvent, case: Case, loan: Loan, pos
 
 
 def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
-    claim = position.outstanding_principal + position.overdue_interest + position.penalty
-    collateral = loan.collateral.type if loan.collateral else None
-    result = assess_litigation(claim, collateral)
+    pack = load_pack(loan.rules or "cn")
+    facts = LegalFacts(
+        overdue_principal=position.overdue_principal,
+        overdue_interest=position.overdue_interest,
+        penalty=position.penalty,
+        principal_not_due=position.outstanding_principal - position.overdue_principal,
+        accelerated=case.acceleration_noticed_on is not None,
+        collateral_type=loan.collateral.type if loan.collateral else None,
+        collateral_value=loan.collateral.value if loan.collateral else Decimal("0"),
+        known_assets=loan.known_assets or Decimal("0"),
+    )
+    result = review_litigation(facts, pack.legal)
+    today = event.at.date()
+    first_due = min((line.due_date for line in position.lines), default=today)
+    acknowledged = [p.date for p in loan.payments]
+    if case.promise is not None and case.promise.made_on is not None:
+        acknowledged.append(case.promise.made_on)
+    demanded = [case.opened_on] if case.opened_on else []
+    period = limitation(first_due, acknowledged + demanded, pack.limitation.years, today)
     assessment = {
         "claim": fmt(result.claim),
-        "collateral_type": result.collateral_type,
-        "recovery_rate": str(result.recovery_rate),
+        "accelerated": facts.accelerated,
+        "collateral_type": facts.collateral_type or "unsecured",
+        "secured": result.secured,
+        "assets": fmt(result.assets),
+        "haircut": str(result.haircut),
+        "enforcement_cost": fmt(result.enforcement_cost),
+        "recoverable": fmt(result.recoverable),
         "expected_gross": fmt(result.expected_gross),
-        "court_fee": fmt(result.court_fee),
+        "court_fee": fmt(result.acceptance_fee),
+        "simple_procedure": result.simple_procedure,
+        "preservation_fee": fmt(result.preservation_fee),
+        "fees_recovered": fmt(result.fees_recovered),
+        "months_to_recovery": result.months_to_recovery,
+        "present_value": fmt(result.present_value),
         "lawyer_fee": fmt(result.lawyer_fee),
         "expected_net": fmt(result.expected_net),
         "recommendation": result.recommendation,
+        "limitation_expires_on": period.expires_on.isoformat(),
+        "limitation_nearing": period.nearing,
     }
     audit_log.append(services, event.case_id, "legal_assessment", event.at, assessment, event.dedupe("legal"))
+    if period.nearing:  # the claim is about to become time-barred: the legal team decides now
+        services.notifier.notify_staff(
+            "DueFlow: limitation period nearing its end",
+            {"type": "limitation_nearing", "case_id": event.case_id, "expires_on": period.expires_on.isoformat()},
+        )
     if result.recommendation == LITIGATE:
         history = services.audit_store.record_keys(loan.loan_id, event.case_id)
         package = {
@@ -182,7 +216,8 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
                 "plans_broken": case.renegotiations_used + (1 if case.plan else 0),
             },
             "assessment": assessment,
-            "asset_preservation_requested": bool(loan.collateral and loan.collateral.value > 0),
+            # where an unsecured debtor has known assets to preserve (not: "the loan has collateral")
+            "asset_preservation_requested": result.preservation_requested,
         }
         seq = audit_log.append(
             services, event.case_id, "litigation_package", event.at, package, event.dedupe("package")
