@@ -167,6 +167,20 @@ def propose(case_id: str, body: Annotated[PlanIn, Body()]) -> dict[str, Any]:
     return actions.propose(default_services(), caller(), case_id, body.waive_penalty, body.waive_interest, body.months)
 
 
+class DoNotContactIn(_Body):
+    reason: Annotated[str, Field(min_length=3, max_length=200)]
+
+
+@app.post("/cases/<case_id>/do-not-contact")
+def do_not_contact(case_id: str, body: Annotated[DoNotContactIn, Body()]) -> dict[str, Any]:
+    return actions.do_not_contact(default_services(), caller(), case_id, body.reason)
+
+
+@app.post("/cases/<case_id>/do-not-contact/clear")
+def clear_do_not_contact(case_id: str, body: Annotated[DoNotContactIn, Body()]) -> dict[str, Any]:
+    return actions.clear_do_not_contact(default_services(), caller(), case_id, body.reason)
+
+
 @app.post("/cases/<case_id>/waiver-approvals")
 def approve_waiver(case_id: str) -> dict[str, Any]:
     return actions.approve_waiver(default_services(), caller(), case_id)

@@ -26,6 +26,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "cases/{case_id}/plan-proposals", "cognito"),
     ("POST", "cases/{case_id}/plan-acceptance", "iam"),
     ("POST", "cases/{case_id}/waiver-approvals", "cognito"),
+    ("POST", "cases/{case_id}/do-not-contact", "cognito"),
+    ("POST", "cases/{case_id}/do-not-contact/clear", "cognito"),
     ("POST", "cases/{case_id}/promises", "cognito"),
     ("POST", "cases/{case_id}/complaints", "cognito"),
     ("POST", "cases/{case_id}/complaints/resolve", "cognito"),

@@ -454,10 +454,23 @@ class MemoryCaseStore(CaseParking):
     def add_contact(self, customer_id: str, at: datetime) -> None:
         recent = [t for t in self.contacts(customer_id) if (at - t).days < CONTACT_LOG_DAYS]
         recent.append(at)
-        self._wire.call("dynamodb", "PutItem")
+        self.update_customer(customer_id, {"contacts": [t.isoformat() for t in recent]})
+
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        self._wire.call("dynamodb", "GetItem")
+        return dict(_copy(self._table.items.get(CONTACT_LOG_PREFIX + customer_id) or {}))
+
+    def update_customer(
+        self, customer_id: str, values: Mapping[str, Any] | None = None, remove: tuple[str, ...] = ()
+    ) -> None:
+        self._wire.call("dynamodb", "UpdateItem")
         key = CONTACT_LOG_PREFIX + customer_id
         with self._table.lock:
-            self._write(key, {"case_id": key, "contacts": [t.isoformat() for t in recent]})
+            item = _copy(self._table.items.get(key) or {"case_id": key})
+            item.update({k: stored_value(item_value(v)) for k, v in (values or {}).items() if v is not None})
+            for name in remove:
+                item.pop(name, None)
+            self._write(key, item)
 
     def all(self) -> Iterator[Case]:
         self._wire.call("dynamodb", "Scan")  # one page: a 1 MB page holds a few thousand cases

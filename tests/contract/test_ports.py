@@ -379,3 +379,17 @@ def test_the_notifier_answers_each_message_with_a_provider_id(world: Services) -
         world.notifier.notify_staff("DueFlow: call task", {"type": "call_task", "case_id": "case-1"}),
     ]
     assert all(isinstance(i, str) and i for i in ids) and len(set(ids)) == 3
+
+
+def test_the_customer_item_keeps_its_choices_beside_the_contact_log(world: Services) -> None:
+    """Opt-outs, complaint pauses and do-not-contact per customer; logging a contact keeps them."""
+    assert world.cases.customer("C7") == {}
+    world.cases.update_customer("C7", {"opt_out": {"sms"}, "paused_by": {"case-1"}, "dnc_reason": "letter"})
+    world.cases.add_contact("C7", NOON)
+    item = world.cases.customer("C7")
+    assert (set(item["opt_out"]), set(item["paused_by"]), item["dnc_reason"]) == ({"sms"}, {"case-1"}, "letter")
+    assert world.cases.contacts("C7") == [NOON]
+    world.cases.update_customer("C7", remove=("paused_by", "dnc_reason"))
+    item = world.cases.customer("C7")
+    assert "paused_by" not in item and "dnc_reason" not in item and set(item["opt_out"]) == {"sms"}
+    assert [c.case_id for c in world.cases.all()] == []  # a customer's item is not a case

@@ -212,6 +212,16 @@ class CaseStore(Protocol):
 
     def add_contact(self, customer_id: str, at: datetime) -> None: ...
 
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        """What holds for a customer across all their loans: ``contacts`` (the caps' log), ``opt_out``
+        (channels), ``paused_by`` (case ids with an open complaint), ``dnc_reason`` / ``dnc_by`` /
+        ``dnc_on`` (do not contact). Empty when nothing was ever recorded."""
+        ...
+
+    def update_customer(
+        self, customer_id: str, values: Mapping[str, Any] | None = None, remove: tuple[str, ...] = ()
+    ) -> None: ...
+
     def all(self) -> Iterator[Case]:
         """Every case (not the contact logs), for reports."""
         ...

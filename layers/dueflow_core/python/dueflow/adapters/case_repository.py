@@ -206,7 +206,34 @@ class CaseRepository(CaseParking):
         """Record an SMS or call to the customer, keeping only the last week (the caps' horizon)."""
         recent = [t for t in self.contacts(customer_id) if (at - t).days < CONTACT_LOG_DAYS]
         recent.append(at)
-        self._ddb.put_item(
-            TableName=self._table,
-            Item=to_item({"case_id": CONTACT_LOG_PREFIX + customer_id, "contacts": [t.isoformat() for t in recent]}),
-        )
+        self.update_customer(customer_id, {"contacts": [t.isoformat() for t in recent]})
+
+    # -- what holds for a customer across all their loans (opt-outs, complaint pauses, do-not-contact) -
+    def customer(self, customer_id: str) -> dict[str, Any]:
+        return self._item(CONTACT_LOG_PREFIX + customer_id) or {}
+
+    def update_customer(
+        self, customer_id: str, values: Mapping[str, Any] | None = None, remove: tuple[str, ...] = ()
+    ) -> None:
+        """SET ``values`` and REMOVE ``remove`` on the customer's item (created on the first write)."""
+        values = {k: v for k, v in (values or {}).items() if v is not None}
+        names = {f"#n{i}": name for i, name in enumerate([*values, *remove])}
+        by_name = {name: alias for alias, name in names.items()}
+        parts = []
+        if values:
+            parts.append("SET " + ", ".join(f"{by_name[k]} = :v{i}" for i, k in enumerate(values)))
+        if remove:
+            parts.append("REMOVE " + ", ".join(by_name[k] for k in remove))
+        if not parts:
+            return
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"case_id": {"S": CONTACT_LOG_PREFIX + customer_id}},
+            "UpdateExpression": " ".join(parts),
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            request["ExpressionAttributeValues"] = {
+                f":v{i}": to_item({"v": v})["v"] for i, v in enumerate(values.values())
+            }
+        self._ddb.update_item(**request)

@@ -17,7 +17,7 @@ from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
 from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
 from dueflow.domain.waiver import WaiverDecision, decide_waiver, pack_authorities
-from dueflow.services import audit_log
+from dueflow.services import audit_log, customers
 from dueflow.services.context import Services
 from dueflow.services.waiting import resume
 from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN
@@ -383,6 +383,7 @@ def open_complaint(services: Services, caller: Caller, case_id: str) -> dict[str
     today = clock.today(services.settings.time_zone)
     deadline = today + timedelta(days=services.settings.complaint_resolution_days)
     services.cases.watch_complaint(case_id, today, deadline)
+    customers.pause(services, case.customer_id, case_id)  # all the customer's contact, every loan
     count = case.complaints + 1
     services.cases.update(case_id, {"complaints": count})
     audit_log.append(
@@ -407,6 +408,7 @@ def resolve_complaint(services: Services, caller: Caller, case_id: str) -> dict[
     if not case.complaint_open:
         raise Refused("no complaint is open on this case")
     services.cases.close_complaint(case_id, clock.today(services.settings.time_zone))
+    customers.unpause(services, case.customer_id, case_id)
     audit_log.append(
         services,
         case_id,
@@ -425,8 +427,38 @@ def opt_out(services: Services, caller: Caller, case_id: str, channel: str) -> d
     _may_act(caller, case)
     channels = set(case.opt_out) | {channel}
     services.cases.update(case_id, {"opt_out": channels})
+    customers.opt_out(services, case.customer_id, channel)  # the customer's choice: all their loans
     audit_log.append(services, case_id, "customer_reply", clock.now(), {"opt_out": channel}, dedupe=f"optout:{channel}")
     return {"case_id": case_id, "opt_out": sorted(channels)}
+
+
+def do_not_contact(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:
+    """Stop all contact with the case's customer, every loan, pre-due reminders included, with a reason
+    (a legal instruction, a bereavement, a cease-and-desist letter); supervisors set it, the bank's
+    channels may too."""
+    if not (caller.system or caller.groups & {"supervisor", "collections_manager"}):
+        raise Forbidden("only a supervisor sets do-not-contact")
+    case = _case(services, case_id)
+    today = clock.today(services.settings.time_zone)
+    customers.set_do_not_contact(services, case.customer_id, reason, caller.principal, today)
+    audit_log.append(
+        services, case_id, "customer_reply", clock.now(), {"do_not_contact": reason, "by": caller.principal},
+        dedupe=f"dnc:{today}:{reason}",
+    )  # fmt: skip
+    return {"case_id": case_id, "do_not_contact": reason}
+
+
+def clear_do_not_contact(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:
+    """Contact may resume (a supervisor, with the reason on the record)."""
+    if not caller.groups & {"supervisor", "collections_manager"}:
+        raise Forbidden("only a supervisor clears do-not-contact")
+    case = _case(services, case_id)
+    customers.clear_do_not_contact(services, case.customer_id)
+    audit_log.append(
+        services, case_id, "customer_reply", clock.now(), {"do_not_contact_cleared": reason, "by": caller.principal},
+        dedupe=f"dnc-clear:{clock.now().isoformat()}",
+    )  # fmt: skip
+    return {"case_id": case_id, "do_not_contact": None}
 
 
 def audit_records(

@@ -25,6 +25,7 @@ from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ProviderRefused
 from dueflow.services import audit_log
 from dueflow.services.context import Services
+from dueflow.services.customers import customer_rules
 
 
 @dataclass
@@ -116,12 +117,17 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
     # a pre-due reminder belongs to no case, but the customer's choices on the loan's open case (an
     # opt-out, a complaint that pauses contact) hold for it too
     governing = services.cases.open_case_for_loan(message.loan_id) if case is None else case
+    # the customer's choices hold for all their loans: opt-outs, a complaint on any case, do-not-contact
+    rules_of_customer = customer_rules(services, message.customer_id)
+    if rules_of_customer.do_not_contact:
+        return _drop(services, message, case, now, f"do not contact: {rules_of_customer.do_not_contact}")
     opted_out = {Channel(c) for c in (governing.opt_out if governing is not None else ())}
+    opted_out |= {Channel(c) for c in rules_of_customer.opt_out}
     recipient = Recipient(
         timezone=loan.customer.timezone if loan.customer else settings.time_zone,
         verified_channels=frozenset(verified),
         opted_out=frozenset(opted_out),
-        complaint_open=governing is not None and governing.complaint_open,
+        complaint_open=(governing is not None and governing.complaint_open) or rules_of_customer.paused,
     )
     rules = contact_rules(settings)
     decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
