@@ -28,6 +28,7 @@ def test_the_first_email_carries_the_itemised_statement_and_the_sms_does_not(run
     assert "逾期账单（截至2026-06-17）" in email
     assert f"第1期 {line.due_date}到期：本金{line.principal_outstanding} 利息{line.interest_outstanding}" in email
     assert f"罚息{line.penalty_on_principal_accrued} 复利{line.compound_interest_accrued}" in email
-    assert f"合计应还{position.total_overdue}CNY" in email and "18.00%" in email
+    assert f"合计应还¥{position.total_overdue:,}" in email and "18.00%" in email
+    assert email.startswith(f"【{rt.settings.bank_name}】") and sms.startswith(f"【{rt.settings.bank_name}】")
     assert "还款方式：" in email and rt.settings.payment_instructions in email
     assert "逾期账单" not in sms and "罚息" not in sms

@@ -15,22 +15,35 @@ VALUES = {
     "due_date": "2026-07-15",
     "seq": 2,
     "bank_phone": "400-000-0000",
+    "bank": "示例银行",
 }
 
 
 def test_first_reminder_in_chinese_is_the_polite_standard_text() -> None:
     message = render("first_reminder", "zh-CN", VALUES)
-    assert message.text.startswith("尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。")
-    assert "逾期金额1066.20CNY" in message.text and "400-000-0000" in message.text
+    # signed by the bank (【银行名】), the amount as the customer reads it
+    assert message.text.startswith("【示例银行】尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。")
+    assert "逾期金额¥1,066.20" in message.text and "400-000-0000" in message.text
     assert message.subject == "逾期还款提醒"
 
 
 def test_first_reminder_in_english() -> None:
-    message = render("first_reminder", "en", VALUES)
+    message = render("first_reminder", "en", VALUES | {"bank": "Example Bank", "currency": "USD"})
     assert message.text == (
-        "Dear customer, a payment on your loan ending 0042 is overdue: 1066.20 CNY. "
-        "Please contact us soon to arrange repayment: 400-000-0000."
+        "Dear customer, a payment on your loan ending 0042 is overdue: $1,066.20. "
+        "Please contact us soon to arrange repayment: 400-000-0000. — Example Bank"
     )
+
+
+def test_amounts_read_in_their_currency_yen_has_no_minor_unit() -> None:
+    from dueflow.domain.money import display
+
+    assert (display("5336.26", "CNY"), display("5336.26", "USD"), display("1200", "JPY")) == (
+        "¥5,336.26",
+        "$5,336.26",
+        "¥1,200",
+    )
+    assert display("10.5", "CHF") == "10.50 CHF"
 
 
 @pytest.mark.parametrize("template_id", sorted(TEMPLATES))

@@ -14,7 +14,7 @@ from decimal import Decimal
 from string import Formatter
 from typing import Literal
 
-from dueflow.domain.money import fmt
+from dueflow.domain.money import display, fmt
 
 Language = Literal["zh-CN", "en"]
 
@@ -29,78 +29,78 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
     "pre_due_reminder": {
         "zh-CN": Template(
             "还款提醒",
-            "尊敬的客户，您尾号{ref}的贷款将于{due_date}到期，应还金额{amount}{currency}。请按时还款，如有疑问请致电{bank_phone}。",
+            "尊敬的客户，您尾号{ref}的贷款将于{due_date}到期，应还金额{amount}。请按时还款，如有疑问请致电{bank_phone}。",
         ),
         "en": Template(
             "Repayment reminder",
-            "Dear customer, {amount} {currency} on your loan ending {ref} is due on {due_date}. "
+            "Dear customer, {amount} on your loan ending {ref} is due on {due_date}. "
             "Please pay on time; questions: {bank_phone}.",
         ),
     },
     "first_reminder": {
         "zh-CN": Template(
             "逾期还款提醒",
-            "尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。尾号{ref}，逾期金额{amount}{currency}，客服电话{bank_phone}。",
+            "尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。尾号{ref}，逾期金额{amount}，客服电话{bank_phone}。",
         ),
         "en": Template(
             "Your loan payment is overdue",
-            "Dear customer, a payment on your loan ending {ref} is overdue: {amount} {currency}. "
+            "Dear customer, a payment on your loan ending {ref} is overdue: {amount}. "
             "Please contact us soon to arrange repayment: {bank_phone}.",
         ),
     },
     "second_reminder": {
         "zh-CN": Template(
             "逾期还款再次提醒",
-            "尊敬的客户，您尾号{ref}的贷款仍有{amount}{currency}逾期未还。我们愿意与您协商还款方案，请致电{bank_phone}。",
+            "尊敬的客户，您尾号{ref}的贷款仍有{amount}逾期未还。我们愿意与您协商还款方案，请致电{bank_phone}。",
         ),
         "en": Template(
             "Second reminder: overdue payment",
-            "Dear customer, {amount} {currency} on your loan ending {ref} is still overdue. "
+            "Dear customer, {amount} on your loan ending {ref} is still overdue. "
             "We are glad to agree a repayment plan with you: {bank_phone}.",
         ),
     },
     "plan_installment_reminder": {
         "zh-CN": Template(
             "还款计划提醒",
-            "尊敬的客户，您尾号{ref}的还款计划第{seq}期{amount}{currency}将于{due_date}到期，请按时还款。客服电话{bank_phone}。",
+            "尊敬的客户，您尾号{ref}的还款计划第{seq}期{amount}将于{due_date}到期，请按时还款。客服电话{bank_phone}。",
         ),
         "en": Template(
             "Repayment plan reminder",
             "Dear customer, installment {seq} of your repayment plan for the loan ending {ref}, "
-            "{amount} {currency}, is due on {due_date}. Questions: {bank_phone}.",
+            "{amount}, is due on {due_date}. Questions: {bank_phone}.",
         ),
     },
     "plan_progress": {
         "zh-CN": Template(
             "还款进度通知",
-            "尊敬的客户，感谢您按计划还款。尾号{ref}的贷款已还{paid}{currency}，尚余{amount}{currency}。客服电话{bank_phone}。",
+            "尊敬的客户，感谢您按计划还款。尾号{ref}的贷款已还{paid}，尚余{amount}。客服电话{bank_phone}。",
         ),
         "en": Template(
             "Your repayment progress",
             "Dear customer, thank you for keeping to your plan. On the loan ending {ref} you have repaid "
-            "{paid} {currency}; {amount} {currency} remains. Questions: {bank_phone}.",
+            "{paid}; {amount} remains. Questions: {bank_phone}.",
         ),
     },
     "promise_missed": {
         "zh-CN": Template(
             "还款承诺提醒",
-            "尊敬的客户，您承诺于{due_date}前偿还尾号{ref}贷款的{amount}{currency}，我们尚未收到全部款项。"
+            "尊敬的客户，您承诺于{due_date}前偿还尾号{ref}贷款的{amount}，我们尚未收到全部款项。"
             "请尽快还款或致电{bank_phone}与我们沟通。",
         ),
         "en": Template(
             "About your promise to pay",
-            "Dear customer, you promised to pay {amount} {currency} on the loan ending {ref} by {due_date}; "
+            "Dear customer, you promised to pay {amount} on the loan ending {ref} by {due_date}; "
             "we have not received all of it. Please pay or call us soon: {bank_phone}.",
         ),
     },
     "broken_promise": {
         "zh-CN": Template(
             "还款计划未履行提醒",
-            "尊敬的客户，您尾号{ref}的还款计划第{seq}期{amount}{currency}已逾期未还。请尽快还款或致电{bank_phone}与我们沟通。",
+            "尊敬的客户，您尾号{ref}的还款计划第{seq}期{amount}已逾期未还。请尽快还款或致电{bank_phone}与我们沟通。",
         ),
         "en": Template(
             "Missed repayment plan installment",
-            "Dear customer, installment {seq} of your plan for the loan ending {ref}, {amount} {currency}, "
+            "Dear customer, installment {seq} of your plan for the loan ending {ref}, {amount}, "
             "was not paid. Please pay or call us soon: {bank_phone}.",
         ),
     },
@@ -111,14 +111,14 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
 CALL_SCRIPTS: dict[Language, Template] = {
     "zh-CN": Template(
         "外呼任务",
-        "外呼脚本：您好，我是银行贷款服务专员。确认对方为借款人本人后说明：尾号{ref}的贷款逾期金额{amount}{currency}。"
+        "外呼脚本：您好，我是银行贷款服务专员。确认对方为借款人本人后说明：尾号{ref}的贷款逾期金额{amount}。"
         "询问未还款原因及可还款时间；如客户有困难，介绍分期还款方案；如客户承诺还款，记录日期和金额。"
         "礼貌结束，不施压；客户要求不再致电时记录并尊重。",
     ),
     "en": Template(
         "Call task",
         "Call script: introduce yourself as the bank's loan service officer; once the borrower is confirmed, say "
-        "the loan ending {ref} is {amount} {currency} overdue. Ask why and when they can pay; if they are in "
+        "the loan ending {ref} is {amount} overdue. Ask why and when they can pay; if they are in "
         "difficulty, offer a repayment plan; if they promise to pay, record the date and amount. Stay courteous, "
         "never press; if they ask not to be called, record it and respect it.",
     ),
@@ -140,10 +140,20 @@ def loan_reference(loan_id: str) -> str:
     return loan_id[-4:]
 
 
+def _amount(key: str, value: object, currency: str) -> object:
+    """An amount placeholder as the customer reads it (``¥1,066.20``); other values as they are."""
+    if key not in _AMOUNT_FIELDS:
+        return value
+    if currency:
+        return display(value, currency)
+    return fmt(value) if isinstance(value, Decimal) else value
+
+
 def call_script(template_id: str, language: Language, values: Mapping[str, object]) -> RenderedMessage:
     """The agent's script for the call task queued with ``template_id`` (its values fill the script)."""
     script = CALL_SCRIPTS[language] if language in CALL_SCRIPTS else CALL_SCRIPTS["en"]
-    formatted = {k: fmt(v) if k in _AMOUNT_FIELDS and isinstance(v, Decimal) else v for k, v in values.items()}
+    currency = str(values.get("currency") or "")
+    formatted = {k: _amount(k, v, currency) for k, v in values.items()}
     filled = {name: formatted.get(name, "?") for _, name, _, _ in Formatter().parse(script.body) if name}
     return RenderedMessage(template_id, language, script.subject, script.body.format(**filled))
 
@@ -153,14 +163,14 @@ STATEMENT_WORDS: dict[Language, dict[str, str]] = {
         "title": "逾期账单（截至{as_of}）",
         "line": "第{seq}期 {due_date}到期：本金{principal} 利息{interest} 罚息{penalty} 复利{compound} "
         "已付{paid} 应还{owed}",
-        "total": "合计应还{total}{currency}（罚息、复利按年利率{rate}、每年360天按日计收）",
+        "total": "合计应还{total}（罚息、复利按年利率{rate}、每年360天按日计收）",
         "pay": "还款方式：{instructions}",
     },
     "en": {
         "title": "Itemised overdue statement as of {as_of}",
         "line": "Installment {seq} due {due_date}: principal {principal}, interest {interest}, penalty interest "
         "{penalty}, compound interest {compound}, paid {paid}, owed {owed}",
-        "total": "Total owed {total} {currency} (penalty and compound interest at {rate} a year, daily, 360-day year)",
+        "total": "Total owed {total} (penalty and compound interest at {rate} a year, daily, 360-day year)",
         "pay": "How to pay: {instructions}",
     },
 }
@@ -185,7 +195,8 @@ def statement_text(language: Language, statement: Mapping[str, object], rate: st
                 owed=item["total_outstanding"],
             )
         )
-    lines.append(words["total"].format(total=statement["total_overdue"], currency=statement["currency"], rate=rate))
+    total = display(str(statement["total_overdue"]), str(statement["currency"]))
+    lines.append(words["total"].format(total=total, rate=rate))
     lines.append(words["pay"].format(instructions=instructions))
     return "\n".join(lines)
 
@@ -197,12 +208,16 @@ def render(template_id: str, language: Language, values: Mapping[str, object]) -
         template = TEMPLATES[template_id][language]
     except KeyError:
         raise ValueError(f"no template {template_id!r} in {language!r}") from None
-    formatted = {k: fmt(v) if k in _AMOUNT_FIELDS and isinstance(v, Decimal) else v for k, v in values.items()}
+    currency = str(values.get("currency") or "")
+    formatted = {k: _amount(k, v, currency) for k, v in values.items()}
     needed = {name for _, name, _, _ in Formatter().parse(template.body) if name}
     missing = sorted(needed - formatted.keys())
     if missing:
         raise ValueError(f"template {template_id!r} needs {', '.join(missing)}")
     body = template.body.format(**formatted)
+    bank = values.get("bank")
+    if bank:  # the sender's signature: 【银行名】 leads a Chinese message; an English one is signed
+        body = f"【{bank}】{body}" if language == "zh-CN" else f"{body} — {bank}"
     if formatted.get("statement"):  # an e-mail with the itemised statement below the message
         body = f"{body}\n\n{formatted['statement']}"
     return RenderedMessage(template_id, language, template.subject, body)

@@ -27,3 +27,18 @@ def round_up(amount: Decimal) -> Decimal:
 def fmt(amount: Decimal) -> str:
     """Format an amount as a decimal string with exactly 2 places (``"1234.50"``)."""
     return str(round_half_up(amount))
+
+
+# how an amount reads in a customer's message: the currency's sign, thousands grouped, its minor units
+_SIGNS = {"CNY": "¥", "USD": "$", "HKD": "HK$", "EUR": "€", "GBP": "£", "JPY": "¥", "SGD": "S$", "MOP": "MOP$"}
+
+
+def display(amount: object, currency: str) -> str:
+    """``¥5,336.26``, ``$5,336.26``, ``¥1,200`` (yen has no minor unit); an unknown currency by its code."""
+    from dueflow.domain.currencies import places
+
+    value = Decimal(str(amount))
+    digits = places(currency) if currency else 2
+    text = f"{value:,.{digits}f}"
+    sign = _SIGNS.get(currency)
+    return f"{sign}{text}" if sign else f"{text} {currency}".strip()

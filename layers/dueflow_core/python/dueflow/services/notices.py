@@ -79,6 +79,7 @@ def reminder_values(loan: Loan, position: Position, settings: Settings) -> dict[
         "currency": loan.currency,
         "due_date": (position.next_due_date or position.as_of).isoformat(),
         "bank_phone": settings.bank_hotline,
+        "bank": settings.bank_name,
     }
 
 

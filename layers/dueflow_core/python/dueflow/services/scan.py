@@ -248,6 +248,7 @@ def _pre_due(services: Services, stored: StoredLoan, due_on: date, amount: str) 
                 "currency": loan.currency,
                 "due_date": due_on.isoformat(),
                 "bank_phone": services.settings.bank_hotline,
+                "bank": services.settings.bank_name,
             },
             created_at=clock.now(),
         )
