@@ -167,6 +167,16 @@ def propose(case_id: str, body: Annotated[PlanIn, Body()]) -> dict[str, Any]:
     return actions.propose(default_services(), caller(), case_id, body.waive_penalty, body.waive_interest, body.months)
 
 
+class AccelerationIn(_Body):
+    sent_on: Day
+    reference: Annotated[str, Field(min_length=3, max_length=100)]
+
+
+@app.post("/cases/<case_id>/acceleration-notice")
+def acceleration_notice(case_id: str, body: Annotated[AccelerationIn, Body()]) -> dict[str, Any]:
+    return actions.acceleration_notice(default_services(), caller(), case_id, body.sent_on, body.reference)
+
+
 class DoNotContactIn(_Body):
     reason: Annotated[str, Field(min_length=3, max_length=200)]
 

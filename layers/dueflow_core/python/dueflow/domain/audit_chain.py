@@ -42,6 +42,7 @@ RECORD_TYPES = frozenset(
         "complaint_escalated",
         "legal_assessment",
         "litigation_package",
+        "acceleration_notice",
         "case_closed",
     }
 )

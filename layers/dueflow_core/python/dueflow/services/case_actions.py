@@ -22,7 +22,7 @@ from dueflow.services.context import Services
 from dueflow.services.waiting import resume
 from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN
 
-STAFF_ROLES = ("agent", "supervisor", "legal", "auditor")
+STAFF_ROLES = ("agent", "supervisor", "collections_manager", "legal", "auditor")
 
 
 class Unauthenticated(Exception):
@@ -430,6 +430,27 @@ def opt_out(services: Services, caller: Caller, case_id: str, channel: str) -> d
     customers.opt_out(services, case.customer_id, channel)  # the customer's choice: all their loans
     audit_log.append(services, case_id, "customer_reply", clock.now(), {"opt_out": channel}, dedupe=f"optout:{channel}")
     return {"case_id": case_id, "opt_out": sorted(channels)}
+
+
+def acceleration_notice(
+    services: Services, caller: Caller, case_id: str, sent_on: date, reference: str
+) -> dict[str, Any]:
+    """Record the acceleration notice (加速到期通知) the bank gave the borrower under the loan contract: from
+    then on the legal review claims the principal not yet due as well. Legal records it, with the notice's
+    own reference (its letter or courier number)."""
+    if "legal" not in caller.groups:
+        raise Forbidden("only legal records an acceleration notice")
+    case = _case(services, case_id)
+    _open(case)
+    today = clock.today(services.settings.time_zone)
+    if sent_on > today:
+        raise InvalidInput("sent_on", f"{sent_on} is after today ({today})")
+    if case.opened_on is not None and sent_on < case.opened_on:
+        raise InvalidInput("sent_on", f"{sent_on} is before the case opened ({case.opened_on})")
+    services.cases.update(case_id, {"acceleration_noticed_on": sent_on.isoformat()})
+    body = {"sent_on": sent_on.isoformat(), "reference": reference, "by": caller.principal}
+    audit_log.append(services, case_id, "acceleration_notice", clock.now(), body, dedupe=f"acceleration:{reference}")
+    return {"case_id": case_id, "acceleration_noticed_on": sent_on.isoformat(), "reference": reference}
 
 
 def do_not_contact(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:
