@@ -43,7 +43,7 @@ from dueflow.domain.outbox import KEEP_DAYS, Message
 from dueflow.domain.position import assess
 from dueflow.ports import AuditConflictError, ProviderRefused, ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_label, shard_of
-from dueflow.stores import CONCURRENT_ATTEMPTS, CaseParking, MessageLifecycle, posted
+from dueflow.stores import CONCURRENT_ATTEMPTS, CaseParking, MessageLifecycle, posted, with_default_pack
 
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8
@@ -218,17 +218,19 @@ class MemoryLoanStore:
     """The loans table. Each change is also appended to ``changes`` (the table's stream: the loan after
     the write, as ``NEW_IMAGE`` would show it), which the local runtime delivers to ``payment_stream``."""
 
-    def __init__(self, wire: Wire, shards: int, cipher: PiiCipher) -> None:
+    def __init__(self, wire: Wire, shards: int, cipher: PiiCipher, default_pack: str | None = None) -> None:
         self._wire = wire
         self._shards = shards
         self._cipher = cipher
+        self._default_pack = default_pack
         self._due = _Index("due_shard", "next_due_date")
         self._table = _Table(wire, "loan_id", [self._due])
         self.changes: list[StoredLoan] = []
 
     def put(self, loans: Iterable[Loan], as_of: date) -> int:
         count = 0
-        for loan in loans:
+        for given in loans:
+            loan = with_default_pack(given, self._default_pack)
             if count % 25 == 0:
                 self._wire.call("dynamodb", "BatchWriteItem")
             sealed: dict[str, str] = {}

@@ -393,3 +393,24 @@ def test_the_customer_item_keeps_its_choices_beside_the_contact_log(world: Servi
     item = world.cases.customer("C7")
     assert "paused_by" not in item and "dnc_reason" not in item and set(item["opt_out"]) == {"sms"}
     assert [c.case_id for c in world.cases.all()] == []  # a customer's item is not a case
+
+
+@pytest.mark.parametrize("backend", ["memory", "moto"])
+def test_a_loan_naming_no_pack_is_kept_under_the_deployments_default(backend: str) -> None:
+    """Settings.rule_pack: a stored loan without ``rules`` gets it, in both worlds; one naming its own
+    keeps it."""
+    settings = Settings(environment="contract", index_shards=4, rule_pack="cn")
+    own = loan("L2").model_copy(update={"rules": "us"})
+    if backend == "memory":
+        from dueflow_local.memory import Wire
+        from dueflow_local.memory_runtime import memory_services
+
+        services = memory_services(settings, Wire())
+        services.loans.put([loan("L1"), own], AS_OF)
+        assert (services.loans.get("L1").rules, services.loans.get("L2").rules) == ("cn", "us")  # type: ignore[union-attr]
+        return
+    from dueflow_local.moto_runtime import MotoRuntime
+
+    with MotoRuntime(settings) as rt:
+        rt.services.loans.put([loan("L1"), own], AS_OF)
+        assert (rt.services.loans.get("L1").rules, rt.services.loans.get("L2").rules) == ("cn", "us")  # type: ignore[union-attr]

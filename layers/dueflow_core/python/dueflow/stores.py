@@ -153,3 +153,11 @@ class CaseParking:
             remove=("task_token", "wake_on", "wake_shard"),
             expect={"task_token": token},
         )
+
+
+def with_default_pack(loan: Loan, pack: str | None) -> Loan:
+    """A loan as a store keeps it: under the deployment's default rule pack unless it names its own
+    (``Settings.rule_pack``; a pack's bounds apply, so a loan outside them is refused naming the field)."""
+    if pack is None or loan.rules is not None:
+        return loan
+    return Loan.model_validate({**loan.model_dump(mode="json", exclude_none=True), "rules": pack})

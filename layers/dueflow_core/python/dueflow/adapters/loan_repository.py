@@ -25,7 +25,7 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
 from dueflow.ports import ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_of
-from dueflow.stores import CONCURRENT_ATTEMPTS, posted
+from dueflow.stores import CONCURRENT_ATTEMPTS, posted, with_default_pack
 
 __all__ = [
     "DUE_INDEX",
@@ -50,11 +50,19 @@ def attention_date(position: Position) -> date | None:
 
 
 class LoanRepository:
-    def __init__(self, dynamodb: Any, table: str, shards: int, cipher: PiiCipher | None = None) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        table: str,
+        shards: int,
+        cipher: PiiCipher | None = None,
+        default_pack: str | None = None,
+    ) -> None:
         self._ddb = dynamodb
         self._table = table
         self._shards = shards
         self._cipher = cipher
+        self._default_pack = default_pack
 
     def to_item(self, loan: Loan, as_of: date) -> dict[str, Any]:
         """The DynamoDB item (low-level attribute values) of ``loan`` as of ``as_of``."""
@@ -78,7 +86,8 @@ class LoanRepository:
         """Write loans (create or replace); returns how many."""
         count = 0
         batch: list[dict[str, Any]] = []
-        for loan in loans:
+        for given in loans:
+            loan = with_default_pack(given, self._default_pack)
             batch.append({"PutRequest": {"Item": self.to_item(loan, as_of)}})
             count += 1
             if len(batch) == 25:
