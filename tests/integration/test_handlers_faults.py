@@ -62,7 +62,13 @@ def open_case_with_messages(services: Any) -> str:
                 "first_reminder",
                 "en",
                 NOON,
-                {"ref": "0001", "amount": "10.00", "currency": "CNY", "bank_phone": "400-000-0000"},
+                {
+                    "ref": "0001",
+                    "amount": "10.00",
+                    "currency": "CNY",
+                    "bank_phone": "400-000-0000",
+                    "as_of": "2026-07-01",
+                },
             )
         )
     return case_id

@@ -23,7 +23,14 @@ from dueflow_local.memory_runtime import memory_services
 
 NOON = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 SHARDS = 4
-VALUES = {"ref": "0001", "amount": "10.00", "currency": "CNY", "due_date": "2026-06-15", "bank_phone": "95555"}
+VALUES = {
+    "ref": "0001",
+    "amount": "10.00",
+    "currency": "CNY",
+    "due_date": "2026-06-15",
+    "bank_phone": "400-000-0000",
+    "as_of": "2026-07-01",
+}
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ VALUES = {
     "seq": 2,
     "bank_phone": "400-000-0000",
     "bank": "示例银行",
+    "as_of": "2026-07-20",
 }
 
 
@@ -23,15 +24,17 @@ def test_first_reminder_in_chinese_is_the_polite_standard_text() -> None:
     message = render("first_reminder", "zh-CN", VALUES)
     # signed by the bank (【银行名】), the amount as the customer reads it
     assert message.text.startswith("【示例银行】尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。")
-    assert "逾期金额¥1,066.20" in message.text and "400-000-0000" in message.text
+    assert "截至2026-07-20逾期金额¥1,066.20" in message.text and "400-000-0000" in message.text
+    assert "逐项账单已发送至您的邮箱" in message.text  # how to get the itemised statement
     assert message.subject == "逾期还款提醒"
 
 
 def test_first_reminder_in_english() -> None:
     message = render("first_reminder", "en", VALUES | {"bank": "Example Bank", "currency": "USD"})
     assert message.text == (
-        "Dear customer, a payment on your loan ending 0042 is overdue: $1,066.20. "
-        "Please contact us soon to arrange repayment: 400-000-0000. — Example Bank"
+        "Dear customer, a payment on your loan ending 0042 is overdue: $1,066.20 as of 2026-07-20. "
+        "Please contact us soon to arrange repayment: 400-000-0000. The itemised statement is in your e-mail, "
+        "or call us for it. — Example Bank"
     )
 
 

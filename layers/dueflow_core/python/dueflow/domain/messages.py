@@ -40,12 +40,14 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
     "first_reminder": {
         "zh-CN": Template(
             "逾期还款提醒",
-            "尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。尾号{ref}，逾期金额{amount}，客服电话{bank_phone}。",
+            "尊敬的客户，您有一笔贷款已逾期，请尽快联系我们以安排还款。尾号{ref}，截至{as_of}逾期金额{amount}，"
+            "客服电话{bank_phone}。逐项账单已发送至您的邮箱，也可致电索取。",
         ),
         "en": Template(
             "Your loan payment is overdue",
-            "Dear customer, a payment on your loan ending {ref} is overdue: {amount}. "
-            "Please contact us soon to arrange repayment: {bank_phone}.",
+            "Dear customer, a payment on your loan ending {ref} is overdue: {amount} as of {as_of}. "
+            "Please contact us soon to arrange repayment: {bank_phone}. The itemised statement is in your "
+            "e-mail, or call us for it.",
         ),
     },
     "second_reminder": {

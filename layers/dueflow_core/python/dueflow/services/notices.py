@@ -80,6 +80,7 @@ def reminder_values(loan: Loan, position: Position, settings: Settings) -> dict[
         "due_date": (position.next_due_date or position.as_of).isoformat(),
         "bank_phone": settings.bank_hotline,
         "bank": settings.bank_name,
+        "as_of": position.as_of.isoformat(),
     }
 
 
