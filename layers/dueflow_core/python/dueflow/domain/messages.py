@@ -106,6 +106,27 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
             "was not paid. Please pay or call us soon: {bank_phone}.",
         ),
     },
+    # 15 U.S.C. 1692g(a), 12 CFR 1006.34: the validation notice (us pack), within 5 days of first contact
+    "validation_notice": {
+        "zh-CN": Template(
+            "债务确认通知",
+            "本通知来自催收方。截至{as_of}，您尾号{ref}的贷款欠款{amount}。如对全部或部分债务有异议，请于{dispute_by}前"
+            "告知我们；收到异议后，我们将在核实前暂停催收。电话{bank_phone}。",
+        ),
+        "en": Template(
+            "Validation notice about your debt",
+            "This is a communication from a debt collector about the loan ending {ref}. As of {as_of} you owe "
+            "{amount}. If you dispute all or part of this debt by {dispute_by}, we will stop collection until "
+            "we send you verification. You may also ask for the name and address of the original creditor. "
+            "Call {bank_phone}.",
+        ),
+    },
+}
+
+# 12 CFR 1006.6(e): every electronic communication carries a clear way to opt out (us pack)
+OPT_OUT_LINES: dict[Language, str] = {
+    "zh-CN": "回复TD退订短信；邮件请回复“退订”。",
+    "en": "Reply STOP to opt out of texts; reply UNSUBSCRIBE to opt out of e-mails.",
 }
 
 # What an agent says on the call a call task asks for (in the customer's language): the script, not the
@@ -217,6 +238,8 @@ def render(template_id: str, language: Language, values: Mapping[str, object]) -
     if missing:
         raise ValueError(f"template {template_id!r} needs {', '.join(missing)}")
     body = template.body.format(**formatted)
+    if values.get("opt_out_line"):  # the pack's mandatory opt-out notice (Reg F 1006.6(e))
+        body = f"{body} {OPT_OUT_LINES.get(language, OPT_OUT_LINES['en'])}"
     bank = values.get("bank")
     if bank:  # the sender's signature: 【银行名】 leads a Chinese message; an English one is signed
         body = f"【{bank}】{body}" if language == "zh-CN" else f"{body} — {bank}"

@@ -5,7 +5,7 @@ Message ids are deterministic (``<case>:<tag>:<channel>``), so a retried stage n
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dueflow import clock
 from dueflow.domain.case import Case
@@ -81,7 +81,32 @@ def reminder_values(loan: Loan, position: Position, settings: Settings) -> dict[
         "bank_phone": settings.bank_hotline,
         "bank": settings.bank_name,
         "as_of": position.as_of.isoformat(),
+        **({"opt_out_line": "yes"} if _pack_requires(loan, "opt_out_notice") else {}),
     }
+
+
+def _pack_requires(loan: Loan, line: str) -> bool:
+    if loan.rules is None:
+        return False
+    from dueflow.domain.rules import load_pack
+
+    return line in load_pack(loan.rules).messages.mandatory_lines
+
+
+def queue_validation_notice(services: Services, case: Case, loan: Loan, position: Position, at: datetime) -> int:
+    """The validation notice a pack requires within days of the first contact (us: 5 days, 15 U.S.C.
+    1692g(a)): by e-mail with the first reminder, the dispute window 30 days from its day (12 CFR
+    1006.34(b)(5))."""
+    if not _pack_requires(loan, "validation_notice"):
+        return 0
+    values = reminder_values(loan, position, services.settings) | {
+        "dispute_by": (position.as_of + timedelta(days=30)).isoformat()
+    }
+    return sum(
+        queue_message(services, case, loan, channel, "validation_notice", values, "validation", at)
+        for channel in channels(services, loan)
+        if channel == "email"
+    )
 
 
 def channels(services: Services, loan: Loan) -> list[str]:

@@ -30,7 +30,14 @@ from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.continuation import continue_case
 from dueflow.services.events import parse_event
-from dueflow.services.notices import channels, queue_message, queue_reminder, reminder_values, require_loan
+from dueflow.services.notices import (
+    channels,
+    queue_message,
+    queue_reminder,
+    queue_validation_notice,
+    reminder_values,
+    require_loan,
+)
 from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import answer, plan_timing, thresholds
 from dueflow.workflow.definition import FOLLOW_UP, STAGE_LABELS
@@ -98,6 +105,8 @@ def _remind(template: str) -> StageFn:
         # a reminder sent again (the cadence before a threshold) is a new message: its id names the visit
         tag = template if template == "first_reminder" else f"{template}@{event.entered}"
         queued = queue_reminder(services, case, loan, position, template, tag, event.at)
+        if template == "first_reminder":
+            queued += queue_validation_notice(services, case, loan, position, event.at)
         if position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD:
             values = reminder_values(loan, position, services.settings)
             queued += queue_message(services, case, loan, "call", template, values, tag, event.at)

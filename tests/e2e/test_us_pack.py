@@ -1,0 +1,49 @@
+"""A US loan (the us rule pack) for a customer in New York: the validation notice goes out with the first
+contact (15 U.S.C. 1692g(a), 12 CFR 1006.34: within 5 days, a 30-day dispute window), every electronic
+message carries the opt-out notice (12 CFR 1006.6(e)), amounts read in dollars; a cn loan gets neither."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from dueflow_local.runtime import Runtime
+from tests.e2e.conftest import borrower
+
+NEW_YORK = {
+    "name": "Jane Roe",
+    "phone": "+12125550100",
+    "email": "jane@example.com",
+    "timezone": "America/New_York",
+    "language": "en",
+    "monthly_income": "6000.00",
+    "monthly_expenses": "2500.00",
+}
+
+
+def sent(rt: Runtime, loan: str, case: str) -> list[dict[str, str]]:
+    return [
+        record["body"]
+        for record in (json.loads(d) for _, d in rt.services.audit_store.read_case(loan, case))
+        if record["type"] == "message_sent"
+    ]
+
+
+def test_a_new_york_loan_gets_the_validation_notice_and_the_opt_out_line(runtime: Runtime) -> None:
+    rt = runtime
+    us = borrower("U1", currency="USD", rules="us", customer=NEW_YORK)
+    cn = borrower("C1")
+    rt.load_book([us, cn], date(2026, 6, 16))
+    rt.run_day(date(2026, 6, 17))
+    us_messages = sent(rt, "U1", "U1-2026-06-15")
+    validation = [m for m in us_messages if m["template"] == "validation_notice"]
+    assert [m["channel"] for m in validation] == ["email"]
+    assert "dispute all or part of this debt by 2026-07-17" in validation[0]["text"]
+    assert "This is a communication from a debt collector" in validation[0]["text"]
+    electronic = [m for m in us_messages if m["channel"] in ("sms", "email")]
+    assert len(electronic) >= 3 and all("Reply STOP to opt out" in m["text"] for m in electronic)
+    assert all("$" in m["text"] for m in electronic)
+    assert all(m["local_time"] >= "08:00" for m in electronic)  # inside 8am-9pm in New York
+    cn_messages = sent(rt, "C1", "C1-2026-06-15")
+    assert cn_messages and not [m for m in cn_messages if m["template"] == "validation_notice"]
+    assert not [m for m in cn_messages if "STOP" in m["text"]]
