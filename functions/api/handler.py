@@ -177,6 +177,15 @@ def acceleration_notice(case_id: str, body: Annotated[AccelerationIn, Body()]) -
     return actions.acceleration_notice(default_services(), caller(), case_id, body.sent_on, body.reference)
 
 
+class ConversationIn(_Body):
+    outcome: Annotated[str, Field(min_length=2, max_length=200)]
+
+
+@app.post("/cases/<case_id>/conversations")
+def conversation(case_id: str, body: Annotated[ConversationIn, Body()]) -> dict[str, Any]:
+    return actions.conversation(default_services(), caller(), case_id, body.outcome)
+
+
 class DoNotContactIn(_Body):
     reason: Annotated[str, Field(min_length=3, max_length=200)]
 

@@ -47,3 +47,39 @@ def test_a_new_york_loan_gets_the_validation_notice_and_the_opt_out_line(runtime
     cn_messages = sent(rt, "C1", "C1-2026-06-15")
     assert cn_messages and not [m for m in cn_messages if m["template"] == "validation_notice"]
     assert not [m for m in cn_messages if "STOP" in m["text"]]
+
+
+def test_no_call_for_seven_days_after_a_telephone_conversation_under_the_us_pack(runtime: Runtime) -> None:
+    """12 CFR 1006.14(b)(2)(ii): no telephone call within 7 days after a telephone conversation about the
+    debt. The agent records the conversation; the next call task waits until the 7 days are over; a cn
+    loan's call (no such rule in its pack) goes out as usual."""
+    from datetime import datetime, timedelta
+
+    rt = runtime
+    us = borrower("U1", principal="120000.00", currency="USD", rules="us", customer=NEW_YORK)
+    cn = borrower("C1", principal="120000.00", customer_id="C-C1")
+    rt.load_book([us, cn], date(2026, 6, 16))
+    supervisor = {"user": "sup1", "groups": ("supervisor",)}
+    spoke: dict[str, str] = {}
+
+    def talk() -> None:
+        for case in ("U1-2026-06-15", "C1-2026-06-15"):
+            status, body = rt.api("POST", f"/cases/{case}/conversations", {"outcome": "will call back"}, **supervisor)
+            assert status == 200, body
+            spoke[case] = body["conversation_at"]
+
+    rt.run_day(date(2026, 6, 17), [("02:05", talk)])  # after the scan queued the calls, before they go out
+    calls = {
+        m.case_id: m
+        for m in (rt.services.outbox.get(i["message_id"]) for i in rt.services.outbox.all())
+        if m is not None and m.channel == "call"
+    }
+    us_call, cn_call = calls["U1-2026-06-15"], calls["C1-2026-06-15"]
+    assert cn_call.status == "SENT"
+    assert us_call.status == "PENDING"
+    assert us_call.not_before >= datetime.fromisoformat(spoke["U1-2026-06-15"]) + timedelta(days=7)
+    for offset in range(1, 9):
+        rt.run_day(date(2026, 6, 17) + timedelta(days=offset))
+    after = rt.services.outbox.get(us_call.message_id)
+    assert after is not None and after.status == "SENT"
+    assert after.sent_at >= datetime.fromisoformat(spoke["U1-2026-06-15"]) + timedelta(days=7)  # type: ignore[operator]

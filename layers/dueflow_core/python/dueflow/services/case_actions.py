@@ -453,6 +453,22 @@ def acceleration_notice(
     return {"case_id": case_id, "acceleration_noticed_on": sent_on.isoformat(), "reference": reference}
 
 
+def conversation(services: Services, caller: Caller, case_id: str, outcome: str) -> dict[str, Any]:
+    """An agent spoke with the customer on the telephone: on the record, and the start of the pack's quiet
+    period for calls (us: no call for 7 days after a conversation, 12 CFR 1006.14(b)(2)(ii))."""
+    case = _case(services, case_id)
+    _may_act(caller, case)
+    if caller.system:
+        raise Forbidden("staff record the conversations they had")
+    now = clock.now()
+    services.cases.update_customer(case.customer_id, {"last_conversation_at": now.isoformat()})
+    audit_log.append(
+        services, case_id, "customer_reply", now, {"conversation": outcome, "by": caller.principal},
+        dedupe=f"conversation:{now.isoformat()}",
+    )  # fmt: skip
+    return {"case_id": case_id, "conversation_at": now.isoformat()}
+
+
 def do_not_contact(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:
     """Stop all contact with the case's customer, every loan, pre-due reminders included, with a reason
     (a legal instruction, a bereavement, a cease-and-desist letter); supervisors set it, the bank's

@@ -13,7 +13,7 @@ time, send by SNS (SMS), SES v2 (email) or as an agent call task on the internal
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dueflow import clock
@@ -129,6 +129,10 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         opted_out=frozenset(opted_out),
         complaint_open=(governing is not None and governing.complaint_open) or rules_of_customer.paused,
     )
+    quiet_until = _quiet_until(services, loan, message)
+    if quiet_until is not None and quiet_until > now:
+        services.outbox.defer(message.message_id, quiet_until)
+        return "deferred"
     rules = contact_rules(settings)
     decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
     if decision.verdict == Verdict.DEFER and decision.not_before is not None:
@@ -176,6 +180,18 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
             dedupe=f"sent:{message.message_id}",
         )
     return "sent"
+
+
+def _quiet_until(services: Services, loan: Any, message: Message) -> datetime | None:
+    """The end of the rule pack's quiet period for calls after a telephone conversation (us: 7 days,
+    12 CFR 1006.14(b)(2)(ii)); None when the pack has none or there was no conversation."""
+    if message.channel != "call" or loan.rules is None:
+        return None
+    from dueflow.domain.rules import load_pack
+
+    days = load_pack(loan.rules).contact.quiet_days_after_conversation
+    last = services.cases.customer(message.customer_id).get("last_conversation_at") if days else None
+    return datetime.fromisoformat(last) + timedelta(days=days) if last else None
 
 
 def _record(message: Message, text: str, **extra: str) -> dict[str, str]:
