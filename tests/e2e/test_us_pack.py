@@ -83,3 +83,16 @@ def test_no_call_for_seven_days_after_a_telephone_conversation_under_the_us_pack
     after = rt.services.outbox.get(us_call.message_id)
     assert after is not None and after.status == "SENT"
     assert after.sent_at >= datetime.fromisoformat(spoke["U1-2026-06-15"]) + timedelta(days=7)  # type: ignore[operator]
+
+
+def test_a_cn_pack_loan_tells_the_customer_how_to_complain_in_every_message(runtime: Runtime) -> None:
+    """《银行业保险业消费投诉处理管理办法》 (the cn pack's complaint_route line): every message of a loan under
+    the cn pack says how to complain; a loan under no pack keeps its texts as they were."""
+    rt = runtime
+    rt.load_book([borrower("C1", rules="cn"), borrower("C2")], date(2026, 6, 16))
+    rt.run_day(date(2026, 6, 17))
+    with_pack = [m for m in sent(rt, "C1", "C1-2026-06-15") if m["channel"] in ("sms", "email")]
+    assert with_pack and all(
+        f"如对催收有异议或需投诉，请致电{rt.settings.bank_hotline}。" in m["text"] for m in with_pack
+    )
+    assert not [m for m in sent(rt, "C2", "C2-2026-06-15") if "需投诉" in m["text"]]

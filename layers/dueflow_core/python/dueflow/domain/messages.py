@@ -129,6 +129,12 @@ OPT_OUT_LINES: dict[Language, str] = {
     "en": "Reply STOP to opt out of texts; reply UNSUBSCRIBE to opt out of e-mails.",
 }
 
+# how to complain (《银行业保险业消费投诉处理管理办法》: banks tell customers how; cn pack): the hotline
+COMPLAINT_LINES: dict[Language, str] = {
+    "zh-CN": "如对催收有异议或需投诉，请致电{bank_phone}。",
+    "en": "To dispute or complain about this collection, call {bank_phone}.",
+}
+
 # What an agent says on the call a call task asks for (in the customer's language): the script, not the
 # text of the SMS sent the same day. Same placeholders as the message of the same name.
 CALL_SCRIPTS: dict[Language, Template] = {
@@ -238,6 +244,9 @@ def render(template_id: str, language: Language, values: Mapping[str, object]) -
     if missing:
         raise ValueError(f"template {template_id!r} needs {', '.join(missing)}")
     body = template.body.format(**formatted)
+    if values.get("complaint_line"):  # the pack's complaint route
+        line = COMPLAINT_LINES.get(language, COMPLAINT_LINES["en"])
+        body = f"{body}{'' if language == 'zh-CN' else ' '}{line.format(bank_phone=values.get('bank_phone', ''))}"
     if values.get("opt_out_line"):  # the pack's mandatory opt-out notice (Reg F 1006.6(e))
         body = f"{body} {OPT_OUT_LINES.get(language, OPT_OUT_LINES['en'])}"
     bank = values.get("bank")

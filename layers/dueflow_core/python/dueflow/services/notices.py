@@ -82,6 +82,7 @@ def reminder_values(loan: Loan, position: Position, settings: Settings) -> dict[
         "bank": settings.bank_name,
         "as_of": position.as_of.isoformat(),
         **({"opt_out_line": "yes"} if _pack_requires(loan, "opt_out_notice") else {}),
+        **({"complaint_line": "yes"} if _pack_requires(loan, "complaint_route") else {}),
     }
 
 
