@@ -153,3 +153,18 @@ def test_dueflow_statement_prints_penalty_on_principal_and_compound_interest_sep
     assert "18.00% a year" in table.stdout
     line = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)["installments"][0]
     assert (line["penalty_on_principal_accrued"], line["compound_interest_accrued"]) == ("33.59", "4.26")
+
+
+def test_the_contact_window_and_caps_are_the_loans_packs_else_the_settings() -> None:
+    """15 U.S.C. 1692c(a)(1) (8am-9pm) for a us loan whatever the deployment's settings say; a loan under
+    no pack keeps the settings' window."""
+    from datetime import time
+
+    from dueflow.services.dispatch import contact_rules
+    from dueflow.settings import Settings
+
+    settings = Settings(contact_window_start=time(9, 30), contact_window_end=time(18, 0), max_contacts_per_day=2)
+    us = contact_rules(settings, loan("2026-01-15", rules="us"))
+    assert (us.window_start, us.window_end, us.max_per_day, us.max_per_7_days) == (time(8), time(21), 3, 7)
+    plain = contact_rules(settings, loan("2026-01-15", rules=None))
+    assert (plain.window_start, plain.window_end, plain.max_per_day) == (time(9, 30), time(18), 2)

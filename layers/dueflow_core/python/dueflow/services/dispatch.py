@@ -133,7 +133,7 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
     if quiet_until is not None and quiet_until > now:
         services.outbox.defer(message.message_id, quiet_until)
         return "deferred"
-    rules = contact_rules(settings)
+    rules = contact_rules(settings, loan)
     decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
     if decision.verdict == Verdict.DEFER and decision.not_before is not None:
         services.outbox.defer(message.message_id, decision.not_before)
@@ -230,7 +230,14 @@ def _settle_in_doubt(services: Services, message: Message, now: datetime) -> int
     return 1
 
 
-def contact_rules(settings: Any) -> ContactRules:
+def contact_rules(settings: Any, loan: Any = None) -> ContactRules:
+    """The contact window and caps: the loan's rule pack's when it names one (docs/rules.md), else the
+    deployment's settings."""
+    if loan is not None and getattr(loan, "rules", None):
+        from dueflow.domain.rules import load_pack
+
+        pack = load_pack(loan.rules).contact
+        return ContactRules(pack.window_start, pack.window_end, pack.max_per_day, pack.max_per_7_days)
     return ContactRules(
         settings.contact_window_start,
         settings.contact_window_end,
@@ -243,7 +250,7 @@ def first_send_time(services: Services, loan: Any, at: datetime) -> datetime:
     """When a message to ``loan``'s customer queued for ``at`` may first go out: ``at`` or the next
     opening of the contact window in the customer's zone."""
     zone = loan.customer.timezone if loan.customer else services.settings.time_zone
-    return first_window_moment(at, zone, contact_rules(services.settings))
+    return first_window_moment(at, zone, contact_rules(services.settings, loan))
 
 
 def recipient_zone(recipient: Recipient) -> Any:
