@@ -48,6 +48,8 @@ class Recipient:
     opted_out: frozenset[Channel] = field(default_factory=frozenset)
     do_not_contact: bool = False
     complaint_open: bool = False
+    do_not_contact_reason: str | None = None  # why, when known (it goes on the record of what is dropped)
+    calls_quiet_until: datetime | None = None  # no call before then (a rule pack's quiet after a conversation)
 
 
 class Verdict(StrEnum):
@@ -77,7 +79,11 @@ def decide(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if recipient.do_not_contact:
+        if recipient.do_not_contact_reason:
+            return Decision(Verdict.DROP, f"do not contact: {recipient.do_not_contact_reason}")
         return Decision(Verdict.DROP, "customer is flagged do-not-contact")
+    if channel == Channel.CALL and recipient.calls_quiet_until is not None and recipient.calls_quiet_until > now:
+        return Decision(Verdict.DEFER, "quiet after a telephone conversation", recipient.calls_quiet_until)
     if channel in recipient.opted_out:
         return Decision(Verdict.DROP, f"customer opted out of {channel}")
     if recipient.complaint_open:

@@ -6,7 +6,7 @@ message, case messages and pre-due reminders alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from dueflow.services.context import Services
 
@@ -16,6 +16,8 @@ class CustomerRules:
     opt_out: frozenset[str]
     paused_by: frozenset[str]  # cases with an open complaint
     do_not_contact: str | None  # the reason, when set
+    contacts: tuple[datetime, ...] = ()  # the contact caps' log (SMS and calls of the last week)
+    last_conversation_at: datetime | None = None  # the last telephone conversation an agent recorded
 
     @property
     def paused(self) -> bool:
@@ -23,11 +25,15 @@ class CustomerRules:
 
 
 def customer_rules(services: Services, customer_id: str) -> CustomerRules:
+    """Everything the dispatcher needs about the customer, from one read of their item."""
     item = services.cases.customer(customer_id)
+    last = item.get("last_conversation_at")
     return CustomerRules(
         frozenset(item.get("opt_out") or ()),
         frozenset(item.get("paused_by") or ()),
         item.get("dnc_reason") or None,
+        tuple(datetime.fromisoformat(t) for t in item.get("contacts", [])),
+        datetime.fromisoformat(last) if last else None,
     )
 
 

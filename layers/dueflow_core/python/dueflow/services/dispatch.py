@@ -119,8 +119,6 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
     governing = services.cases.open_case_for_loan(message.loan_id) if case is None else case
     # the customer's choices hold for all their loans: opt-outs, a complaint on any case, do-not-contact
     rules_of_customer = customer_rules(services, message.customer_id)
-    if rules_of_customer.do_not_contact:
-        return _drop(services, message, case, now, f"do not contact: {rules_of_customer.do_not_contact}")
     opted_out = {Channel(c) for c in (governing.opt_out if governing is not None else ())}
     opted_out |= {Channel(c) for c in rules_of_customer.opt_out}
     recipient = Recipient(
@@ -128,13 +126,12 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         verified_channels=frozenset(verified),
         opted_out=frozenset(opted_out),
         complaint_open=(governing is not None and governing.complaint_open) or rules_of_customer.paused,
+        do_not_contact=rules_of_customer.do_not_contact is not None,
+        do_not_contact_reason=rules_of_customer.do_not_contact,
+        calls_quiet_until=_quiet_until(loan, rules_of_customer.last_conversation_at),
     )
-    quiet_until = _quiet_until(services, loan, message)
-    if quiet_until is not None and quiet_until > now:
-        services.outbox.defer(message.message_id, quiet_until)
-        return "deferred"
     rules = contact_rules(settings, loan)
-    decision = decide(Channel(message.channel), now, recipient, services.cases.contacts(message.customer_id), rules)
+    decision = decide(Channel(message.channel), now, recipient, list(rules_of_customer.contacts), rules)
     if decision.verdict == Verdict.DEFER and decision.not_before is not None:
         services.outbox.defer(message.message_id, decision.not_before)
         return "deferred"
@@ -182,16 +179,15 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
     return "sent"
 
 
-def _quiet_until(services: Services, loan: Any, message: Message) -> datetime | None:
-    """The end of the rule pack's quiet period for calls after a telephone conversation (us: 7 days,
+def _quiet_until(loan: Any, last_conversation: datetime | None) -> datetime | None:
+    """The end of the loan's rule pack's quiet period for calls after a telephone conversation (us: 7 days,
     12 CFR 1006.14(b)(2)(ii)); None when the pack has none or there was no conversation."""
-    if message.channel != "call" or loan.rules is None:
+    if last_conversation is None or loan.rules is None:
         return None
     from dueflow.domain.rules import load_pack
 
     days = load_pack(loan.rules).contact.quiet_days_after_conversation
-    last = services.cases.customer(message.customer_id).get("last_conversation_at") if days else None
-    return datetime.fromisoformat(last) + timedelta(days=days) if last else None
+    return last_conversation + timedelta(days=days) if days else None
 
 
 def _record(message: Message, text: str, **extra: str) -> dict[str, str]:
