@@ -6,20 +6,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from dueflow.domain.audit_chain import verify_chain
 from dueflow_local.runtime import Runtime
 from tests.e2e.conftest import borrower
+from tests.e2e.test_paths import audit_ok
 
 CASE = "L1-2026-06-15"
 SUPERVISOR = {"user": "sup1", "groups": ("supervisor",)}
 
 
 def record_types(rt: Runtime) -> list[str]:
-    case = rt.services.cases.require(CASE)
-    objects = rt.services.audit_store.read_case("L1", CASE)
-    report = verify_chain(CASE, objects, case.audit_head)
-    assert report.ok, report.problems
-    return [key.rsplit("/", 1)[-1].split("-", 1)[1].removesuffix(".json") for key, _ in objects]
+    return audit_ok(rt, CASE)  # the chain verifies, and the records' types in order
 
 
 def test_an_open_complaint_past_its_deadline_is_escalated_once_and_counted_until_resolved(runtime: Runtime) -> None:
