@@ -95,6 +95,10 @@ DESCRIBE: dict[str, tuple[str, Describe]] = {
     "plan_proposed": ("plan proposed", _plan),
     "plan_accepted": ("plan accepted", _text("plan v{version} accepted by the customer")),
     "waiver_decision": ("waiver", _waiver),
+    "waiver_reinstated": (
+        "waiver",
+        _text("plan v{plan_version} broken on {broken_on}: the {reinstated} waived for it is owed again"),
+    ),
     "promise_to_pay": ("promise", _text("{amount} by {promised_date} (taken by {by})")),
     "promise_kept": ("promise kept", _text(PROMISE)),
     "promise_broken": ("promise broken", _text(PROMISE)),

@@ -78,6 +78,7 @@ class RefLedger:
     penalty: Fraction
     outstanding_principal: Fraction
     waived: Fraction
+    reinstated: Fraction
     plan_arrears: Fraction
     plans: list[tuple[str, Fraction, Fraction, date | None, date | None]]  # (ref, covered, paid, broken, completed)
 
@@ -95,7 +96,8 @@ def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
     pen_off = [Fraction(0)] * n
     frozen = [False] * n
     d = Fraction(loan.annual_rate) * Fraction(loan.penalty_rate_multiplier) / 360
-    waived = Fraction(0)
+    waived = reinstated = Fraction(0)
+    conditional: dict[str, list[tuple[int, Fraction, Fraction]]] = {}  # by plan reference
     plans: list[dict] = []  # type: ignore[type-arg]
     plan: dict | None = None  # type: ignore[type-arg]
 
@@ -163,7 +165,14 @@ def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
             and oldest + timedelta(days=plan["grace"] + 1) <= day
         ):
             plan["broken"] = day
+            broken = plan["ref"]
             end(plan)
+            # its conditional waivers are owed again (and accrue from this day on, with the rest)
+            for k, part, taken in conditional.pop(broken, []):
+                pen_off[k] -= part
+                i_left[k] += taken
+                waived -= part + taken
+                reinstated += part + taken
         for amount in payments.get(day, []):
             left = amount
             if plan is not None:
@@ -200,6 +209,8 @@ def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
                     i_left[k] -= taken
                     interest -= taken
                     waived += part + taken
+                    if entry.conditional_on is not None:
+                        conditional.setdefault(entry.conditional_on, []).append((k, part, taken))
                     if plan is not None and frozen[k]:
                         plan["total"] -= part + taken
                 if plan is not None and plan["paid"] >= plan["total"]:
@@ -243,6 +254,7 @@ def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
         penalty=sum((penalty_owed(k) for k in overdue), Fraction(0)),
         outstanding_principal=sum(p_left, Fraction(0)),
         waived=waived,
+        reinstated=reinstated,
         plan_arrears=max(level_due(plan, as_of - timedelta(days=1)) - plan["paid"], Fraction(0))
         if plan
         else Fraction(0),

@@ -161,6 +161,8 @@ def loans_with_entries(draw: st.DrawFn) -> Loan:
                     "interest": draw(st.integers(min_value=0, max_value=50000)) / Decimal(100),
                     "approved_by": "sup1",
                     "reference": f"w{number}",
+                    # granted for a plan (booked the same day, earlier or later): reinstated if it breaks
+                    "conditional_on": draw(st.sampled_from([None, "p0", "p1", "p2"])),
                 }
             )
         else:
@@ -189,8 +191,9 @@ def loans_with_entries(draw: st.DrawFn) -> Loan:
 @settings(max_examples=300, deadline=None)
 @given(loan=loans_with_entries(), offset=st.integers(min_value=0, max_value=31 * 18))
 def test_engine_with_ledger_entries_agrees_with_the_naive_day_by_day_model(loan: Loan, offset: int) -> None:
-    """Waivers and plans booked on the ledger: the engine (event-driven, integer cents) and the naive
-    model (every day, exact fractions) agree on the position and on each plan's fate."""
+    """Waivers (conditional ones reinstated when their plan breaks) and plans booked on the ledger: the
+    engine (event-driven, integer cents) and the naive model (every day, exact fractions) agree on the
+    position and on each plan's fate."""
     as_of = as_of_for(loan, offset)
     position = assess(loan, as_of)
     reference = reference_ledger(loan, as_of)
@@ -198,11 +201,78 @@ def test_engine_with_ledger_entries_agrees_with_the_naive_day_by_day_model(loan:
         event("plan broken" if plan.broken_on else "plan completed" if plan.completed_on else "plan in force")
     if position.waived:
         event("waived")
+    if position.reinstated:
+        event("waiver reinstated")
     assert position.dpd == reference.dpd
     assert position.overdue_principal == reference.overdue_principal
     assert position.overdue_interest == reference.overdue_interest
     assert position.penalty == reference.penalty
     assert position.outstanding_principal == reference.outstanding_principal
     assert position.waived == reference.waived
+    assert position.reinstated == reference.reinstated
     assert position.plan_arrears == reference.plan_arrears
     assert [(p.reference, p.covered, p.paid, p.broken_on, p.completed_on) for p in position.plans] == reference.plans
+
+
+@st.composite
+def loans_with_a_conditional_waiver(draw: st.DrawFn) -> Loan:
+    """A loan whose arrears were waived in part and restructured on one day, the waiver conditional on
+    the plan (as an accepted plan is booked under a pack that reinstates waivers), then random payments."""
+    loan = draw(loans(max_term=12, max_payments=8))
+    on = loan.start_date + timedelta(days=draw(st.integers(min_value=40, max_value=31 * 10)))
+    lines, due = [], on
+    for gap in draw(st.lists(st.integers(min_value=5, max_value=40), min_size=1, max_size=4)):
+        due += timedelta(days=gap)
+        lines.append(
+            {
+                "due_date": due,
+                "amount": draw(st.integers(min_value=1, max_value=int(loan.principal * 50))) / Decimal(100),
+            }
+        )
+    entries = [
+        {
+            "kind": "waiver",
+            "date": on,
+            "penalty": draw(st.integers(min_value=0, max_value=5000)) / Decimal(100),
+            "interest": draw(st.integers(min_value=0, max_value=50000)) / Decimal(100),
+            "approved_by": "sup1",
+            "reference": "p0:waiver",
+            "conditional_on": "p0",
+        },
+        {
+            "kind": "restructuring",
+            "date": on,
+            "installments": lines,
+            "grace_days": draw(st.integers(min_value=0, max_value=5)),
+            "approved_by": "sup1",
+            "reference": "p0",
+        },
+    ]
+    return loan.model_copy(
+        update={"adjustments": Loan.model_validate({**loan.model_dump(), "adjustments": entries}).adjustments}
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(loan=loans_with_a_conditional_waiver(), offset=st.integers(min_value=0, max_value=31 * 18))
+def test_a_conditional_waiver_is_reinstated_exactly_when_its_plan_breaks(loan: Loan, offset: int) -> None:
+    """Clawback (the pack's ``reinstate_on_broken_plan``): while the plan is in force or once it is
+    completed the waiver stands; from the day it breaks, what the waiver took off is owed again, as the
+    naive day-by-day model has it, and nothing else changes."""
+    as_of = as_of_for(loan, offset)
+    position = assess(loan, as_of)
+    reference = reference_ledger(loan, as_of)
+    plan = position.plan
+    assert plan is not None or as_of < loan.adjustments[0].date
+    if plan is not None:
+        event("plan broken" if plan.broken_on else "plan completed" if plan.completed_on else "plan in force")
+        assert (plan.waiver_reinstated > 0) == (plan.broken_on is not None and position.reinstated > 0)
+        if plan.broken_on is None:
+            assert position.reinstated == 0
+    if position.reinstated:
+        event("waiver reinstated")
+    assert position.reinstated == reference.reinstated
+    assert position.waived == reference.waived
+    assert position.penalty == reference.penalty
+    assert position.overdue_interest == reference.overdue_interest
+    assert position.dpd == reference.dpd

@@ -174,3 +174,63 @@ def test_the_statement_shows_the_waiver_and_the_plan() -> None:
     expected = [str((daily * days).quantize(Decimal("0.01"))) for days in (47, 17)]
     assert [line["penalty_waived"] for line in before["installments"]] == expected == ["25.06", "9.06"]
     assert before["penalty"] == "0.00" and before["plan"] is None
+
+
+CONDITIONAL = WAIVER | {"conditional_on": PLAN["reference"]}
+
+
+def test_a_conditional_waiver_is_owed_again_from_the_day_its_plan_breaks() -> None:
+    """Clawback (the cn pack's ``waivers.reinstate_on_broken_plan``, docs/rules.md): the 34.12 of penalty
+    waived for the plan is owed again when the plan breaks, and it accrues nothing for the days it was off."""
+    payments = [("2026-08-15", INSTALLMENT), ("2026-09-01", "711.00"), ("2026-09-15", INSTALLMENT)]
+    kept_so_far = assess(loan(payments, [CONDITIONAL, PLAN]), date(2026, 10, 4))
+    assert kept_so_far.penalty == 0 and kept_so_far.waived == Decimal("34.12") and kept_so_far.reinstated == 0
+    position = assess(loan(payments, [CONDITIONAL, PLAN]), date(2026, 10, 5))
+    plan = position.plan
+    assert plan is not None and plan.broken_on == date(2026, 10, 5) and plan.waiver_reinstated == Decimal("34.12")
+    one_day = (Decimal("1421.38") * Decimal("0.18") / 360).quantize(Decimal("0.01"))
+    assert position.penalty == Decimal("34.12") + one_day
+    assert position.waived == 0 and position.reinstated == Decimal("34.12")
+    assert [line.penalty_waived for line in position.lines] == [0, 0]
+    # the same waiver granted unconditionally stays off
+    unconditional = assess(loan(payments, [WAIVER, PLAN]), date(2026, 10, 5))
+    assert unconditional.penalty == one_day and unconditional.waived == Decimal("34.12")
+
+
+def test_a_conditional_waiver_stands_once_its_plan_is_kept() -> None:
+    end = assess(loan(ALONGSIDE, [CONDITIONAL, PLAN]), date(2026, 11, 20))
+    assert end.plan is not None and end.plan.completed_on == date(2026, 11, 1)
+    assert end.waived == Decimal("34.12") and end.reinstated == 0 and end.plan.waiver_reinstated == 0
+
+
+def test_reinstated_interest_reopens_the_installment_it_had_cleared_and_money_is_conserved() -> None:
+    """An interest waiver that left June with only its principal, then paid: June was settled. When the
+    plan the waiver was granted for breaks, June's interest is overdue again and June is open again."""
+    first = next(iter_schedule(loan()))
+    reference = "L1-2026-07-15:plan:1"
+    no_penalty = Loan.model_validate(
+        BASE
+        | {
+            "penalty_rate_multiplier": "0",
+            "payments": [{"date": "2026-06-20", "amount": str(first.principal)}],
+            "adjustments": [
+                WAIVER | {"date": "2026-06-16", "penalty": "0", "interest": "120.00", "conditional_on": reference},
+                PLAN
+                | {
+                    "date": "2026-07-20",
+                    "reference": reference,
+                    "installments": [{"due_date": "2026-08-01", "amount": INSTALLMENT}],
+                },
+            ],
+        }
+    )
+    assert first.interest == Decimal("120.00")
+    kept = assess(no_penalty, date(2026, 7, 25))
+    assert kept.dpd == 0 and kept.waived == first.interest and not kept.lines
+    after = assess(no_penalty, date(2026, 8, 10))  # the plan's 08-01 installment unpaid past the grace
+    assert after.plan is not None and after.plan.broken_on == date(2026, 8, 5)
+    june = after.lines[0]
+    assert june.seq == 1 and june.interest_outstanding == first.interest and june.interest_waived == 0
+    assert after.dpd == (date(2026, 8, 10) - date(2026, 6, 15)).days and after.reinstated == first.interest
+    charged = sum(i.amount for i in iter_schedule(loan()) if i.due_date < date(2026, 8, 10))
+    assert after.paid_total + after.waived + after.total_overdue == charged

@@ -32,6 +32,7 @@ RECORD_TYPES = frozenset(
         "plan_proposed",
         "plan_accepted",
         "waiver_decision",
+        "waiver_reinstated",
         "promise_to_pay",
         "promise_kept",
         "promise_broken",

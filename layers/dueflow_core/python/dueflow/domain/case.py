@@ -49,6 +49,8 @@ class Plan(_Stored):
     installments: tuple[PlanInstallment, ...]
     accepted_on: date | None = None
     waived_total: Decimal | None = None
+    # the waiver is owed again if the plan breaks (the rule pack's term when it was proposed)
+    waiver_conditional: bool = False
 
     @property
     def total(self) -> Decimal:

@@ -158,7 +158,11 @@ Approver = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-
 class Waiver(_Record):
     """A waiver booked on the loan's ledger on ``date``: ``penalty`` off the overdue installments'
     penalty and ``interest`` off their interest (oldest first), approved by ``approved_by``. What the
-    ledger cannot take (paid meanwhile) is not waived: the position reports what was."""
+    ledger cannot take (paid meanwhile) is not waived: the position reports what was.
+
+    A conditional waiver (``conditional_on``: the reference of the restructuring it was granted for) is
+    reinstated when that plan breaks: what it took off is owed again from the day the plan broke (the
+    rule pack's ``waivers.reinstate_on_broken_plan`` decides whether a plan's waiver is conditional)."""
 
     kind: Literal["waiver"] = "waiver"
     date: LocalDate
@@ -166,6 +170,7 @@ class Waiver(_Record):
     interest: Money = Decimal(0)
     approved_by: Approver
     reference: EntryReference
+    conditional_on: EntryReference | None = None
 
 
 class PlanLine(_Record):

@@ -126,6 +126,7 @@ class PlanPosition:
     broken_on: date | None
     completed_on: date | None
     superseded_on: date | None
+    waiver_reinstated: Decimal = Decimal("0.00")  # its conditional waivers, owed again since it broke
 
     @property
     def remaining(self) -> Decimal:
@@ -168,7 +169,8 @@ class Position:
     # interest_left, penalty_accrued, penalty_paid)
     line_cents: tuple[tuple[int, date, int, int, int, int, int, int, int, int, int, int], ...]
     # what the ledger entries did: waived in total, the part of a plan in force that is overdue, the plans
-    waived_cents: int = 0
+    waived_cents: int = 0  # net of reinstated waivers
+    reinstated_cents: int = 0  # conditional waivers owed again because their plan broke
     plan_arrears_cents: int = 0
     plans: tuple[PlanPosition, ...] = ()
     penalty_charged_cents: int = 0  # all penalty accrued so far (rounded per installment), paid or not
@@ -221,6 +223,11 @@ class Position:
     @property
     def waived(self) -> Decimal:
         return from_cents(self.waived_cents)
+
+    @property
+    def reinstated(self) -> Decimal:
+        """Conditional waivers owed again because the plan they were granted for broke."""
+        return from_cents(self.reinstated_cents)
 
     @property
     def plan_arrears(self) -> Decimal:
@@ -299,7 +306,9 @@ class _Ledger:
         "penalty_num",
         "plan",
         "plans",
+        "conditional",
         "principal_skipped",
+        "reinstated",
         "rows",
         "states",
         "waived",
@@ -320,6 +329,9 @@ class _Ledger:
         self.plan: _Plan | None = None  # the restructuring in force
         self.plans: list[_Plan] = []
         self.waived = 0
+        self.reinstated = 0  # conditional waivers owed again since their plan broke
+        # conditional waivers by the plan they were granted for: (installment, penalty, interest) taken off
+        self.conditional: dict[str, list[tuple[_State, int, int]]] = {}
 
     def penalty_cents(self, state: _State) -> int:
         """The installment's accrued penalty, rounded half up to the cent."""
@@ -480,9 +492,11 @@ class _Ledger:
                 state.accrued_through = max(state.accrued_through, day - 1)  # accrues from ``day`` on
         self.plan = None
 
-    def waive(self, day: int, penalty: int, interest: int) -> None:
+    def waive(self, day: int, penalty: int, interest: int, condition: str | None = None) -> None:
         """Waive, at the end of ``day``, up to ``penalty`` of penalty and ``interest`` of interest on the
-        installments then overdue (due before ``day``), oldest first."""
+        installments then overdue (due before ``day``), oldest first; a waiver on ``condition`` (a plan's
+        reference) is reinstated if that plan breaks."""
+        taken_off = self.conditional.setdefault(condition, []) if condition is not None else None
         self.materialise_through(day)
         self.accrue_through(day)
         states = self.states
@@ -502,10 +516,32 @@ class _Ledger:
             if state.cleared is None and not state.interest_left and not state.principal_left:
                 state.cleared = day
             self.waived += part + taken
+            if taken_off is not None and (part or taken):
+                taken_off.append((state, part, taken))
             if plan is not None and state.frozen:
                 plan.total -= part + taken
         self._close_plan_if_met(day)
         self._advance_head()
+
+    def _reinstate(self, plan: _Plan, day: int) -> None:
+        """The plan broke on ``day``: the waivers granted on its condition are owed again, accruing from
+        ``day`` on (not for the days they were waived)."""
+        first = None
+        for state, penalty, interest in self.conditional.pop(plan.reference, ()):
+            state.penalty_off -= penalty
+            state.interest_off -= interest
+            if interest:
+                if state.cleared is not None:
+                    state.cleared = None
+                state.accrued_through = max(state.accrued_through, day - 1)
+                state.interest_left += interest
+            self.waived -= penalty + interest
+            plan.reinstated += penalty + interest
+            index = self.states.index(state)
+            first = index if first is None else min(first, index)
+        self.reinstated += plan.reinstated
+        if first is not None and first < self.head:
+            self.head = first
 
     def restructure(self, day: int, reference: str, lines: list[tuple[int, int]], grace: int) -> None:
         """Book a restructuring at the end of ``day``: the arrears outstanding then (every installment due
@@ -555,6 +591,7 @@ class _Ledger:
             self.accrue_through(broken - 1)
             plan.broken_on = broken
             self._end_plan(broken)
+            self._reinstate(plan, broken)
 
     def unpaid_due_by(self, day: int) -> bool:
         """Whether any installment due on or before ``day`` still has principal or interest unpaid."""
@@ -579,6 +616,7 @@ class _Plan:
         "levels",
         "paid",
         "reference",
+        "reinstated",
         "start",
         "superseded_on",
         "total",
@@ -592,6 +630,7 @@ class _Plan:
         self.covered = covered
         self.total = total
         self.paid = 0
+        self.reinstated = 0  # the conditional waivers granted for it, owed again since it broke
         self.grace = grace
         cumulative = 0
         self.levels: list[tuple[int, int]] = []  # (due ordinal, cumulative amount): the last one is total
@@ -644,6 +683,7 @@ class _Plan:
             broken_on=day(self.broken_on),
             completed_on=day(self.completed_on),
             superseded_on=day(self.superseded_on),
+            waiver_reinstated=from_cents(self.reinstated),
         )
 
 
@@ -752,7 +792,7 @@ def _assess_with_entries(loan: Loan, as_of: date, policy: WarningPolicy) -> Posi
             ledger.pay(day, to_cents(entry.amount))
             last_payment_day = day
         elif kind == 1:
-            ledger.waive(day, to_cents(entry.penalty), to_cents(entry.interest))
+            ledger.waive(day, to_cents(entry.penalty), to_cents(entry.interest), entry.conditional_on)
         else:
             lines = [(line.due_date.toordinal(), to_cents(line.amount)) for line in entry.installments]
             ledger.restructure(day, entry.reference, lines, entry.grace_days)
@@ -838,6 +878,7 @@ def _position(
         credit_cents=ledger.credit,
         line_cents=tuple(lines),
         waived_cents=ledger.waived,
+        reinstated_cents=ledger.reinstated,
         plan_arrears_cents=plan_arrears,
         penalty_charged_cents=sum([ledger.penalty_cents(s) for s in states]) if ledger.penalty_num else 0,
         plans=tuple(p.public() for p in ledger.plans),

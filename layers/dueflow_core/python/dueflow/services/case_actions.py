@@ -16,6 +16,7 @@ from dueflow.domain.money import fmt
 from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
 from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
+from dueflow.domain.rules import load_pack
 from dueflow.domain.waiver import WaiverDecision, decide_waiver, pack_authorities
 from dueflow.services import audit_log, customers
 from dueflow.services.context import Services
@@ -281,6 +282,7 @@ def _propose_plan(
         amount=_cents(amount),
         waived_penalty=_cents(waiver.penalty_waived),
         waived_interest=_cents(waiver.interest_waived),
+        waiver_conditional=bool(waiver.total) and load_pack(loan.rules or "cn").waivers.reinstate_on_broken_plan,
         installments=tuple(
             PlanInstallment(seq=i.seq, due_date=i.due_date, amount=_cents(i.amount)) for i in decision.installments
         ),
@@ -343,6 +345,7 @@ def _book(services: Services, case: Case, plan: Plan) -> None:
             interest=plan.waived_interest,
             approved_by=plan.proposed_by,
             reference=f"{reference}:waiver",
+            conditional_on=reference if plan.waiver_conditional else None,
         )
         services.loans.post_entry(case.loan_id, waiver.model_dump(mode="json"), plan.accepted_on)
     restructuring = Restructuring(

@@ -8,6 +8,7 @@ A case never sleeps in a ``Wait`` state: ``case_wait`` stores the token and the 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from dueflow import clock
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
-from dueflow.domain.plan_progress import PlanTiming, plan_status
+from dueflow.domain.money import fmt
+from dueflow.domain.plan_progress import PlanTiming, plan_reference, plan_status
+from dueflow.domain.position import assess
 from dueflow.domain.wake import Thresholds, legal_review_due, threshold_date, wake_kind
 from dueflow.ports import TokenNotWaiting
 from dueflow.services import audit_log
@@ -136,7 +139,34 @@ def answer(services: Services, case: Case, loan: Loan, kind: str) -> dict[str, A
     if case.plan_broken_on != today:
         used += 1
         services.cases.update(case.case_id, {"renegotiations_used": used, "plan_broken_on": today})
+        _record_reinstated_waiver(services, case, loan, today)
     return {"kind": kind, "renegotiations_left": max(allowed - used + 1, 0), "legal_review_due": due}
+
+
+def _record_reinstated_waiver(services: Services, case: Case, loan: Loan, today: date) -> None:
+    """A broken plan's conditional waiver is owed again (the ledger reinstates it): on the case's record,
+    once per plan."""
+    plan = case.plan
+    if plan is None or not plan.waiver_conditional:
+        return
+    booked = assess(loan, today).plan_for(plan_reference(case))
+    if booked is None or booked.broken_on is None or not booked.waiver_reinstated:
+        return
+    services.cases.update(case.case_id, {"waived": Decimal("0")})
+    audit_log.append(
+        services,
+        case.case_id,
+        "waiver_reinstated",
+        clock.now(),
+        {
+            "plan_version": plan.version,
+            "broken_on": booked.broken_on.isoformat(),
+            "reinstated": fmt(booked.waiver_reinstated),
+            "penalty": fmt(plan.waived_penalty),
+            "interest": fmt(plan.waived_interest),
+        },
+        dedupe=f"reinstated:{plan.version}",
+    )
 
 
 def wake(services: Services, case: Case, today: date) -> str | None:
