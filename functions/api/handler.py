@@ -7,12 +7,12 @@ identity 401.
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from dueflow.domain.loan import PaymentReference
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
@@ -184,6 +184,16 @@ class ConversationIn(_Body):
 @app.post("/cases/<case_id>/conversations")
 def conversation(case_id: str, body: Annotated[ConversationIn, Body()]) -> dict[str, Any]:
     return actions.conversation(default_services(), caller(), case_id, body.outcome)
+
+
+class CallAttemptIn(_Body):
+    outcome: Literal["no_answer", "busy", "voicemail", "wrong_number", "conversation"]
+    at: AwareDatetime  # when the dialer placed the call (within the last 15 minutes)
+
+
+@app.post("/cases/<case_id>/call-attempts")
+def call_attempt(case_id: str, body: Annotated[CallAttemptIn, Body()]) -> dict[str, Any]:
+    return actions.call_attempt(default_services(), caller(), case_id, body.outcome, body.at)
 
 
 class DoNotContactIn(_Body):

@@ -30,6 +30,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "cases/{case_id}/do-not-contact/clear", "cognito"),
     ("POST", "cases/{case_id}/acceleration-notice", "cognito"),
     ("POST", "cases/{case_id}/conversations", "cognito"),
+    ("POST", "cases/{case_id}/call-attempts", "cognito"),
     ("POST", "cases/{case_id}/promises", "cognito"),
     ("POST", "cases/{case_id}/complaints", "cognito"),
     ("POST", "cases/{case_id}/complaints/resolve", "cognito"),

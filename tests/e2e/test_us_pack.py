@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from dueflow_local.runtime import Runtime
 from tests.e2e.conftest import borrower
@@ -96,3 +97,125 @@ def test_a_cn_pack_loan_tells_the_customer_how_to_complain_in_every_message(runt
         f"如对催收有异议或需投诉，请致电{rt.settings.bank_hotline}。" in m["text"] for m in with_pack
     )
     assert not [m for m in sent(rt, "C2", "C2-2026-06-15") if "需投诉" in m["text"]]
+
+
+def test_the_7_in_7_cap_counts_the_debts_dial_attempts_not_call_tasks(runtime: Runtime) -> None:
+    """12 CFR 1006.14(b)(2)(i): no more than 7 telephone calls in 7 consecutive days about one debt. Under
+    the us pack the cap counts the dial attempts agents record on the debt (``POST .../call-attempts``),
+    3 a day at most; the call tasks DueFlow creates are not calls and count for nothing. An attempt over
+    the cap is refused with when the next may be placed; a call task queued then waits until then."""
+    from datetime import datetime, timedelta
+
+    from dueflow import clock
+    from dueflow.domain.position import assess
+    from dueflow.services.customers import customer_rules
+    from dueflow.services.notices import queue_message, reminder_values
+
+    rt = runtime
+    case = "U1-2026-06-15"
+    us = borrower("U1", principal="120000.00", currency="USD", rules="us", customer=NEW_YORK)
+    rt.load_book([us], date(2026, 6, 16))
+    supervisor = {"user": "sup1", "groups": ("supervisor",)}
+    placed: list[datetime] = []
+    refusals: list[str] = []
+
+    def dial(outcome: str = "no_answer") -> None:
+        at = clock.now()
+        status, body = rt.api(
+            "POST", f"/cases/{case}/call-attempts", {"outcome": outcome, "at": at.isoformat()}, **supervisor
+        )
+        if status == 200:
+            assert body["counted"] is True
+            placed.append(at)
+        else:
+            assert status == 409, body
+            refusals.append(body["message"])
+
+    # 21:00 in Shanghai is 09:00 in New York (EDT): inside the customer's 8am-9pm
+    four = [(f"21:{m:02d}", dial) for m in (0, 10, 20, 30)]
+    rt.run_day(date(2026, 6, 17), four)
+    assert len(placed) == 3 and "contact cap reached" in refusals[0]  # 3 a day
+    rt.run_day(date(2026, 6, 18), four[:3])
+    rt.run_day(date(2026, 6, 19), four[:2])
+    assert len(placed) == 7 and len(refusals) == 2
+    (seventh_refusal,) = refusals[1:]
+    assert "contact cap reached" in seventh_refusal
+    freed = placed[0] + timedelta(days=7)  # when the first attempt leaves the 7 days
+    assert f"the next call may be placed from {freed.isoformat()}" in seventh_refusal
+
+    # call tasks went out meanwhile and did not count: the customer's log holds no call, the debt's 7 attempts
+    sent_calls = [
+        m
+        for m in (rt.services.outbox.get(i["message_id"]) for i in rt.services.outbox.all())
+        if m is not None and m.channel == "call" and m.status == "SENT"
+    ]
+    assert sent_calls, "the stages queued call tasks for a 120,000 debt"
+    customer = customer_rules(rt.services, "C-U1")
+    sms_sent = [
+        m
+        for m in (rt.services.outbox.get(i["message_id"]) for i in rt.services.outbox.all())
+        if m is not None and m.channel == "sms" and m.status == "SENT"
+    ]
+    assert len(customer.contacts) == len(sms_sent)
+    assert [datetime.fromisoformat(t) for t in rt.services.cases.require(case).call_attempts] == placed
+
+    # a call task queued now waits for the cap to free
+    loan = rt.services.loans.get("U1")
+    assert loan is not None
+    position = assess(loan, date(2026, 6, 19))
+    values = reminder_values(loan, position, rt.services.settings)
+    assert queue_message(
+        rt.services, rt.services.cases.require(case), loan, "call", "second_reminder", values, "cap-test", clock.now()
+    )
+    rt.run_day(date(2026, 6, 20))
+    (task,) = [
+        m
+        for m in (rt.services.outbox.get(i["message_id"]) for i in rt.services.outbox.all())
+        if m is not None and m.channel == "call" and m.status == "PENDING"
+    ]
+    assert task.not_before is not None and task.not_before >= freed
+
+
+def test_a_conversation_recorded_as_an_attempt_starts_the_quiet_and_a_cn_attempt_counts_per_customer(
+    runtime: Runtime,
+) -> None:
+    """12 CFR 1006.14(b)(2)(ii) through the dialer: an attempt that reached the customer starts the 7 days'
+    quiet (the next attempt is refused); under the cn pack an attempt counts on the customer's log, across
+    their loans (the pack's cap scope)."""
+    from datetime import datetime
+
+    from dueflow import clock
+    from dueflow.services.customers import customer_rules
+
+    rt = runtime
+    us = borrower("U1", principal="120000.00", currency="USD", rules="us", customer=NEW_YORK)
+    cn = borrower("C1", rules="cn")
+    rt.load_book([us, cn], date(2026, 6, 16))
+    supervisor = {"user": "sup1", "groups": ("supervisor",)}
+    answers: list[tuple[int, Any]] = []
+
+    def dial(case: str, outcome: str) -> Any:
+        return lambda: answers.append(
+            rt.api(
+                "POST",
+                f"/cases/{case}/call-attempts",
+                {"outcome": outcome, "at": clock.now().isoformat()},
+                **supervisor,
+            )
+        )
+
+    us_case, cn_case = "U1-2026-06-15", "C1-2026-06-15"
+    rt.run_day(
+        date(2026, 6, 17),
+        [
+            ("21:00", dial(us_case, "conversation")),
+            ("21:10", dial(us_case, "no_answer")),
+            ("15:00", dial(cn_case, "no_answer")),
+        ],
+    )
+    cn_answer, us_spoke, us_again = answers
+    assert cn_answer[0] == 200 and us_spoke[0] == 200
+    assert us_again[0] == 409 and "quiet after a telephone conversation" in us_again[1]["message"]
+    assert datetime.fromisoformat(cn_answer[1]["attempt_at"]) in customer_rules(rt.services, "C-C1").contacts
+    kinds = [json.loads(d)["type"] for _, d in rt.services.audit_store.read_case("U1", us_case)]
+    assert kinds.count("call_attempt") == 1 and "customer_reply" in kinds

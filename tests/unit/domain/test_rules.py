@@ -168,3 +168,26 @@ def test_the_contact_window_and_caps_are_the_loans_packs_else_the_settings() -> 
     assert (us.window_start, us.window_end, us.max_per_day, us.max_per_7_days) == (time(8), time(21), 3, 7)
     plain = contact_rules(settings, loan("2026-01-15", rules=None))
     assert (plain.window_start, plain.window_end, plain.max_per_day) == (time(9, 30), time(18), 2)
+
+
+def test_reg_f_1006_14_b_2_i_us_calls_are_capped_per_debt_by_dial_attempts_cn_per_customer() -> None:
+    """12 CFR 1006.14(b)(2)(i): 7 calls in 7 days about one debt. The us pack caps calls per debt by the
+    attempts agents record (a call task is not a call); the cn pack caps SMS and calls per customer."""
+    from datetime import UTC, datetime
+
+    from dueflow.domain.case import Case
+    from dueflow.services.customers import CustomerRules
+    from dueflow.services.dispatch import caps_log, counts_on_customer_log
+
+    us, cn = load_pack("us").contact, load_pack("cn").contact
+    assert (us.cap_scope, us.counts, us.max_per_7_days) == ("debt", "attempts", 7) and "1006.14(b)(2)" in us.source
+    assert cn.cap_scope == "customer"
+    attempt, sms = datetime(2026, 6, 17, 13, tzinfo=UTC), datetime(2026, 6, 17, 14, tzinfo=UTC)
+    case = Case(case_id="U1-2026-06-15", loan_id="H1", call_attempts=(attempt.isoformat(),))
+    customer = CustomerRules(frozenset(), frozenset(), None, (sms,))
+    assert caps_log(loan("2026-01-15", rules="us"), case, "call", customer) == [attempt]
+    assert caps_log(loan("2026-01-15", rules="us"), case, "sms", customer) == [sms]
+    assert caps_log(loan("2026-01-15", rules="cn"), case, "call", customer) == [sms]
+    assert not counts_on_customer_log(loan("2026-01-15", rules="us"), "call")
+    assert counts_on_customer_log(loan("2026-01-15", rules="cn"), "call")
+    assert counts_on_customer_log(loan("2026-01-15", rules="us"), "sms")

@@ -29,6 +29,7 @@ RECORD_TYPES = frozenset(
         "message_unconfirmed",
         "message_dropped",
         "customer_reply",
+        "call_attempt",
         "plan_proposed",
         "plan_accepted",
         "waiver_decision",

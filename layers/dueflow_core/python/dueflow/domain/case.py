@@ -108,6 +108,8 @@ class Case(_Stored):
     litigation_package_seq: int | None = None
     # contact
     assigned_to: str | None = None
+    # the dial attempts agents recorded on this debt in the last 7 days (ISO times): a pack's per-debt caps
+    call_attempts: tuple[str, ...] = ()
     opt_out: frozenset[str] = frozenset()
     complaint_open: bool = False
     complaint_opened_on: date | None = None

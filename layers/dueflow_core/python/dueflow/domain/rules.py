@@ -54,7 +54,8 @@ class ContactRule(_Rule):
     window_end: time
     max_per_day: int = Field(ge=1, le=20)
     max_per_7_days: int = Field(ge=1, le=50)
-    counts: Literal["attempts", "conversations"]
+    counts: Literal["attempts", "conversations"]  # what an agent's recorded call counts against the caps
+    cap_scope: Literal["debt", "customer"]  # calls capped per debt (by dial attempts) or per customer
     quiet_days_after_conversation: int = Field(ge=0, le=30)
     opt_out_scope: Literal["customer", "case"]
 

@@ -5,7 +5,7 @@ case's pending callback when the workflow is waiting for it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -464,12 +464,72 @@ def conversation(services: Services, caller: Caller, case_id: str, outcome: str)
     if caller.system:
         raise Forbidden("staff record the conversations they had")
     now = clock.now()
-    services.cases.update_customer(case.customer_id, {"last_conversation_at": now.isoformat()})
-    audit_log.append(
-        services, case_id, "customer_reply", now, {"conversation": outcome, "by": caller.principal},
-        dedupe=f"conversation:{now.isoformat()}",
-    )  # fmt: skip
+    _conversation(services, case, caller, now, outcome)
     return {"case_id": case_id, "conversation_at": now.isoformat()}
+
+
+def _conversation(services: Services, case: Case, caller: Caller, at: datetime, outcome: str) -> None:
+    services.cases.update_customer(case.customer_id, {"last_conversation_at": at.isoformat()})
+    audit_log.append(
+        services, case.case_id, "customer_reply", at, {"conversation": outcome, "by": caller.principal},
+        dedupe=f"conversation:{at.isoformat()}",
+    )  # fmt: skip
+
+
+CALL_OUTCOMES = ("no_answer", "busy", "voicemail", "wrong_number", "conversation")
+
+
+def call_attempt(services: Services, caller: Caller, case_id: str, outcome: str, at: datetime) -> dict[str, Any]:
+    """An agent's dial attempt on the case's debt, recorded as the dialer places it (``at``: when). The
+    contact gate decides first, as for any message: outside the customer's contact window, within the
+    quiet after a conversation, over the pack's caps (us: 7 attempts in 7 days per debt, 12 CFR
+    1006.14(b)(2)(i)), or to a customer who may not be called, the attempt is refused (409) with the
+    reason and when a call may next be placed, and nothing is recorded. Recorded, it counts against the
+    caps as the pack says (``counts``: every attempt, or only conversations); a conversation also starts
+    the quiet period. The same attempt sent again (same ``at``) is recorded once."""
+    from dueflow.domain.contact_policy import Channel, Verdict, decide
+    from dueflow.services.dispatch import caps_log, contact_rules, counts_on_customer_log, recipient_for
+
+    if outcome not in CALL_OUTCOMES:
+        raise InvalidInput("outcome", f"{outcome!r} is not one of {', '.join(CALL_OUTCOMES)}")
+    if caller.system:
+        raise Forbidden("staff record the calls they place")
+    case = _case(services, case_id)
+    _may_act(caller, case)
+    _open(case)
+    now = clock.now()
+    if at.tzinfo is None:
+        raise InvalidInput("at", "must carry its UTC offset")
+    if not now - timedelta(minutes=15) <= at <= now + timedelta(minutes=1):
+        raise InvalidInput("at", f"{at.isoformat()} is not within the last 15 minutes (now {now.isoformat()})")
+    if at.isoformat() in case.call_attempts:
+        return {"case_id": case_id, "attempt_at": at.isoformat(), "recorded": "before"}
+    stored = services.loans.get_stored(case.loan_id)
+    if stored is None:
+        raise NotFound(f"no loan {case.loan_id!r}")
+    loan = stored.loan
+    recipient, customer = recipient_for(
+        services, loan, case, case.loan_id, case.customer_id, services.loans.contact(case.loan_id, stored)
+    )
+    rules = contact_rules(services.settings, loan)
+    decision = decide(Channel.CALL, at, recipient, caps_log(loan, case, "call", customer), rules)
+    if decision.verdict != Verdict.SEND:
+        after = f"; the next call may be placed from {decision.not_before.isoformat()}" if decision.not_before else ""
+        raise Refused(f"no call now: {decision.reason}{after}")
+    pack_counts = load_pack(loan.rules).contact.counts if loan.rules else "attempts"
+    counted = pack_counts == "attempts" or outcome == "conversation"
+    if counted:
+        if counts_on_customer_log(loan, "call"):
+            services.cases.add_contact(case.customer_id, at)
+        else:
+            horizon = at - timedelta(days=7)
+            recent = [t for t in case.call_attempts if datetime.fromisoformat(t) > horizon]
+            services.cases.update(case_id, {"call_attempts": [*recent, at.isoformat()]})
+    body = {"outcome": outcome, "by": caller.principal, "at": at.isoformat(), "counted": counted}
+    audit_log.append(services, case_id, "call_attempt", now, body, dedupe=f"call:{at.isoformat()}")
+    if outcome == "conversation":
+        _conversation(services, case, caller, at, outcome)
+    return {"case_id": case_id, "attempt_at": at.isoformat(), "recorded": "now", "counted": counted}
 
 
 def do_not_contact(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:

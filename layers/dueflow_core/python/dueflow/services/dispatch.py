@@ -25,7 +25,7 @@ from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ProviderRefused
 from dueflow.services import audit_log
 from dueflow.services.context import Services
-from dueflow.services.customers import customer_rules
+from dueflow.services.customers import CustomerRules, customer_rules
 
 
 @dataclass
@@ -111,27 +111,11 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         return _drop(services, message, case, now, "the loan is gone")
     loan = stored.loan
     contact = services.loans.contact(message.loan_id, stored)
-    verified = {Channel.EMAIL} if contact.get("email") else set()
-    if contact.get("phone"):
-        verified |= {Channel.SMS, Channel.CALL}
-    # a pre-due reminder belongs to no case, but the customer's choices on the loan's open case (an
-    # opt-out, a complaint that pauses contact) hold for it too
-    governing = services.cases.open_case_for_loan(message.loan_id) if case is None else case
-    # the customer's choices hold for all their loans: opt-outs, a complaint on any case, do-not-contact
-    rules_of_customer = customer_rules(services, message.customer_id)
-    opted_out = {Channel(c) for c in (governing.opt_out if governing is not None else ())}
-    opted_out |= {Channel(c) for c in rules_of_customer.opt_out}
-    recipient = Recipient(
-        timezone=loan.customer.timezone if loan.customer else settings.time_zone,
-        verified_channels=frozenset(verified),
-        opted_out=frozenset(opted_out),
-        complaint_open=(governing is not None and governing.complaint_open) or rules_of_customer.paused,
-        do_not_contact=rules_of_customer.do_not_contact is not None,
-        do_not_contact_reason=rules_of_customer.do_not_contact,
-        calls_quiet_until=_quiet_until(loan, rules_of_customer.last_conversation_at),
-    )
+    recipient, rules_of_customer = recipient_for(services, loan, case, message.loan_id, message.customer_id, contact)
     rules = contact_rules(settings, loan)
-    decision = decide(Channel(message.channel), now, recipient, list(rules_of_customer.contacts), rules)
+    decision = decide(
+        Channel(message.channel), now, recipient, caps_log(loan, case, message.channel, rules_of_customer), rules
+    )
     if decision.verdict == Verdict.DEFER and decision.not_before is not None:
         services.outbox.defer(message.message_id, decision.not_before)
         return "deferred"
@@ -160,7 +144,7 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         services.outbox.release(message.message_id, now)
         return "refused"
     services.outbox.sent(message.message_id, now, provider_id)
-    if message.channel in ("sms", "call"):
+    if counts_on_customer_log(loan, message.channel):
         services.cases.add_contact(message.customer_id, now)
     if case is not None:
         audit_log.append(
@@ -177,6 +161,63 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
             dedupe=f"sent:{message.message_id}",
         )
     return "sent"
+
+
+def recipient_for(
+    services: Services,
+    loan: Any,
+    case: Case | None,
+    loan_id: str,
+    customer_id: str,
+    contact: dict[str, Any],
+) -> tuple[Recipient, CustomerRules]:
+    """What the contact gate knows about the customer of ``loan`` (``case``: the message's case, None for a
+    pre-due reminder): verified channels, opt-outs, pauses, do-not-contact and the quiet after a
+    conversation, from the case and the customer's item (one read of it)."""
+    verified = {Channel.EMAIL} if contact.get("email") else set()
+    if contact.get("phone"):
+        verified |= {Channel.SMS, Channel.CALL}
+    # a pre-due reminder belongs to no case, but the customer's choices on the loan's open case (an
+    # opt-out, a complaint that pauses contact) hold for it too
+    governing = services.cases.open_case_for_loan(loan_id) if case is None else case
+    # the customer's choices hold for all their loans: opt-outs, a complaint on any case, do-not-contact
+    rules_of_customer = customer_rules(services, customer_id)
+    opted_out = {Channel(c) for c in (governing.opt_out if governing is not None else ())}
+    opted_out |= {Channel(c) for c in rules_of_customer.opt_out}
+    recipient = Recipient(
+        timezone=loan.customer.timezone if loan.customer else services.settings.time_zone,
+        verified_channels=frozenset(verified),
+        opted_out=frozenset(opted_out),
+        complaint_open=(governing is not None and governing.complaint_open) or rules_of_customer.paused,
+        do_not_contact=rules_of_customer.do_not_contact is not None,
+        do_not_contact_reason=rules_of_customer.do_not_contact,
+        calls_quiet_until=_quiet_until(loan, rules_of_customer.last_conversation_at),
+    )
+    return recipient, rules_of_customer
+
+
+def _call_caps_per_debt(loan: Any) -> bool:
+    """Whether the loan's rule pack caps calls per debt by the dial attempts agents record (us: 7 attempts
+    in 7 days per debt, 12 CFR 1006.14(b)(2)(i)) rather than per customer by the contacts sent."""
+    if loan is None or not getattr(loan, "rules", None):
+        return False
+    from dueflow.domain.rules import load_pack
+
+    return load_pack(loan.rules).contact.cap_scope == "debt"
+
+
+def counts_on_customer_log(loan: Any, channel: str) -> bool:
+    """Whether a message sent on ``channel`` goes on the customer's caps log: SMS always; a call task
+    unless the pack counts the debt's dial attempts instead (creating a task is not a call)."""
+    return channel == "sms" or (channel == "call" and not _call_caps_per_debt(loan))
+
+
+def caps_log(loan: Any, case: Case | None, channel: str, customer: CustomerRules) -> list[datetime]:
+    """The contacts the caps count for a message on ``channel``: the debt's recorded dial attempts for a
+    call under a pack that caps calls per debt, else the customer's log (SMS and calls, every loan)."""
+    if channel == "call" and _call_caps_per_debt(loan):
+        return [datetime.fromisoformat(t) for t in (case.call_attempts if case is not None else ())]
+    return list(customer.contacts)
 
 
 def _quiet_until(loan: Any, last_conversation: datetime | None) -> datetime | None:
