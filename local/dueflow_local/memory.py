@@ -342,7 +342,8 @@ class MemoryCaseStore(CaseParking):
         self._by_loan = _Index("loan_id", "opened_on")
         self._wake = _Index("wake_shard", "wake_on")
         self._complaints = _Index("complaint_shard", "complaint_deadline")
-        self._table = _Table(wire, "case_id", [self._by_loan, self._wake, self._complaints])
+        self._limitations = _Index("limitation_shard", "limitation_warn_on")
+        self._table = _Table(wire, "case_id", [self._by_loan, self._wake, self._complaints, self._limitations])
         self._parsed: dict[str, Case] = {}
 
     def _write(self, case_id: str, item: dict[str, Any]) -> None:
@@ -447,6 +448,11 @@ class MemoryCaseStore(CaseParking):
         for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
             yield from self._complaints.query(shard_label(current, self._shards), deadline_by.isoformat())
+
+    def limitations_due(self, warn_by: date, shard: int | None = None) -> Iterator[str]:
+        for current in range(self._shards) if shard is None else [shard]:
+            self._wire.call("dynamodb", "Query")
+            yield from self._limitations.query(shard_label(current, self._shards), warn_by.isoformat())
 
     def contacts(self, customer_id: str) -> list[datetime]:
         self._wire.call("dynamodb", "GetItem")

@@ -274,6 +274,21 @@ def test_the_wake_index_returns_what_is_due_in_date_order(world: Services) -> No
     assert list(world.cases.wakeups_due(date(2026, 7, 5), shard=shard, after=first)) == later
 
 
+def test_the_limitation_index_holds_open_cases_by_the_day_their_warning_begins(world: Services) -> None:
+    from dueflow.sharding import shard_of
+
+    for n, warn in enumerate(["2027-01-10", "2026-12-01", "2028-03-01"]):
+        cid = f"L{n}-2026-06-15"
+        world.cases.create(case(cid))
+        world.cases.update(cid, {"limitation_warn_on": warn, "limitation_shard": shard_of(cid, 4)})
+    assert sorted(world.cases.limitations_due(date(2027, 1, 10))) == ["L0-2026-06-15", "L1-2026-06-15"]
+    per_shard = [list(world.cases.limitations_due(date(2027, 1, 10), shard=s)) for s in range(4)]
+    assert sorted(c for shard in per_shard for c in shard) == ["L0-2026-06-15", "L1-2026-06-15"]
+    world.cases.update("L1-2026-06-15", {"status": "CLOSED"}, remove=("limitation_shard",))  # off the index
+    assert list(world.cases.limitations_due(date(2027, 1, 10))) == ["L0-2026-06-15"]
+    assert world.cases.require("L0-2026-06-15").limitation_warn_on == date(2027, 1, 10)
+
+
 def test_a_loans_cases_newest_first_and_the_open_one(world: Services) -> None:
     world.cases.create(case("L1-2026-04-15", opened="2026-04-16", status="CLOSED"))
     world.cases.create(case("L1-2026-06-15", opened="2026-06-16"))

@@ -92,3 +92,30 @@ def test_the_limitation_period_runs_three_years_from_the_last_interruption() -> 
     assert (paid.last_interruption, paid.expires_on, paid.nearing) == (date(2025, 6, 1), date(2028, 6, 1), False)
     leap = limitation(date(2024, 2, 29), [], 3, date(2024, 3, 1))
     assert leap.expires_on == date(2027, 2, 28)
+
+
+def test_civil_code_art_189_an_installment_debt_runs_from_the_last_installment_acceleration_brings_it_forward() -> None:
+    """民法典 第一百八十九条 (cn): the period of a debt paid by installments runs from the last installment's
+    due date; an acceleration notice makes everything due on it. The us pack counts from the oldest unpaid
+    installment (CPLR 214-i, from the default)."""
+    from dueflow.domain.legal import limitation_start
+    from dueflow.domain.rules import load_pack
+
+    cn, us = load_pack("cn").limitation, load_pack("us").limitation
+    dues = [date(2026, 1, 15), date(2026, 2, 15), date(2026, 3, 15)]
+    assert limitation_start(cn, dues, date(2026, 1, 15), None) == date(2026, 3, 15)
+    assert limitation_start(cn, dues, date(2026, 1, 15), date(2026, 2, 20)) == date(2026, 2, 20)
+    assert limitation_start(us, dues, date(2026, 1, 15), None) == date(2026, 1, 15)
+    assert "第一百八十九条" in cn.source
+
+
+def test_ny_gol_17_101_nothing_interrupts_the_us_period_cn_counts_demands_and_acknowledgements() -> None:
+    """New York GOL 17-101 (as amended by the Consumer Credit Fairness Act): a payment or an affirmation
+    does not revive or extend the period; 民法典 第一百九十五条: a demand or an acknowledgement does (cn)."""
+    from dueflow.domain.rules import load_pack
+
+    assert load_pack("us").limitation.interrupted_by == ()
+    assert set(load_pack("cn").limitation.interrupted_by) == {"demand", "acknowledgement"}
+    assert "17-101" in load_pack("us").limitation.source
+    expired = limitation(date(2023, 3, 15), [], 3, date(2026, 3, 16))
+    assert expired.expired and expired.days_left == -1

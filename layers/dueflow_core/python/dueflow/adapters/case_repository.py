@@ -21,6 +21,7 @@ from dueflow.stores import CaseParking
 LOAN_INDEX = "loan-index"
 WAKE_INDEX = "wake-index"
 COMPLAINT_INDEX = "complaint-index"
+LIMITATION_INDEX = "limitation-index"
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
 
@@ -192,6 +193,20 @@ class CaseRepository(CaseParking):
             "complaint_shard",
             "complaint_deadline",
             deadline_by.isoformat(),
+            self._shards,
+            shard,
+        ):
+            yield item["case_id"]["S"]
+
+    def limitations_due(self, warn_by: date, shard: int | None = None) -> Iterator[str]:
+        """Case ids whose limitation warning begins on or before ``warn_by`` (limitation-index)."""
+        for item in query_shards(
+            self._ddb,
+            self._table,
+            LIMITATION_INDEX,
+            "limitation_shard",
+            "limitation_warn_on",
+            warn_by.isoformat(),
             self._shards,
             shard,
         ):

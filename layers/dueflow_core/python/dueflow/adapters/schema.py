@@ -35,6 +35,8 @@ CASES = TableSpec(
         Index("wake-index", "wake_shard", "wake_on", "KEYS_ONLY"),
         # open complaints by resolution deadline: the scan escalates those past it
         Index("complaint-index", "complaint_shard", "complaint_deadline", "KEYS_ONLY"),
+        # open cases by the day their limitation period's warning begins: the scan flags those nearing it
+        Index("limitation-index", "limitation_shard", "limitation_warn_on", "KEYS_ONLY"),
     ),
 )
 OUTBOX = TableSpec(

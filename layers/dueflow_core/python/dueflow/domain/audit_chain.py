@@ -43,6 +43,7 @@ RECORD_TYPES = frozenset(
         "complaint_resolved",
         "complaint_escalated",
         "legal_assessment",
+        "limitation_nearing",
         "litigation_package",
         "acceleration_notice",
         "case_closed",

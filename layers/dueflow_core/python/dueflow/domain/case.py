@@ -101,6 +101,14 @@ class Case(_Stored):
     renegotiations_used: int = 0
     # the acceleration notice (加速到期通知) the bank gave: only then is principal not yet due claimable
     acceleration_noticed_on: date | None = None
+    # the limitation period (诉讼时效, dueflow.services.limitation): its start, last interruption and end;
+    # on the limitation-index (by the day its warning begins) while open; flagged when nearing its end
+    limitation_started_on: date | None = None
+    limitation_last_interruption: date | None = None
+    limitation_expires_on: date | None = None
+    limitation_warn_on: date | None = None
+    limitation_shard: str | None = None
+    limitation_flagged_on: date | None = None
     # a waiver above every single authority, held for its second approval (双人审批)
     waiver_request: dict[str, Any] | None = None
     plan_broken_on: date | None = None

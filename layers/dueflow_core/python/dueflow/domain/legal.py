@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dueflow.domain.money import ZERO, round_half_up
+
+if TYPE_CHECKING:
+    from dueflow.domain.rules import LimitationRule
 
 # (upper bound of the band, rate applied to the part of the claim inside the band); the first band
 # (up to 10,000) is the flat 50 yuan.
@@ -238,9 +241,10 @@ def review_litigation(facts: LegalFacts, rule: Any) -> LegalReview:
 
 @dataclass(frozen=True, slots=True)
 class Limitation:
-    """The limitation period (诉讼时效) of the claim: it runs from the first unpaid due date and starts
-    again at each interruption (民法典 第一百九十五条: a demand, an acknowledgement such as a payment or a
-    promise to pay)."""
+    """The limitation period (诉讼时效) of the claim as of a day: it runs from ``started_on`` and starts
+    again at each interruption the pack counts (cn, 民法典 第一百九十五条: a demand, an acknowledgement
+    such as a payment or a promise to pay); ``nearing`` within the pack's warning days of its end,
+    ``expired`` after it (the debtor may then plead it: a court will not enforce the claim)."""
 
     started_on: date
     last_interruption: date
@@ -248,13 +252,33 @@ class Limitation:
     days_left: int
     nearing: bool
 
+    @property
+    def expired(self) -> bool:
+        return self.days_left < 0
 
-def limitation(first_due: date, interruptions: list[date], years: int, as_of: date, warn_days: int = 180) -> Limitation:
-    """民法典 第一百八十八条 (three years in the cn pack), 第一百九十五条 (interruptions)."""
-    last = max([first_due, *(d for d in interruptions if d <= as_of)])
+
+def limitation_start(
+    rule: LimitationRule, due_dates: list[date], oldest_unpaid: date, accelerated_on: date | None
+) -> date:
+    """When the period starts: the last installment's due date (cn, 民法典 第一百八十九条) or the oldest
+    unpaid one's, brought forward to the acceleration notice that made everything due."""
+    start = max(due_dates) if rule.runs_from == "last_installment" and due_dates else oldest_unpaid
+    return min(start, accelerated_on) if accelerated_on is not None else start
+
+
+def limitation(
+    started_on: date,
+    interruptions: list[date],
+    years: int,
+    as_of: date,
+    warn_days: int = 180,
+) -> Limitation:
+    """民法典 第一百八十八条 (three years in the cn pack), 第一百九十五条 (interruptions: the dates of those the
+    pack counts; an interruption before the start does not matter, one after ``as_of`` is not yet)."""
+    last = max([started_on, *(d for d in interruptions if d <= as_of)])
     try:
         expires = last.replace(year=last.year + years)
     except ValueError:  # 29 February
         expires = last.replace(year=last.year + years, day=28)
     left = (expires - as_of).days
-    return Limitation(first_due, last, expires, left, left <= warn_days)
+    return Limitation(started_on, last, expires, left, left <= warn_days)

@@ -69,7 +69,15 @@ class ContactRule(_Rule):
 
 
 class LimitationRule(_Rule):
+    """The limitation period (诉讼时效) of the bank's claim: how long, from when, what interrupts it (starts
+    it again), and how long before its end a case is flagged and escalated to legal."""
+
     years: int = Field(ge=1, le=30)
+    # from the due date of the last installment (an installment debt is one debt, 民法典 第一百八十九条) or
+    # of the oldest unpaid one (each installment its own claim); an acceleration notice makes all due then
+    runs_from: Literal["last_installment", "oldest_unpaid_installment"]
+    interrupted_by: tuple[Literal["demand", "acknowledgement"], ...]
+    warn_days: int = Field(ge=1, le=3650)
 
 
 class PrenoticeRule(_Rule):

@@ -40,7 +40,8 @@ def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, threshold
     ``plan_completed`` (the plan paid and the loan current) /
     ``broken_promise`` / ``tick`` (a plan in force), ``cured`` (nothing overdue), ``promised`` (a
     promise to pay holds escalation), ``not_yet`` (silent, but the next stage's days-past-due threshold
-    is not reached: the cadence goes on), else ``no_response``."""
+    is not reached: the cadence goes on, unless the claim's limitation period is nearing its end), else
+    ``no_response``."""
     if case.complaint_open:
         return "paused"
     if case.waiting_state == AWAIT_PLAN and case.plan_accepted:
@@ -64,8 +65,8 @@ def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, threshold
     if case.promise is not None and case.promise.pending(today, thresholds.promise_grace_days):
         return "promised"  # a promise to pay holds escalation until its date and grace have passed
     threshold = _NEXT_THRESHOLD.get(case.waiting_state or "")
-    if threshold is not None and dpd < getattr(thresholds, threshold):
-        return "not_yet"
+    if threshold is not None and dpd < getattr(thresholds, threshold) and case.limitation_flagged_on is None:
+        return "not_yet"  # (a limitation period nearing its end escalates whatever the days past due)
     return "no_response"
 
 
@@ -80,6 +81,9 @@ def threshold_date(case: Case, state: str, loan: Loan, today: date, thresholds: 
     return today + timedelta(days=needed - dpd) if 0 < dpd < needed else None
 
 
-def legal_review_due(loan: Loan, today: date, thresholds: Thresholds) -> bool:
-    """Has the loan been past due long enough for legal review?"""
+def legal_review_due(loan: Loan, today: date, thresholds: Thresholds, case: Case | None = None) -> bool:
+    """Has the loan been past due long enough for legal review, or is the case's limitation period
+    nearing its end (flagged: dueflow.services.limitation)?"""
+    if case is not None and case.limitation_flagged_on is not None:
+        return True
     return assess(loan, today).dpd >= thresholds.legal_review_dpd

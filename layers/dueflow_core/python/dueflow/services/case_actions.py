@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dueflow import clock
 from dueflow.domain.case import Case, Plan, PlanInstallment, Promise
@@ -18,7 +19,7 @@ from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
 from dueflow.domain.rules import load_pack
 from dueflow.domain.waiver import WaiverDecision, decide_waiver, pack_authorities
-from dueflow.services import audit_log, customers
+from dueflow.services import audit_log, customers, limitation
 from dueflow.services.context import Services
 from dueflow.services.waiting import resume
 from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN
@@ -321,6 +322,9 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     plan = accepted.to_item()
     services.cases.update(case_id, {"plan": plan, "waived": plan["waived_total"]})
     _book(services, case, accepted)
+    loan = services.loans.get(case.loan_id)
+    if loan is not None:  # agreeing to a plan acknowledges the debt
+        limitation.interrupt(services, case, loan, today, "acknowledgement")
     audit_log.append(
         services,
         case_id,
@@ -373,6 +377,9 @@ def promise(services: Services, caller: Caller, case_id: str, promised_date: dat
     audit_log.append(
         services, case_id, "promise_to_pay", clock.now(), record, dedupe=f"promise:{promised_date}:{amount}"
     )
+    loan = services.loans.get(case.loan_id)
+    if loan is not None:  # the debtor's acknowledgement (民法典 第一百九十五条)
+        limitation.interrupt(services, case, loan, today, "acknowledgement")
     resume(services, case_id, {"kind": "promise_to_pay"})
     return record
 
@@ -451,6 +458,10 @@ def acceleration_notice(
     if case.opened_on is not None and sent_on < case.opened_on:
         raise InvalidInput("sent_on", f"{sent_on} is before the case opened ({case.opened_on})")
     services.cases.update(case_id, {"acceleration_noticed_on": sent_on.isoformat()})
+    loan = services.loans.get(case.loan_id)
+    if loan is not None:  # everything fell due on the notice: the period may start earlier
+        oldest = today - timedelta(days=assess(loan, today).dpd)
+        limitation.start(services, case_id, loan, oldest, accelerated_on=sent_on)
     body = {"sent_on": sent_on.isoformat(), "reference": reference, "by": caller.principal}
     audit_log.append(services, case_id, "acceleration_notice", clock.now(), body, dedupe=f"acceleration:{reference}")
     return {"case_id": case_id, "acceleration_noticed_on": sent_on.isoformat(), "reference": reference}
@@ -529,6 +540,10 @@ def call_attempt(services: Services, caller: Caller, case_id: str, outcome: str,
     audit_log.append(services, case_id, "call_attempt", now, body, dedupe=f"call:{at.isoformat()}")
     if outcome == "conversation":
         _conversation(services, case, caller, at, outcome)
+        # a demand made to the debtor in person: on the record, it interrupts the period
+        limitation.interrupt(
+            services, case, loan, at.astimezone(ZoneInfo(services.settings.time_zone)).date(), "demand"
+        )
     return {"case_id": case_id, "attempt_at": at.isoformat(), "recorded": "now", "counted": counted}
 
 

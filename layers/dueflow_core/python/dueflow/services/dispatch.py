@@ -23,7 +23,7 @@ from dueflow.domain.messages import call_script, render
 from dueflow.domain.outbox import Message
 from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ProviderRefused
-from dueflow.services import audit_log
+from dueflow.services import audit_log, limitation
 from dueflow.services.context import Services
 from dueflow.services.customers import CustomerRules, customer_rules
 
@@ -160,6 +160,8 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
             ),
             dedupe=f"sent:{message.message_id}",
         )
+        if message.channel in ("sms", "email"):  # a demand the provider accepted: it interrupts the period
+            limitation.interrupt(services, case, loan, clock.today(settings.time_zone), "demand")
     return "sent"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from dueflow import clock
 from dueflow.domain.case import Case, case_id_for, execution_name
@@ -10,7 +11,7 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.money import fmt
 from dueflow.domain.position import Position
 from dueflow.ports import ExecutionAlreadyExists
-from dueflow.services import audit_log
+from dueflow.services import audit_log, limitation
 from dueflow.services.context import Services
 from dueflow.workflow.definition import CONFIRM
 
@@ -31,6 +32,8 @@ def open_case(services: Services, loan: Loan, position: Position, episode: int =
             currency=loan.currency,
         )
     )
+    if created or (services.cases.require(case_id).limitation_started_on is None):
+        limitation.start(services, case_id, loan, position.as_of - timedelta(days=position.dpd))
     with contextlib.suppress(ExecutionAlreadyExists):  # started by an earlier run of the scan
         payload = {"case_id": case_id, "loan_id": loan.loan_id, "resume_at": CONFIRM}
         execution = services.workflow.start(execution_name(case_id), payload)

@@ -14,7 +14,7 @@ from dueflow.domain.book import validation_errors
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
 from dueflow.domain.wake import wake_kind
-from dueflow.services import audit_log
+from dueflow.services import audit_log, limitation
 from dueflow.services.context import Services
 from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import answer, plan_timing, resume, thresholds
@@ -64,6 +64,7 @@ def record_payments(services: Services, case: Case, loan: Loan) -> None:
             continue
         body = {"date": payment.date.isoformat(), "amount": str(payment.amount), "reference": payment.reference}
         audit_log.append(services, case.case_id, "payment_received", clock.now(), body, dedupe=f"payment:{name}")
+        limitation.interrupt(services, case, loan, payment.date, "acknowledgement")
 
 
 def on_loan_change(services: Services, loan: Loan) -> str | None:

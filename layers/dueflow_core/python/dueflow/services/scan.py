@@ -31,6 +31,7 @@ from dueflow.ports import ScanStats, StoredLoan
 from dueflow.services.complaints import escalate_overdue_complaints
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
+from dueflow.services.limitation import flag_nearing
 from dueflow.services.opening import open_case
 from dueflow.services.waiting import wake
 
@@ -50,6 +51,8 @@ class ScanReport:
     cases_parked_past_wake: int = 0
     complaints_past_deadline: int = 0
     complaints_escalated: int = 0
+    limitation_nearing: int = 0  # open cases within their limitation period's warning days
+    limitation_flagged: int = 0  # of those, flagged and escalated to legal by this run
     # the slice did not fit this invocation: read on after this index position (one shard, one part;
     # [] when it stopped before its first item)
     continue_after: list[str] | None = None
@@ -174,7 +177,8 @@ def _due_part(
 def _wake_part(
     services: Services, as_of: date, shard: int, after: tuple[str, str] | None, budget: Budget, report: ScanReport
 ) -> None:
-    """Wake-ups whose date has come, then complaints past their deadline, in one shard."""
+    """Wake-ups whose date has come, then complaints past their deadline, then limitation periods
+    nearing their end, in one shard."""
     for case_id in list(services.cases.wakeups_due(as_of, shard=shard, after=after)):
         if budget.exhausted():
             report.continue_after = list(after) if after else []
@@ -190,6 +194,9 @@ def _wake_part(
     complaints = escalate_overdue_complaints(services, as_of, shard)
     report.complaints_past_deadline += complaints.past_deadline
     report.complaints_escalated += complaints.escalated
+    periods = flag_nearing(services, as_of, shard)
+    report.limitation_nearing += periods.nearing
+    report.limitation_flagged += periods.flagged
 
 
 def missed_wake(case: Case, as_of: date) -> bool:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dueflow import clock
 from dueflow.domain.case import Case
-from dueflow.domain.legal import LITIGATE, LegalFacts, limitation, review_litigation
+from dueflow.domain.legal import LITIGATE, WRITE_OFF_REVIEW, LegalFacts, review_litigation
 from dueflow.domain.loan import Loan
 from dueflow.domain.money import fmt
 from dueflow.domain.plan_progress import plan_status
@@ -30,6 +30,7 @@ from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.continuation import continue_case
 from dueflow.services.events import parse_event
+from dueflow.services.limitation import period_of
 from dueflow.services.notices import (
     channels,
     queue_message,
@@ -177,13 +178,9 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
         known_assets=loan.known_assets or Decimal("0"),
     )
     result = review_litigation(facts, pack.legal)
-    today = event.at.date()
-    first_due = min((line.due_date for line in position.lines), default=today)
-    acknowledged = [p.date for p in loan.payments]
-    if case.promise is not None and case.promise.made_on is not None:
-        acknowledged.append(case.promise.made_on)
-    demanded = [case.opened_on] if case.opened_on else []
-    period = limitation(first_due, acknowledged + demanded, pack.limitation.years, today)
+    today = position.as_of
+    oldest_unpaid = min((line.due_date for line in position.lines), default=today)
+    period = period_of(case, loan, today, oldest_unpaid)
     assessment = {
         "claim": fmt(result.claim),
         "accelerated": facts.accelerated,
@@ -203,16 +200,24 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
         "lawyer_fee": fmt(result.lawyer_fee),
         "expected_net": fmt(result.expected_net),
         "recommendation": result.recommendation,
+        "limitation_started_on": period.started_on.isoformat(),
+        "limitation_last_interruption": period.last_interruption.isoformat(),
         "limitation_expires_on": period.expires_on.isoformat(),
         "limitation_nearing": period.nearing,
+        "limitation_expired": period.expired,
     }
+    if period.expired and result.recommendation == LITIGATE:
+        # time-barred (民法典 第一百九十二条: the debtor may refuse to perform): a court will not enforce it
+        assessment["recommendation"] = WRITE_OFF_REVIEW
+        assessment["reason"] = f"the limitation period ended on {period.expires_on.isoformat()}"
     audit_log.append(services, event.case_id, "legal_assessment", event.at, assessment, event.dedupe("legal"))
     if period.nearing:  # the claim is about to become time-barred: the legal team decides now
         services.notifier.notify_staff(
             "DueFlow: limitation period nearing its end",
             {"type": "limitation_nearing", "case_id": event.case_id, "expires_on": period.expires_on.isoformat()},
         )
-    if result.recommendation == LITIGATE:
+    recommendation = assessment["recommendation"]
+    if recommendation == LITIGATE:
         history = services.audit_store.record_keys(loan.loan_id, event.case_id)
         package = {
             "statement": statement_dict(position),
@@ -236,11 +241,11 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
             "DueFlow: litigation package ready",
             {"type": "litigation_package", "case_id": event.case_id, "record_seq": seq},
         )
-    if result.recommendation != LITIGATE:
+    if recommendation != LITIGATE:
         threshold = services.settings.escalation_for(loan.product).write_off_review_dpd
         if position.dpd < threshold:
             return {"outcome": "collect_on"}  # not yet write-off review: back to negotiation
-    return {"outcome": result.recommendation}
+    return {"outcome": recommendation}
 
 
 def _reevaluate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
@@ -261,7 +266,7 @@ def _close(services: Services, event: StageEvent, case: Case, loan: Loan, positi
             "closed_on": position.as_of.isoformat(),
             "stage": f"Closed: {outcome}",
         },
-        remove=("task_token", "wake_on", "wake_shard", "waiting_state"),
+        remove=("task_token", "wake_on", "wake_shard", "waiting_state", "limitation_shard"),
     )
     audit_log.append(
         services,

@@ -133,7 +133,7 @@ def answer(services: Services, case: Case, loan: Loan, kind: str) -> dict[str, A
     today = clock.today(services.settings.time_zone)
     allowed = services.settings.renegotiations_allowed
     used = case.renegotiations_used
-    due = legal_review_due(loan, today, thresholds(services.settings, loan))
+    due = legal_review_due(loan, today, thresholds(services.settings, loan), case)
     if kind != "broken_promise":
         return {"kind": kind, "renegotiations_left": max(allowed - used, 0), "legal_review_due": due}
     if case.plan_broken_on != today:
