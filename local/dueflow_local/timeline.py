@@ -55,10 +55,13 @@ def _legal(body: dict[str, Any]) -> str:
 
 
 def _package(body: dict[str, Any]) -> str:
-    breach = body.get("breach") or {}
+    facts = body.get("facts") or {}
+    default = facts.get("default") or {}
+    claims = body.get("claims") or {}
     return (
-        f"litigation package ready: {breach.get('dpd')} days past due, {breach.get('reminders_sent')} reminders, "
-        f"{breach.get('plans_broken')} plans broken; asset preservation "
+        f"litigation package ready: claim {claims.get('total')}, {default.get('days_past_due')} days past due, "
+        f"{facts.get('notices_sent')} notices sent, {len(body.get('evidence') or [])} items of evidence, "
+        f"{facts.get('plans_broken')} plans broken; asset preservation "
         + ("requested" if body.get("asset_preservation_requested") else "not requested")
     )
 

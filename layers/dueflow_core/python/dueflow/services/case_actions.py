@@ -21,6 +21,7 @@ from dueflow.domain.rules import load_pack
 from dueflow.domain.waiver import WaiverDecision, decide_waiver, pack_authorities
 from dueflow.services import audit_log, customers, limitation
 from dueflow.services.context import Services
+from dueflow.services.litigation import expand_evidence, open_parties
 from dueflow.services.waiting import resume
 from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN
 
@@ -457,7 +458,9 @@ def acceleration_notice(
         raise InvalidInput("sent_on", f"{sent_on} is after today ({today})")
     if case.opened_on is not None and sent_on < case.opened_on:
         raise InvalidInput("sent_on", f"{sent_on} is before the case opened ({case.opened_on})")
-    services.cases.update(case_id, {"acceleration_noticed_on": sent_on.isoformat()})
+    services.cases.update(
+        case_id, {"acceleration_noticed_on": sent_on.isoformat(), "acceleration_reference": reference}
+    )
     loan = services.loans.get(case.loan_id)
     if loan is not None:  # everything fell due on the notice: the period may start earlier
         oldest = today - timedelta(days=assess(loan, today).dpd)
@@ -587,11 +590,15 @@ def audit_records(
     if not litigation_only and not (caller.groups & {"auditor", "legal"}):
         raise Forbidden("only auditors and legal read audit records")
     case = _case(services, case_id)
+    records = {key: json.loads(data) for key, data in services.audit_store.read_case(case.loan_id, case_id)}
     out = []
-    for key, data in services.audit_store.read_case(case.loan_id, case_id):
-        if litigation_only and not key.endswith("-litigation_package.json"):
-            continue
-        out.append({"key": key, "record": json.loads(data)})
+    for key, record in records.items():
+        if not litigation_only:
+            out.append({"key": key, "record": record})
+        elif key.endswith("-litigation_package.json"):
+            # legal alone: the defendant's identity opened, each notice's evidence shown
+            body = expand_evidence(open_parties(services, case.loan_id, record["body"]), records)
+            out.append({"key": key, "record": {**record, "body": body}})
     return out
 
 

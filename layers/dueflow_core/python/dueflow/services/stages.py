@@ -31,6 +31,7 @@ from dueflow.services.context import Services
 from dueflow.services.continuation import continue_case
 from dueflow.services.events import parse_event
 from dueflow.services.limitation import period_of
+from dueflow.services.litigation import build_package
 from dueflow.services.notices import (
     channels,
     queue_message,
@@ -218,21 +219,7 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
         )
     recommendation = assessment["recommendation"]
     if recommendation == LITIGATE:
-        history = services.audit_store.record_keys(loan.loan_id, event.case_id)
-        package = {
-            "statement": statement_dict(position),
-            "contract": loan.model_dump(mode="json", exclude={"customer", "payments"}, exclude_none=True),
-            "payments": [p.model_dump(mode="json") for p in loan.payments],
-            "history": history,
-            "breach": {
-                "dpd": position.dpd,
-                "reminders_sent": case.reminders_sent,
-                "plans_broken": case.renegotiations_used + (1 if case.plan else 0),
-            },
-            "assessment": assessment,
-            # where an unsecured debtor has known assets to preserve (not: "the loan has collateral")
-            "asset_preservation_requested": result.preservation_requested,
-        }
+        package = build_package(services, case, loan, position, facts, result, period, assessment)
         seq = audit_log.append(
             services, event.case_id, "litigation_package", event.at, package, event.dedupe("package")
         )
