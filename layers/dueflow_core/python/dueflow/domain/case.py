@@ -102,6 +102,8 @@ class Case(_Stored):
     # the acceleration notice (加速到期通知) the bank gave: only then is principal not yet due claimable
     acceleration_noticed_on: date | None = None
     acceleration_reference: str | None = None  # its letter or courier number
+    # the credit-report pre-notice went out: adverse information may be reported from this day on
+    credit_report_allowed_from: date | None = None
     # the limitation period (诉讼时效, dueflow.services.limitation): its start, last interruption and end;
     # on the limitation-index (by the day its warning begins) while open; flagged when nearing its end
     limitation_started_on: date | None = None

@@ -121,6 +121,20 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
             "Call {bank_phone}.",
         ),
     },
+    # 征信业管理条例 第十五条 (cn), 12 CFR 1006.30(a) (us): the customer hears before anything adverse is
+    # reported to a credit bureau, and when it may be
+    "credit_report_prenotice": {
+        "zh-CN": Template(
+            "征信报送事先告知",
+            "尊敬的客户，您尾号{ref}的贷款截至{as_of}已逾期，欠款{amount}。根据《征信业管理条例》第十五条，特此事先告知："
+            "如仍未还清，我行将自{report_from}起向金融信用信息基础数据库报送该笔逾期信息。如有疑问请致电{bank_phone}。",
+        ),
+        "en": Template(
+            "Before we report to the credit bureaus",
+            "Dear customer, the loan ending {ref} is past due: {amount} as of {as_of}. If it is still unpaid, "
+            "we may report it to the credit reporting agencies from {report_from}. Questions: {bank_phone}.",
+        ),
+    },
 }
 
 # 12 CFR 1006.6(e): every electronic communication carries a clear way to opt out (us pack)

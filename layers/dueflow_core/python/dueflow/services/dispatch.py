@@ -13,7 +13,7 @@ time, send by SNS (SMS), SES v2 (email) or as an agent call task on the internal
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dueflow import clock
@@ -162,7 +162,23 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         )
         if message.channel in ("sms", "email"):  # a demand the provider accepted: it interrupts the period
             limitation.interrupt(services, case, loan, clock.today(settings.time_zone), "demand")
+        if message.template == "credit_report_prenotice":
+            _prenotice_given(services, case, loan, message.values.get("report_from"))
     return "sent"
+
+
+def _prenotice_given(services: Services, case: Case, loan: Any, named: str | None) -> None:
+    """The credit-report pre-notice went out: reporting may start ``days`` after it (and not before the
+    day the notice named); recorded once, by the first channel the provider accepted."""
+    from dueflow.domain.rules import load_pack
+
+    if case.credit_report_allowed_from is not None or loan.rules is None:
+        return
+    days = load_pack(loan.rules).credit_report_prenotice_days.days
+    allowed = clock.today(services.settings.time_zone) + timedelta(days=days)
+    if named:
+        allowed = max(allowed, date.fromisoformat(named))
+    services.cases.update(case.case_id, {"credit_report_allowed_from": allowed.isoformat()})
 
 
 def recipient_for(

@@ -110,6 +110,27 @@ def queue_validation_notice(services: Services, case: Case, loan: Loan, position
     )
 
 
+def queue_credit_report_prenotice(services: Services, case: Case, loan: Loan, position: Position, at: datetime) -> int:
+    """The notice before adverse information goes to a credit bureau (cn: 征信业管理条例 第十五条, 7 days
+    ahead; us: 12 CFR 1006.30(a), 14 days after a communication), by every channel with the first
+    reminder. The case records the day reporting may start once the provider accepts it (the dispatcher:
+    ``credit_report_allowed_from``), never earlier than the day the notice names."""
+    if loan.rules is None:
+        return 0
+    from dueflow.domain.rules import load_pack
+
+    days = load_pack(loan.rules).credit_report_prenotice_days.days
+    if not days:
+        return 0
+    values = reminder_values(loan, position, services.settings) | {
+        "report_from": (position.as_of + timedelta(days=days)).isoformat()
+    }
+    return sum(
+        queue_message(services, case, loan, channel, "credit_report_prenotice", values, "prenotice", at)
+        for channel in channels(services, loan)
+    )
+
+
 def channels(services: Services, loan: Loan) -> list[str]:
     """The channels the borrower has contact details for (known without opening them)."""
     stored = services.loans.get_stored(loan.loan_id)

@@ -34,6 +34,7 @@ from dueflow.services.limitation import period_of
 from dueflow.services.litigation import build_package
 from dueflow.services.notices import (
     channels,
+    queue_credit_report_prenotice,
     queue_message,
     queue_reminder,
     queue_validation_notice,
@@ -109,6 +110,7 @@ def _remind(template: str) -> StageFn:
         queued = queue_reminder(services, case, loan, position, template, tag, event.at)
         if template == "first_reminder":
             queued += queue_validation_notice(services, case, loan, position, event.at)
+            queued += queue_credit_report_prenotice(services, case, loan, position, event.at)
         if position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD:
             values = reminder_values(loan, position, services.settings)
             queued += queue_message(services, case, loan, "call", template, values, tag, event.at)
