@@ -43,11 +43,18 @@ from dueflow.domain.outbox import KEEP_DAYS, Message
 from dueflow.domain.position import assess
 from dueflow.ports import AuditConflictError, ProviderRefused, ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_label, shard_of
-from dueflow.stores import CONCURRENT_ATTEMPTS, CaseParking, MessageLifecycle, posted, with_default_pack
+from dueflow.stores import (
+    CONCURRENT_ATTEMPTS,
+    CaseParking,
+    MessageLifecycle,
+    pii_fields,
+    posted,
+    with_default_pack,
+    without_pii,
+)
 
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8
-PII_FIELDS = ("name", "phone", "email", "monthly_income", "monthly_expenses")
 
 Hook = Callable[[str, str, Mapping[str, Any]], None]
 
@@ -234,11 +241,10 @@ class MemoryLoanStore:
             if count % 25 == 0:
                 self._wire.call("dynamodb", "BatchWriteItem")
             sealed: dict[str, str] = {}
-            if loan.customer is not None:
-                fields = {name: _text(getattr(loan.customer, name)) for name in PII_FIELDS}
-                if any(fields.values()):
-                    sealed = {k: v for k, v in self._cipher.seal(loan.loan_id, fields).items() if v}
-            public = loan.model_copy(update={"customer": _prefs(loan)})
+            fields = pii_fields(loan)
+            if any(fields.values()):
+                sealed = {k: v for k, v in self._cipher.seal(loan.loan_id, fields).items() if v}
+            public = without_pii(loan)
             with self._table.lock:
                 self._table.write(loan.loan_id, self._item(public, sealed, as_of))
             count += 1
@@ -318,17 +324,6 @@ class MemoryLoanStore:
     def all(self) -> Iterator[Loan]:
         for item in list(self._table.items.values()):
             yield item["loan"]
-
-
-def _prefs(loan: Loan) -> Any:
-    """The customer as the loans table keeps it in clear: the contact preferences, no PII."""
-    if loan.customer is None:
-        return None
-    return loan.customer.model_copy(update={name: None for name in PII_FIELDS})
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 # -- cases ---------------------------------------------------------------------------------------------

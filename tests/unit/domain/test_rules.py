@@ -191,3 +191,20 @@ def test_reg_f_1006_14_b_2_i_us_calls_are_capped_per_debt_by_dial_attempts_cn_pe
     assert not counts_on_customer_log(loan("2026-01-15", rules="us"), "call")
     assert counts_on_customer_log(loan("2026-01-15", rules="cn"), "call")
     assert counts_on_customer_log(loan("2026-01-15", rules="us"), "sms")
+
+
+def test_civil_code_arts_687_688_only_a_joint_guarantor_is_asked_to_pay_and_from_30_days() -> None:
+    """民法典 第六百八十八条 (连带责任保证: asked when the debtor fails to perform), 第六百八十七条 (一般保证: not
+    before enforcement against the debtor); 15 U.S.C. 1692a(3) / 1692c(b) for the us pack."""
+    from dueflow.domain.position import assess
+    from dueflow.services.notices import guarantor_may_be_asked
+
+    assert "第六百八十八条" in load_pack("cn").guarantors.source and "1692c(b)" in load_pack("us").guarantors.source
+    joint = loan("2026-05-15", guarantor={"liability": "joint_several", "phone": "+8613900000001"})
+    general = loan("2026-05-15", guarantor={"liability": "general", "phone": "+8613900000001"})
+    unpacked = loan("2026-05-15", rules=None, guarantor={"liability": "joint_several", "phone": "+8613900000001"})
+    at_29, at_30 = assess(joint, date(2026, 7, 14)), assess(joint, date(2026, 7, 15))
+    assert (at_29.dpd, at_30.dpd) == (29, 30)
+    assert not guarantor_may_be_asked(joint, at_29) and guarantor_may_be_asked(joint, at_30)
+    assert not guarantor_may_be_asked(general, assess(general, date(2026, 9, 1)))
+    assert not guarantor_may_be_asked(unpacked, assess(unpacked, date(2026, 9, 1)))

@@ -90,6 +90,11 @@ class StoredLoan:
         """The channels the borrower has contact details for (known without opening them)."""
         return [channel for channel, name in (("sms", "phone"), ("email", "email")) if name in self.sealed]
 
+    @property
+    def guarantor_channels(self) -> list[str]:
+        """The channels the loan's guarantor has contact details for."""
+        return [c for c, name in (("sms", "guarantor_phone"), ("email", "guarantor_email")) if name in self.sealed]
+
 
 @dataclass
 class ScanStats:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from dueflow.domain.loan import Loan
+from dueflow.domain.loan import GUARANTOR_PII, Loan
 from dueflow.domain.outbox import LEASE
 from dueflow.ports import PostingConflict
 from dueflow.sharding import shard_of
@@ -161,3 +161,31 @@ def with_default_pack(loan: Loan, pack: str | None) -> Loan:
     if pack is None or loan.rules is not None:
         return loan
     return Loan.model_validate({**loan.model_dump(mode="json", exclude_none=True), "rules": pack})
+
+
+CUSTOMER_PII = ("name", "phone", "email", "monthly_income", "monthly_expenses")
+GUARANTOR_PREFIX = "guarantor_"  # the guarantor's sealed fields sit beside the borrower's, prefixed
+
+
+def pii_fields(loan: Loan) -> dict[str, str | None]:
+    """Every PII field of a loan to seal (owner: the loan): the borrower's, then the guarantor's."""
+    fields: dict[str, str | None] = {}
+    if loan.customer is not None:
+        fields |= {name: _text(getattr(loan.customer, name)) for name in CUSTOMER_PII}
+    if loan.guarantor is not None:
+        fields |= {GUARANTOR_PREFIX + name: _text(getattr(loan.guarantor, name)) for name in GUARANTOR_PII}
+    return fields
+
+
+def without_pii(loan: Loan) -> Loan:
+    """The loan as a store keeps it in clear: contact preferences and the guarantor's liability, no PII."""
+    update: dict[str, Any] = {}
+    if loan.customer is not None:
+        update["customer"] = loan.customer.model_copy(update={name: None for name in CUSTOMER_PII})
+    if loan.guarantor is not None:
+        update["guarantor"] = loan.guarantor.model_copy(update={name: None for name in GUARANTOR_PII})
+    return loan.model_copy(update=update) if update else loan
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

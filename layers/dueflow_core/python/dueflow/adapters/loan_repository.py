@@ -25,11 +25,10 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
 from dueflow.ports import ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_of
-from dueflow.stores import CONCURRENT_ATTEMPTS, posted, with_default_pack
+from dueflow.stores import CONCURRENT_ATTEMPTS, pii_fields, posted, with_default_pack, without_pii
 
 __all__ = [
     "DUE_INDEX",
-    "PII_FIELDS",
     "LoanRepository",
     "ScanStats",
     "attention_date",
@@ -39,7 +38,6 @@ __all__ = [
 ]
 
 DUE_INDEX = "due-index"
-PII_FIELDS = ("name", "phone", "email", "monthly_income", "monthly_expenses")
 
 
 def attention_date(position: Position) -> date | None:
@@ -74,12 +72,12 @@ class LoanRepository:
         if loan.customer is not None:
             prefs = {"timezone": loan.customer.timezone, "language": loan.customer.language}
             item["contact_prefs"] = {"M": {k: {"S": v} for k, v in prefs.items()}}
-            fields = {name: _text(getattr(loan.customer, name)) for name in PII_FIELDS}
-            if any(fields.values()):
-                if self._cipher is None:
-                    raise ValueError(f"loan {loan.loan_id}: customer PII present but no PII cipher configured")
-                sealed = self._cipher.seal(loan.loan_id, fields)
-                item["customer_sealed"] = {"M": {k: {"S": v} for k, v in sealed.items() if v}}
+        fields = pii_fields(loan)
+        if any(fields.values()):
+            if self._cipher is None:
+                raise ValueError(f"loan {loan.loan_id}: customer PII present but no PII cipher configured")
+            sealed = self._cipher.seal(loan.loan_id, fields)
+            item["customer_sealed"] = {"M": {k: {"S": v} for k, v in sealed.items() if v}}
         return self._index_attributes(loan, as_of, item)
 
     def put(self, loans: Iterable[Loan], as_of: date) -> int:
@@ -213,8 +211,6 @@ class LoanRepository:
 
 
 def _record_json(loan: Loan) -> str:
-    return json.dumps(loan.model_dump(mode="json", exclude={"customer"}, exclude_none=True), separators=(",", ":"))
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+    """The loan record in clear: no customer (its preferences are ``contact_prefs``), the guarantor without PII."""
+    record = without_pii(loan).model_dump(mode="json", exclude={"customer"}, exclude_none=True)
+    return json.dumps(record, separators=(",", ":"))

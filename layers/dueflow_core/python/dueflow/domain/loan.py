@@ -123,6 +123,22 @@ class Customer(_Record):
     monthly_expenses: Money | None = None
 
 
+class Guarantor(_Record):
+    """Who guarantees the loan (保证人): liable with the borrower (``joint_several``, 连带责任保证) or only
+    after the borrower's assets are exhausted (``general``, 一般保证). Name, phone and e-mail are PII,
+    sealed at rest like the borrower's; a rule pack says whether and when the guarantor may be asked to
+    pay (docs/rules.md)."""
+
+    liability: Literal["joint_several", "general"] = "joint_several"
+    name: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+    phone: Annotated[str, AfterValidator(_phone)] | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
+    language: Literal["zh-CN", "en"] = "zh-CN"
+
+
+GUARANTOR_PII = ("name", "phone", "email")
+
+
 class Collateral(_Record):
     """What secures the loan; ``type`` selects the recovery rate in the legal cost-benefit rule."""
 
@@ -228,6 +244,7 @@ class Loan(_Record):
     payments: tuple[Payment, ...] = ()  # always in date order
     adjustments: tuple[LedgerEntry, ...] = ()  # always in date order
     customer: Customer | None = None
+    guarantor: Guarantor | None = None
     collateral: Collateral | None = None
     # assets of the borrower known to the bank (an asset search), beyond any collateral: what a
     # preservation order could hold for an unsecured claim

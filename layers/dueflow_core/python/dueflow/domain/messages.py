@@ -135,6 +135,19 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
             "we may report it to the credit reporting agencies from {report_from}. Questions: {bank_phone}.",
         ),
     },
+    # to a guarantor liable with the borrower (连带责任保证人), where the pack allows it: never to anyone else
+    "guarantor_notice": {
+        "zh-CN": Template(
+            "保证责任提示",
+            "尊敬的客户，您为尾号{ref}的贷款提供了连带责任保证。该贷款截至{as_of}已逾期，欠款{amount}。"
+            "请督促借款人尽快还款，或致电{bank_phone}与我们联系。",
+        ),
+        "en": Template(
+            "About the loan you guaranteed",
+            "Dear customer, you guaranteed the loan ending {ref}. As of {as_of} it is past due: {amount}. "
+            "Please ask the borrower to pay, or call us: {bank_phone}.",
+        ),
+    },
 }
 
 # 12 CFR 1006.6(e): every electronic communication carries a clear way to opt out (us pack)

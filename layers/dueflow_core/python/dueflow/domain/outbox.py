@@ -29,6 +29,7 @@ class Message:
     sent_at: datetime | None = None
     provider_id: str | None = None
     reason: str | None = None
+    recipient: str = "borrower"  # or "guarantor" (a notice the loan's rule pack allows, to the guarantor)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class Message:
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
             "provider_id": self.provider_id,
             "reason": self.reason,
+            "recipient": self.recipient,
         }
 
     @classmethod
@@ -68,4 +70,5 @@ class Message:
             sent_at=when("sent_at"),
             provider_id=data.get("provider_id"),
             reason=data.get("reason"),
+            recipient=data.get("recipient", "borrower"),
         )

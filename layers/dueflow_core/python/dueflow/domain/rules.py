@@ -68,6 +68,14 @@ class ContactRule(_Rule):
         return self
 
 
+class GuarantorRule(_Rule):
+    """Whether a guarantor may be asked to pay, and when: only guarantors of the listed liabilities, from
+    ``contact_after_dpd`` days past due; anyone else but the borrower is a third party, never contacted."""
+
+    liabilities: tuple[Literal["joint_several", "general"], ...]
+    contact_after_dpd: int = Field(ge=0, le=3650)
+
+
 class LimitationRule(_Rule):
     """The limitation period (诉讼时效) of the bank's claim: how long, from when, what interrupts it (starts
     it again), and how long before its end a case is flagged and escalated to legal."""
@@ -148,6 +156,7 @@ class RulePack(BaseModel):
     calendar: CalendarRule
     penalty: PenaltyRule
     contact: ContactRule
+    guarantors: GuarantorRule
     limitation: LimitationRule
     credit_report_prenotice_days: PrenoticeRule
     messages: MessageRule

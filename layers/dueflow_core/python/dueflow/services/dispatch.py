@@ -111,7 +111,15 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         return _drop(services, message, case, now, "the loan is gone")
     loan = stored.loan
     contact = services.loans.contact(message.loan_id, stored)
-    recipient, rules_of_customer = recipient_for(services, loan, case, message.loan_id, message.customer_id, contact)
+    if message.recipient == "guarantor":
+        if not _guarantor_allowed(loan):
+            return _drop(services, message, case, now, "not the borrower, nor a guarantor the rule pack allows")
+        contact = {"phone": contact.get("guarantor_phone"), "email": contact.get("guarantor_email")}
+    elif message.recipient != "borrower":
+        return _drop(services, message, case, now, f"unknown recipient {message.recipient!r}: a third party")
+    recipient, rules_of_customer = recipient_for(
+        services, loan, case, message.loan_id, message.customer_id, contact, borrower=message.recipient == "borrower"
+    )
     rules = contact_rules(settings, loan)
     decision = decide(
         Channel(message.channel), now, recipient, caps_log(loan, case, message.channel, rules_of_customer), rules
@@ -160,7 +168,8 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
             ),
             dedupe=f"sent:{message.message_id}",
         )
-        if message.channel in ("sms", "email"):  # a demand the provider accepted: it interrupts the period
+        if message.channel in ("sms", "email") and message.recipient == "borrower":
+            # a demand on the debtor the provider accepted: it interrupts the period
             limitation.interrupt(services, case, loan, clock.today(settings.time_zone), "demand")
         if message.template == "credit_report_prenotice":
             _prenotice_given(services, case, loan, message.values.get("report_from"))
@@ -188,6 +197,7 @@ def recipient_for(
     loan_id: str,
     customer_id: str,
     contact: dict[str, Any],
+    borrower: bool = True,
 ) -> tuple[Recipient, CustomerRules]:
     """What the contact gate knows about the customer of ``loan`` (``case``: the message's case, None for a
     pre-due reminder): verified channels, opt-outs, pauses, do-not-contact and the quiet after a
@@ -200,7 +210,8 @@ def recipient_for(
     governing = services.cases.open_case_for_loan(loan_id) if case is None else case
     # the customer's choices hold for all their loans: opt-outs, a complaint on any case, do-not-contact
     rules_of_customer = customer_rules(services, customer_id)
-    opted_out = {Channel(c) for c in (governing.opt_out if governing is not None else ())}
+    # (the case's opt-outs are the borrower's: a guarantor's own choices are on their own item)
+    opted_out = {Channel(c) for c in (governing.opt_out if governing is not None and borrower else ())}
     opted_out |= {Channel(c) for c in rules_of_customer.opt_out}
     recipient = Recipient(
         timezone=loan.customer.timezone if loan.customer else services.settings.time_zone,
@@ -212,6 +223,15 @@ def recipient_for(
         calls_quiet_until=_quiet_until(loan, rules_of_customer.last_conversation_at),
     )
     return recipient, rules_of_customer
+
+
+def _guarantor_allowed(loan: Any) -> bool:
+    """Whether the loan's pack lets its guarantor be contacted at all (their liability is one it names)."""
+    if loan.guarantor is None or not getattr(loan, "rules", None):
+        return False
+    from dueflow.domain.rules import load_pack
+
+    return bool(loan.guarantor.liability in load_pack(loan.rules).guarantors.liabilities)
 
 
 def _call_caps_per_debt(loan: Any) -> bool:

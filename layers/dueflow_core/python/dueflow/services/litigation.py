@@ -23,6 +23,7 @@ from dueflow.domain.money import fmt
 from dueflow.domain.position import Position
 from dueflow.domain.statement import statement_dict
 from dueflow.services.context import Services
+from dueflow.stores import GUARANTOR_PREFIX
 
 IDENTITY_FIELDS = ("name", "phone", "email")  # sealed; income and expenses are not the court's business
 SEALED_NOTE = "sealed with the PII key; opened for the legal role only (GET /cases/{id}/litigation-package)"
@@ -59,6 +60,7 @@ def build_package(
                 "identity_sealed": {k: sealed[k] for k in IDENTITY_FIELDS if sealed.get(k)},
                 "note": SEALED_NOTE,
             },
+            **_guarantor_party(loan, sealed),
         },
         "claims": _claims(position, facts, review, loan.currency),
         "facts": {
@@ -90,6 +92,22 @@ def build_package(
         "assessment": assessment,
         # where an unsecured debtor has known assets to preserve (not: "the loan has collateral")
         "asset_preservation_requested": review.preservation_requested,
+    }
+
+
+def _guarantor_party(loan: Loan, sealed: dict[str, str]) -> dict[str, Any]:
+    """A guarantor liable with the borrower is sued with them (a general guarantor only after enforcement
+    against the borrower fails: listed, not sued now)."""
+    if loan.guarantor is None:
+        return {}
+    joint = loan.guarantor.liability == "joint_several"
+    return {
+        "guarantor": {
+            "role": "co-defendant (连带责任保证人)" if joint else "general guarantor (一般保证人): not sued now",
+            "liability": loan.guarantor.liability,
+            "identity_sealed": {k: sealed[k] for k in (GUARANTOR_PREFIX + f for f in IDENTITY_FIELDS) if sealed.get(k)},
+            "note": SEALED_NOTE,
+        }
     }
 
 
@@ -177,11 +195,14 @@ def _preservation(facts: LegalFacts, review: LegalReview, currency: str) -> dict
 
 def open_parties(services: Services, loan_id: str, package: dict[str, Any]) -> dict[str, Any]:
     """The package with the defendant's identity opened (the caller is legal: checked by the caller)."""
-    defendant = package.get("parties", {}).get("defendant")
-    if not defendant or not defendant.get("identity_sealed"):
-        return package
-    opened = services.pii.open(loan_id, defendant["identity_sealed"])
-    parties = {**package["parties"], "defendant": {**defendant, "identity": opened}}
-    parties["defendant"].pop("identity_sealed")
-    parties["defendant"].pop("note", None)
+    parties = dict(package.get("parties") or {})
+    for role in ("defendant", "guarantor"):
+        party = parties.get(role)
+        if not party or not party.get("identity_sealed"):
+            continue
+        opened = services.pii.open(loan_id, party["identity_sealed"])
+        identity = {name.removeprefix(GUARANTOR_PREFIX): value for name, value in opened.items()}
+        parties[role] = {k: v for k, v in party.items() if k not in ("identity_sealed", "note")} | {
+            "identity": identity
+        }
     return {**package, "parties": parties}

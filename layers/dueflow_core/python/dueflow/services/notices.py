@@ -52,14 +52,18 @@ def queue_message(
     values: dict[str, str],
     tag: str,
     at: datetime,
+    recipient: str = "borrower",
+    language: str | None = None,
 ) -> bool:
-    """Queue one message for the first moment the contact window allows at or after ``at``."""
-    language = loan.customer.language if loan.customer else "zh-CN"
+    """Queue one message for the first moment the contact window allows at or after ``at`` (to the
+    borrower, or to the guarantor: their own contact log and caps, keyed ``<customer>~guarantor``)."""
+    language = language or (loan.customer.language if loan.customer else "zh-CN")
     message = Message(
         message_id=f"{case.case_id}:{tag}:{channel}",
         case_id=case.case_id,
         loan_id=loan.loan_id,
-        customer_id=loan.customer_id,
+        customer_id=loan.customer_id if recipient == "borrower" else f"{loan.customer_id}~{recipient}",
+        recipient=recipient,
         channel=channel,
         template=template,
         language=language,
@@ -128,6 +132,42 @@ def queue_credit_report_prenotice(services: Services, case: Case, loan: Loan, po
     return sum(
         queue_message(services, case, loan, channel, "credit_report_prenotice", values, "prenotice", at)
         for channel in channels(services, loan)
+    )
+
+
+def guarantor_may_be_asked(loan: Loan, position: Position) -> bool:
+    """Whether the loan's rule pack lets the bank ask its guarantor to pay now: a guarantor of a liability
+    the pack names, from its days past due on (docs/rules.md, ``guarantors``)."""
+    if loan.guarantor is None or loan.rules is None:
+        return False
+    from dueflow.domain.rules import load_pack
+
+    rule = load_pack(loan.rules).guarantors
+    return loan.guarantor.liability in rule.liabilities and position.dpd >= rule.contact_after_dpd
+
+
+def queue_guarantor_notice(services: Services, case: Case, loan: Loan, position: Position, at: datetime) -> int:
+    """The guarantor's notice, once a case, by the guarantor's channels, when the pack allows it."""
+    if not guarantor_may_be_asked(loan, position):
+        return 0
+    stored = services.loans.get_stored(loan.loan_id)
+    guarantor = loan.guarantor
+    assert guarantor is not None
+    values = reminder_values(loan, position, services.settings)
+    return sum(
+        queue_message(
+            services,
+            case,
+            loan,
+            channel,
+            "guarantor_notice",
+            values,
+            "guarantor",
+            at,
+            recipient="guarantor",
+            language=guarantor.language,
+        )
+        for channel in (stored.guarantor_channels if stored is not None else [])
     )
 
 

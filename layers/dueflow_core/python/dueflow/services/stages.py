@@ -35,6 +35,7 @@ from dueflow.services.litigation import build_package
 from dueflow.services.notices import (
     channels,
     queue_credit_report_prenotice,
+    queue_guarantor_notice,
     queue_message,
     queue_reminder,
     queue_validation_notice,
@@ -111,6 +112,7 @@ def _remind(template: str) -> StageFn:
         if template == "first_reminder":
             queued += queue_validation_notice(services, case, loan, position, event.at)
             queued += queue_credit_report_prenotice(services, case, loan, position, event.at)
+        queued += queue_guarantor_notice(services, case, loan, position, event.at)
         if position.total_overdue >= CALL_TASK_MIN_OVERDUE or position.dpd >= CALL_TASK_MIN_DPD:
             values = reminder_values(loan, position, services.settings)
             queued += queue_message(services, case, loan, "call", template, values, tag, event.at)
@@ -123,6 +125,7 @@ def _remind(template: str) -> StageFn:
 def _negotiate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
     if not position.dpd:
         return {"outcome": "cured"}
+    queue_guarantor_notice(services, case, loan, position, event.at)  # once a case, when the pack allows
     values = reminder_values(loan, position, services.settings)
     tag = f"negotiate@{event.entered}"  # each negotiation round is its own call task
     queued = queue_message(services, case, loan, "call", "second_reminder", values, tag, event.at)
