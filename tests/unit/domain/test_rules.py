@@ -208,3 +208,71 @@ def test_civil_code_arts_687_688_only_a_joint_guarantor_is_asked_to_pay_and_from
     assert not guarantor_may_be_asked(joint, at_29) and guarantor_may_be_asked(joint, at_30)
     assert not guarantor_may_be_asked(general, assess(general, date(2026, 9, 1)))
     assert not guarantor_may_be_asked(unpacked, assess(unpacked, date(2026, 9, 1)))
+
+
+def test_reg_f_1006_14_b_2_ii_no_call_within_seven_days_after_a_conversation() -> None:
+    """12 CFR 1006.14(b)(2)(ii): the us pack's quiet period holds calls (not SMS or e-mail) for 7 days
+    after a telephone conversation; the cn pack has none."""
+    from datetime import UTC, datetime, timedelta
+
+    from dueflow.domain.contact_policy import Channel, Recipient, Verdict, decide
+    from dueflow.services.dispatch import _quiet_until
+
+    spoke = datetime(2026, 6, 17, 14, tzinfo=UTC)  # 10:00 in New York
+    until = _quiet_until(loan("2026-01-15", rules="us"), spoke)
+    assert until == spoke + timedelta(days=7) and _quiet_until(loan("2026-01-15", rules="cn"), spoke) is None
+    who = Recipient("America/New_York", frozenset(Channel), calls_quiet_until=until)
+    call = decide(Channel.CALL, spoke + timedelta(days=6, hours=23), who, [])
+    assert (call.verdict, call.not_before) == (Verdict.DEFER, until)
+    assert decide(Channel.SMS, spoke + timedelta(days=1), who, []).verdict == Verdict.SEND
+    assert decide(Channel.CALL, until, who, []).verdict == Verdict.SEND
+
+
+def test_reg_f_1006_6_e_and_1692g_us_messages_carry_the_opt_out_and_the_validation_notice() -> None:
+    """12 CFR 1006.6(e): every electronic message under the us pack says how to opt out; 15 U.S.C. 1692g(a)
+    and 12 CFR 1006.34: the validation notice (within 5 days of first contact) gives the dispute date."""
+    from dueflow.domain.messages import render
+    from dueflow.domain.position import assess
+    from dueflow.services.notices import reminder_values
+    from dueflow.settings import Settings
+
+    us = loan("2026-01-15", rules="us", currency="USD", customer={"language": "en", "timezone": "America/New_York"})
+    pack = load_pack("us").messages
+    assert {"opt_out_notice", "validation_notice"} <= set(pack.mandatory_lines) and pack.validation_notice_days == 5
+    values = reminder_values(us, assess(us, date(2026, 3, 1)), Settings())
+    reminder = render("first_reminder", "en", values)
+    assert "Reply STOP to opt out" in reminder.text
+    notice = render("validation_notice", "en", values | {"dispute_by": "2026-03-31"})
+    assert "dispute all or part of this debt by 2026-03-31" in notice.text
+    cn_values = reminder_values(loan("2026-01-15"), assess(loan("2026-01-15"), date(2026, 3, 1)), Settings())
+    assert "opt_out_line" not in cn_values
+
+
+def test_consumer_complaint_measures_cn_messages_say_how_to_complain() -> None:
+    """《银行业保险业消费投诉处理管理办法》: under the cn pack every message carries the complaint route (the
+    bank's hotline from the settings)."""
+    from dueflow.domain.messages import render
+    from dueflow.domain.position import assess
+    from dueflow.services.notices import reminder_values
+    from dueflow.settings import Settings
+
+    assert "complaint_route" in load_pack("cn").messages.mandatory_lines
+    cn = loan("2026-01-15")
+    values = reminder_values(cn, assess(cn, date(2026, 3, 1)), Settings(bank_hotline="95000"))
+    assert "如对催收有异议或需投诉，请致电95000" in render("first_reminder", "zh-CN", values).text
+
+
+def test_credit_reporting_regulation_art_15_and_reg_f_1006_30_a_the_customer_is_told_before_reporting() -> None:
+    """《征信业管理条例》第十五条 (cn: told in advance, 7 days in the pack); 12 CFR 1006.30(a) (us: a
+    communication, then 14 days): the pre-notice names the day reporting may start."""
+    from dueflow.domain.messages import render
+
+    assert (load_pack("cn").credit_report_prenotice_days.days, load_pack("us").credit_report_prenotice_days.days) == (
+        7,
+        14,
+    )
+    assert "第十五条" in load_pack("cn").credit_report_prenotice_days.source
+    assert "1006.30(a)" in load_pack("us").credit_report_prenotice_days.source
+    values = {"ref": "0042", "amount": "1066.20", "currency": "CNY", "as_of": "2026-03-01", "bank_phone": "95000"}
+    text = render("credit_report_prenotice", "zh-CN", values | {"report_from": "2026-03-08", "bank": "示例银行"}).text
+    assert "《征信业管理条例》第十五条" in text and "2026-03-08" in text
