@@ -456,6 +456,7 @@ class Simulation:
             "messages": messages,
             "plan": case.get("plan"),
             "waived": case.get("waived", "0.00"),
+            "waiver_reinstated": case.get("waiver_reinstated", "0.00"),
             "recovered": str(recovered),
             "payments": payments,
             "next_action": next_action(case) if outcome == "OPEN" else None,
@@ -579,6 +580,8 @@ class Simulation:
             },
             "promises": promise_figures(cases),
             "waivers_granted": str(sum((Decimal(str(c["waived"])) for c in cases), Decimal("0"))),
+            # granted for plans since broken: owed again (clawback)
+            "waivers_reinstated": str(sum((Decimal(str(c["waiver_reinstated"])) for c in cases), Decimal("0"))),
             "complaints": sum(c["complaints"] for c in cases),
             "litigation_packages": sum(1 for c in cases if c["litigation_package"]),
             "overdue_at_start": at_start.as_dict()["total_overdue"],

@@ -78,7 +78,8 @@ def test_a_broken_plan_reinstates_its_waiver_on_the_ledger_and_the_record(rt: Me
         "penalty": str(penalty),
         "interest": "0.00",
     }
-    assert rt.services.cases.require(CASE).waived == 0
+    after = rt.services.cases.require(CASE)
+    assert (after.waived, after.waiver_reinstated) == (penalty, penalty)
     rt.run_day(broken_on + timedelta(days=1))  # a later wake does not record it twice
     assert len(records(rt, "waiver_reinstated")) == 1
 

@@ -96,7 +96,8 @@ class Case(_Stored):
     # the plan, waivers and promises
     plan: Plan | None = None
     plan_version: int = 0
-    waived: Decimal = Decimal("0")
+    waived: Decimal = Decimal("0")  # granted with the accepted plan
+    waiver_reinstated: Decimal = Decimal("0")  # owed again since the plan it was granted for broke
     promise: Promise | None = None
     renegotiations_used: int = 0
     # the acceleration notice (加速到期通知) the bank gave: only then is principal not yet due claimable

@@ -8,7 +8,6 @@ A case never sleeps in a ``Wait`` state: ``case_wait`` stores the token and the 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -152,7 +151,7 @@ def _record_reinstated_waiver(services: Services, case: Case, loan: Loan, today:
     booked = assess(loan, today).plan_for(plan_reference(case))
     if booked is None or booked.broken_on is None or not booked.waiver_reinstated:
         return
-    services.cases.update(case.case_id, {"waived": Decimal("0")})
+    services.cases.update(case.case_id, {"waiver_reinstated": booked.waiver_reinstated})
     audit_log.append(
         services,
         case.case_id,
