@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from dueflow.domain.loan import PaymentReference
@@ -19,6 +19,7 @@ from dueflow.domain.strict import iso_date, plain_decimal, strict_json
 from dueflow.observability import correlate, logger
 from dueflow.ports import PostingConflict
 from dueflow.services import case_actions as actions
+from dueflow.services import workbench
 from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
 from dueflow.services.payments import InvalidPayment, post_payment
@@ -45,6 +46,8 @@ class PlanIn(_Body):
     waive_penalty: Money = Decimal("0")
     waive_interest: Money = Decimal("0")
     months: Annotated[int, Field(ge=1, le=120)] | None = None
+    # beyond the caller's waiver authority: hold it for a role that may approve it (the approvals inbox)
+    request_approval: bool = False
 
 
 class PromiseIn(_Body):
@@ -164,7 +167,15 @@ def assign(case_id: str, body: Annotated[AssignIn, Body()]) -> dict[str, Any]:
 
 @app.post("/cases/<case_id>/plan-proposals")
 def propose(case_id: str, body: Annotated[PlanIn, Body()]) -> dict[str, Any]:
-    return actions.propose(default_services(), caller(), case_id, body.waive_penalty, body.waive_interest, body.months)
+    return actions.propose(
+        default_services(),
+        caller(),
+        case_id,
+        body.waive_penalty,
+        body.waive_interest,
+        body.months,
+        request_approval=body.request_approval,
+    )
 
 
 class AccelerationIn(_Body):
@@ -194,6 +205,102 @@ class CallAttemptIn(_Body):
 @app.post("/cases/<case_id>/call-attempts")
 def call_attempt(case_id: str, body: Annotated[CallAttemptIn, Body()]) -> dict[str, Any]:
     return actions.call_attempt(default_services(), caller(), case_id, body.outcome, body.at)
+
+
+Flag = Annotated[str, Field(pattern="^(true|false)$")]
+Text = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+@app.get("/cases")
+def queue(
+    assignee: Annotated[Text | None, Query()] = None,
+    stage: Annotated[Text | None, Query()] = None,
+    bucket: Annotated[Annotated[str, Field(pattern=r"^M[0-7]\+?$")] | None, Query()] = None,
+    complaint_open: Annotated[Flag | None, Query()] = None,
+    promise_due: Annotated[Flag | None, Query()] = None,
+    awaiting_approval: Annotated[Flag | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """A work queue: open cases filtered and sorted by the settings' priority, a page at a time."""
+
+    def flag(value: str | None) -> bool | None:
+        return None if value is None else value == "true"
+
+    wanted = workbench.QueueFilter(
+        assignee=assignee,
+        stage=stage,
+        bucket=bucket,
+        complaint_open=flag(complaint_open),
+        promise_due=flag(promise_due),
+        awaiting_approval=flag(awaiting_approval),
+        limit=limit,
+        cursor=cursor,
+    )
+    return workbench.queue(default_services(), caller(), wanted)
+
+
+@app.post("/cases/<case_id>/phone-reveal")
+def phone_reveal(case_id: str) -> dict[str, Any]:
+    return workbench.reveal_phone(default_services(), caller(), case_id)
+
+
+class CallOutcomeIn(_Body):
+    disposition: Literal[
+        "right_party_contact",
+        "promise_to_pay",
+        "hardship",
+        "refused",
+        "dispute",
+        "left_message",
+        "no_answer",
+        "wrong_number",
+    ]
+    at: AwareDatetime  # when the call was placed
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    promise_date: Day | None = None
+    promise_amount: Money | None = None
+    reason_code: Annotated[str, Field(max_length=64)] | None = None
+    reason_text: Annotated[str, Field(max_length=2000)] | None = None
+
+
+@app.post("/cases/<case_id>/call-outcomes")
+def call_outcome(case_id: str, body: Annotated[CallOutcomeIn, Body()]) -> dict[str, Any]:
+    return workbench.call_outcome(
+        default_services(),
+        caller(),
+        case_id,
+        body.disposition,
+        body.at,
+        note=body.note,
+        promise_date=body.promise_date,
+        promise_amount=body.promise_amount,
+        reason_code=body.reason_code,
+        reason_text=body.reason_text,
+    )
+
+
+class NoteIn(_Body):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@app.post("/cases/<case_id>/notes")
+def note(case_id: str, body: Annotated[NoteIn, Body()]) -> dict[str, Any]:
+    return workbench.add_note(default_services(), caller(), case_id, body.text)
+
+
+@app.get("/approvals")
+def approvals() -> dict[str, Any]:
+    return workbench.approvals(default_services(), caller())
+
+
+class RefusalIn(_Body):
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
+
+
+@app.post("/cases/<case_id>/waiver-approvals/refuse")
+def refuse_waiver(case_id: str, body: Annotated[RefusalIn, Body()]) -> dict[str, Any]:
+    return actions.refuse_waiver(default_services(), caller(), case_id, body.reason)
 
 
 class DoNotContactIn(_Body):

@@ -21,7 +21,13 @@ from infra.constructs.logging import retention
 # (method, path, authorization): staff routes use Cognito; the payment feed signs with IAM.
 ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "loans/{loan_id}/payments", "iam"),
+    ("GET", "cases", "cognito"),
+    ("GET", "approvals", "cognito"),
     ("GET", "cases/{case_id}", "cognito"),
+    ("POST", "cases/{case_id}/phone-reveal", "cognito"),
+    ("POST", "cases/{case_id}/call-outcomes", "cognito"),
+    ("POST", "cases/{case_id}/notes", "cognito"),
+    ("POST", "cases/{case_id}/waiver-approvals/refuse", "cognito"),
     ("POST", "cases/{case_id}/assignment", "cognito"),
     ("POST", "cases/{case_id}/plan-proposals", "cognito"),
     ("POST", "cases/{case_id}/plan-acceptance", "iam"),

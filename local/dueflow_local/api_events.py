@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from dueflow.settings import Settings
 
@@ -26,7 +27,12 @@ def api_gateway_event(
 ) -> dict[str, Any]:
     """A staff ``user`` in Cognito ``groups`` (the authorizer's claims), or a bank ``system`` signing
     with IAM (the caller's role ARN); neither is an unauthenticated call. A ``str`` body is sent as it
-    is (what a client that sends broken JSON sends)."""
+    is (what a client that sends broken JSON sends); a ``?query`` on the path becomes the query string
+    parameters."""
+    path, _, query = path.partition("?")
+    params: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        params.setdefault(name, []).append(value)
     identity: dict[str, Any] = {"sourceIp": source_ip, "userArn": SYSTEM_ROLE if system and not user else None}
     authorizer: dict[str, Any] = {}
     if user:
@@ -37,8 +43,8 @@ def api_gateway_event(
         "httpMethod": method,
         "headers": {"Content-Type": "application/json"},
         "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": {k: v[-1] for k, v in params.items()} or None,
+        "multiValueQueryStringParameters": params or None,
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {

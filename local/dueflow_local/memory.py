@@ -338,7 +338,10 @@ class MemoryCaseStore(CaseParking):
         self._wake = _Index("wake_shard", "wake_on")
         self._complaints = _Index("complaint_shard", "complaint_deadline")
         self._limitations = _Index("limitation_shard", "limitation_warn_on")
-        self._table = _Table(wire, "case_id", [self._by_loan, self._wake, self._complaints, self._limitations])
+        self._open = _Index("open_shard", "opened_on")
+        self._table = _Table(
+            wire, "case_id", [self._by_loan, self._wake, self._complaints, self._limitations, self._open]
+        )
         self._parsed: dict[str, Case] = {}
 
     def _write(self, case_id: str, item: dict[str, Any]) -> None:
@@ -443,6 +446,14 @@ class MemoryCaseStore(CaseParking):
         for current in range(self._shards) if shard is None else [shard]:
             self._wire.call("dynamodb", "Query")
             yield from self._complaints.query(shard_label(current, self._shards), deadline_by.isoformat())
+
+    def open_cases(self, shard: int | None = None) -> Iterator[Case]:
+        for current in range(self._shards) if shard is None else [shard]:
+            self._wire.call("dynamodb", "Query")
+            for key in self._open.query(shard_label(current, self._shards)):
+                case = self._case(key)
+                if case is not None:
+                    yield case
 
     def limitations_due(self, warn_by: date, shard: int | None = None) -> Iterator[str]:
         for current in range(self._shards) if shard is None else [shard]:

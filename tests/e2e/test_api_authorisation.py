@@ -38,6 +38,14 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "audit": ("GET", "/cases/{case}/audit", None),
     "litigation": ("GET", "/cases/{case}/litigation-package", None),
     "payment": ("POST", "/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00", "reference": "bank-1"}),
+    # the collectors' workbench
+    "queue": ("GET", "/cases", None),
+    "queue_other": ("GET", "/cases?assignee=ag2", None),
+    "reveal": ("POST", "/cases/{case}/phone-reveal", None),
+    "outcome": ("POST", "/cases/{case}/call-outcomes", {"disposition": "no_answer", "at": "2026-06-17T02:00:00+00:00"}),
+    "note": ("POST", "/cases/{case}/notes", {"text": "customer asked for a call back"}),
+    "approvals": ("GET", "/approvals", None),
+    "refuse": ("POST", "/cases/{case}/waiver-approvals/refuse", {"reason": "not justified"}),
 }
 
 # (route, caller, case): refused with 403, whatever the case's state
@@ -63,6 +71,15 @@ FORBIDDEN = [
     ("payment", AGENT, CASE),
     # an IAM-signed system has no staff authority: no plans or waivers, assignments, resolutions, reads
     *[(route, SYSTEM, CASE) for route in ("propose", "assign", "resolve", "read", "audit", "litigation")],
+    # the workbench: an agent's own queue and cases only; legal and auditors read, never act; no system
+    ("queue_other", AGENT, CASE),
+    *[
+        (route, who, case)
+        for route in ("reveal", "outcome", "note")
+        for who, case in ((AGENT, OTHER), (LEGAL, CASE), (AUDITOR, CASE), (SYSTEM, CASE))
+    ],
+    *[(route, who, CASE) for route in ("approvals", "refuse") for who in (AGENT, LEGAL, AUDITOR, SYSTEM)],
+    ("queue", SYSTEM, CASE),
 ]
 
 

@@ -209,6 +209,10 @@ class CaseStore(Protocol):
         """Case ids of open complaints whose resolution deadline is on or before ``deadline_by``."""
         ...
 
+    def open_cases(self, shard: int | None = None) -> Iterator[Case]:
+        """Every open case, shard by shard (the workbench's queues)."""
+        ...
+
     def limitations_due(self, warn_by: date, shard: int | None = None) -> Iterator[str]:
         """Case ids whose limitation period's warning begins on or before ``warn_by``."""
         ...

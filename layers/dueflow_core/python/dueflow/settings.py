@@ -131,10 +131,17 @@ class Settings(BaseModel):
     # the one role that may schedule the deletion of, or disable, the audit key (docs/security.md)
     break_glass_role_name: str = Field(default="dueflow-break-glass", pattern=r"^[\w+=,.@-]{1,64}$")
     alarms: AlarmThresholds = AlarmThresholds()
-    report_language: Literal["zh-CN", "en"] = "zh-CN"
+    report_language: Literal["zh-CN", "en"] = "zh-CN"  # the simulation report's language (--lang overrides)
     # the jurisdiction rule pack of loans that name none (docs/rules.md); none: contractual dates and the
     # engine's defaults, as before packs existed
-    rule_pack: Literal["cn", "us"] | None = None  # the simulation report's language (--lang overrides)
+    rule_pack: Literal["cn", "us"] | None = None
+    # the workbench queues' order, most important first: a promise falling due today, a call allowed now
+    # in the customer's zone, amount overdue x days past due (also: "amount", "dpd")
+    queue_priority: tuple[Literal["promise_due_today", "contact_open_now", "amount_x_dpd", "amount", "dpd"], ...] = (
+        "promise_due_today",
+        "contact_open_now",
+        "amount_x_dpd",
+    )
     penalty_rate_multiplier: Decimal = Decimal("1.5")
 
     @field_validator("environment")

@@ -22,6 +22,7 @@ LOAN_INDEX = "loan-index"
 WAKE_INDEX = "wake-index"
 COMPLAINT_INDEX = "complaint-index"
 LIMITATION_INDEX = "limitation-index"
+OPEN_INDEX = "open-index"
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
 
@@ -211,6 +212,13 @@ class CaseRepository(CaseParking):
             shard,
         ):
             yield item["case_id"]["S"]
+
+    def open_cases(self, shard: int | None = None) -> Iterator[Case]:
+        """Every open case (open-index, whole items), shard by shard."""
+        for item in query_shards(
+            self._ddb, self._table, OPEN_INDEX, "open_shard", "opened_on", "9999-12-31", self._shards, shard
+        ):
+            yield Case.model_validate(from_item(item))
 
     # -- customer contact log (for the contact caps) --------------------------------------------------
     def contacts(self, customer_id: str) -> list[datetime]:

@@ -37,6 +37,8 @@ CASES = TableSpec(
         Index("complaint-index", "complaint_shard", "complaint_deadline", "KEYS_ONLY"),
         # open cases by the day their limitation period's warning begins: the scan flags those nearing it
         Index("limitation-index", "limitation_shard", "limitation_warn_on", "KEYS_ONLY"),
+        # every open case, whole (the workbench's queues read them without a read per case)
+        Index("open-index", "open_shard", "opened_on", "ALL"),
     ),
 )
 OUTBOX = TableSpec(

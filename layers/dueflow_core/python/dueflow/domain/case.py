@@ -83,6 +83,7 @@ class Case(_Stored):
     customer_id: str = ""
     opened_on: date | None = None
     status: CaseStatus = "OPEN"
+    open_shard: str | None = None  # on the open-index while open (the workbench's queues)
     stage: str = "Opening"
     outcome: str | None = None
     closed_on: date | None = None
@@ -93,6 +94,8 @@ class Case(_Stored):
     continuations: int = 0  # executions after the first (a long plan, or an execution that ended)
     statement: dict[str, Any] | None = None
     reminders_sent: int = 0
+    # why the customer is overdue (了解逾期原因): a code of the workbench's list and the agent's words
+    delinquency_reason: dict[str, str] | None = None
     # the plan, waivers and promises
     plan: Plan | None = None
     plan_version: int = 0

@@ -119,8 +119,12 @@ def propose(
     waive_penalty: Decimal = Decimal("0"),
     waive_interest: Decimal = Decimal("0"),
     months: int | None = None,
+    request_approval: bool = False,
 ) -> dict[str, Any]:
-    """An agent or supervisor proposes a repayment plan, with waivers within their authority."""
+    """An agent or supervisor proposes a repayment plan, with waivers within their authority. Beyond it,
+    the request is refused naming who could approve it, or, with ``request_approval``, held in that
+    role's approvals inbox until one of them approves or refuses it (above every single authority it is
+    always held for the two-person approval)."""
     if caller.system:
         raise Forbidden("a bank system has no plan or waiver authority: staff propose plans")
     case = _case(services, case_id)
@@ -163,6 +167,7 @@ def propose(
     now = clock.now()
     version = case.plan_version + 1
     held = waiver.two_person is not None and role in waiver.two_person
+    escalated = not held and not waiver.approved and request_approval and waiver.required_role is not None
     audit_log.append(
         services,
         case_id,
@@ -177,12 +182,14 @@ def propose(
             "reason": waiver.reason,
             "required_role": waiver.required_role,
             **({"awaiting_second_approval_by": waiver.required_role} if held else {}),
+            **({"awaiting_approval_by": waiver.required_role} if escalated else {}),
         },
         # one record per decision (who asked for what); the same request retried writes it once
         dedupe=f"waiver:{version}:{role}:{caller.principal}:{fmt(waive_penalty)}:{fmt(waive_interest)}",
     )
-    if held:
-        # above every single authority: held until the other two-person role approves it
+    if held or escalated:
+        # above every single authority: held until the other two-person role approves it; beyond the
+        # asker's, at their request: held until a role that may grant it approves (or refuses) it
         request = {
             "version": version,
             "penalty": fmt(waive_penalty),
@@ -191,9 +198,12 @@ def propose(
             "requested_by": caller.principal,
             "role": role,
             "requested_on": today.isoformat(),
+            "needs": waiver.required_role,
+            "single": escalated,
         }
         services.cases.update(case_id, {"waiver_request": request})
-        return {"status": "awaiting_second_approval", "needs": waiver.required_role, **request}
+        status = "awaiting_second_approval" if held else "awaiting_approval"
+        return {"status": status, **request}
     if not waiver.approved:
         raise Refused(waiver.reason or "waiver refused")
     return _propose_plan(services, caller.principal, case, loan, position, today, waiver, months, version)
@@ -212,15 +222,28 @@ def approve_waiver(services: Services, caller: Caller, case_id: str) -> dict[str
     loan = services.loans.get(case.loan_id)
     if loan is None:
         raise NotFound(f"no loan {case.loan_id!r}")
-    _, pair = pack_authorities(loan.rules or "cn")
-    needed = pair[1] if request["role"] == pair[0] else pair[0]
-    if needed not in caller.groups:
-        raise Forbidden(f"the second approval of this waiver needs a {needed}")
-    if caller.principal == request["requested_by"]:
-        raise Forbidden("the second approval must come from another person than the one who asked")
+    authorities, pair = pack_authorities(loan.rules or "cn")
     today = clock.today(services.settings.time_zone)
     position = assess(loan, today)
     penalty, interest = Decimal(request["penalty"]), Decimal(request["interest"])
+    if request.get("single"):
+        # one approval, by someone whose own authority covers the waiver
+        needed = str(request.get("needs"))
+        covers = [
+            r
+            for r in caller.groups
+            if decide_waiver(r, penalty, interest, position.penalty, position.overdue_interest, authorities=authorities,
+                             two_person=None).approved
+        ]  # fmt: skip
+        if not covers:
+            raise Forbidden(f"this waiver needs approval by a {needed} (or a role above)")
+        needed = covers[0]
+    else:
+        needed = pair[1] if request["role"] == pair[0] else pair[0]
+        if needed not in caller.groups:
+            raise Forbidden(f"the second approval of this waiver needs a {needed}")
+    if caller.principal == request["requested_by"]:
+        raise Forbidden("the approval must come from another person than the one who asked")
     if penalty > position.penalty or interest > position.overdue_interest:
         services.cases.update(case_id, remove=("waiver_request",))
         raise Refused("the case owes less than the waiver asked for since it was requested: ask again")
@@ -250,6 +273,37 @@ def approve_waiver(services: Services, caller: Caller, case_id: str) -> dict[str
     return _propose_plan(
         services, request["requested_by"], case, loan, position, today, decision, months, int(request["version"])
     )
+
+
+def refuse_waiver(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:
+    """An approver refuses a held waiver request, with the reason (on the record); nothing is proposed."""
+    if caller.system or not caller.groups & {"supervisor", "collections_manager"}:
+        raise Forbidden("only supervisors and collections managers decide waiver requests")
+    case = _case(services, case_id)
+    request = case.waiver_request
+    if not request:
+        raise Refused("no waiver on this case awaits approval")
+    if caller.principal == request["requested_by"]:
+        raise Forbidden("the one who asked does not decide their own request")
+    audit_log.append(
+        services,
+        case_id,
+        "waiver_decision",
+        clock.now(),
+        {
+            "role": caller.role,
+            "by": caller.principal,
+            "penalty_requested": request["penalty"],
+            "interest_requested": request["interest"],
+            "approved": False,
+            "reason": reason,
+            "required_role": None,
+            "requested_by": request["requested_by"],
+        },
+        dedupe=f"waiver:{request['version']}:refused:{caller.principal}",
+    )
+    services.cases.update(case_id, remove=("waiver_request",))
+    return {"case_id": case_id, "refused": True, "reason": reason}
 
 
 def _propose_plan(
@@ -502,7 +556,7 @@ def call_attempt(services: Services, caller: Caller, case_id: str, outcome: str,
     caps as the pack says (``counts``: every attempt, or only conversations); a conversation also starts
     the quiet period. The same attempt sent again (same ``at``) is recorded once."""
     from dueflow.domain.contact_policy import Channel, Verdict, decide
-    from dueflow.services.dispatch import caps_log, contact_rules, counts_on_customer_log, recipient_for
+    from dueflow.services.dispatch import caps_log, contact_rules, recipient_for
 
     if outcome not in CALL_OUTCOMES:
         raise InvalidInput("outcome", f"{outcome!r} is not one of {', '.join(CALL_OUTCOMES)}")
@@ -530,6 +584,16 @@ def call_attempt(services: Services, caller: Caller, case_id: str, outcome: str,
     if decision.verdict != Verdict.SEND:
         after = f"; the next call may be placed from {decision.not_before.isoformat()}" if decision.not_before else ""
         raise Refused(f"no call now: {decision.reason}{after}")
+    counted = record_attempt(services, caller, case, loan, outcome, at)
+    return {"case_id": case_id, "attempt_at": at.isoformat(), "recorded": "now", "counted": counted}
+
+
+def record_attempt(services: Services, caller: Caller, case: Case, loan: Any, outcome: str, at: datetime) -> bool:
+    """Record a dial attempt placed at ``at``: counted against the caps as the pack says (every attempt, or
+    only conversations; on the debt's log or the customer's), on the record, and a conversation starts
+    the quiet period and is a demand (the limitation period). True when it counted."""
+    from dueflow.services.dispatch import counts_on_customer_log
+
     pack_counts = load_pack(loan.rules).contact.counts if loan.rules else "attempts"
     counted = pack_counts == "attempts" or outcome == "conversation"
     if counted:
@@ -538,16 +602,16 @@ def call_attempt(services: Services, caller: Caller, case_id: str, outcome: str,
         else:
             horizon = at - timedelta(days=7)
             recent = [t for t in case.call_attempts if datetime.fromisoformat(t) > horizon]
-            services.cases.update(case_id, {"call_attempts": [*recent, at.isoformat()]})
+            services.cases.update(case.case_id, {"call_attempts": [*recent, at.isoformat()]})
     body = {"outcome": outcome, "by": caller.principal, "at": at.isoformat(), "counted": counted}
-    audit_log.append(services, case_id, "call_attempt", now, body, dedupe=f"call:{at.isoformat()}")
+    audit_log.append(services, case.case_id, "call_attempt", clock.now(), body, dedupe=f"call:{at.isoformat()}")
     if outcome == "conversation":
         _conversation(services, case, caller, at, outcome)
         # a demand made to the debtor in person: on the record, it interrupts the period
         limitation.interrupt(
             services, case, loan, at.astimezone(ZoneInfo(services.settings.time_zone)).date(), "demand"
         )
-    return {"case_id": case_id, "attempt_at": at.isoformat(), "recorded": "now", "counted": counted}
+    return counted
 
 
 def do_not_contact(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dueflow.domain.position import Position
 from dueflow.ports import ExecutionAlreadyExists
 from dueflow.services import audit_log, limitation
 from dueflow.services.context import Services
+from dueflow.sharding import shard_of
 from dueflow.workflow.definition import CONFIRM
 
 
@@ -30,6 +31,7 @@ def open_case(services: Services, loan: Loan, position: Position, episode: int =
             dpd_at_open=position.dpd,
             total_overdue_at_open=position.total_overdue,
             currency=loan.currency,
+            open_shard=shard_of(case_id, services.settings.index_shards),
         )
     )
     if created or (services.cases.require(case_id).limitation_started_on is None):

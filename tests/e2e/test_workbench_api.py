@@ -1,0 +1,181 @@
+"""The collectors' workbench through the API, on the local runtime: queues (filtered, sorted by the
+settings' priority, paged, no contact details), the audited phone reveal (only while a call may go out),
+call outcomes with disposition codes and their consequences, notes, and the approvals inbox (an agent's
+waiver request held for a supervisor, approved or refused with a reason). Refusals change nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from dueflow import clock
+from dueflow.domain.position import assess
+from dueflow.settings import Settings
+from dueflow_local.memory_runtime import MemoryRuntime
+from tests.e2e.conftest import borrower
+
+SUPERVISOR = {"user": "sup1", "groups": ("supervisor",)}
+AG1 = {"user": "ag1", "groups": ("agent",)}
+AG2 = {"user": "ag2", "groups": ("agent",)}
+LEGAL = {"user": "law1", "groups": ("legal",)}
+AUDITOR = {"user": "aud1", "groups": ("auditor",)}
+SMALL, BIG, THIRD = "S1-2026-06-15", "B1-2026-06-15", "T1-2026-06-15"
+
+
+@pytest.fixture
+def rt() -> Iterator[MemoryRuntime]:
+    settings = Settings(environment="workbench", index_shards=2)
+    with MemoryRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as runtime:
+        runtime.load_book(
+            [borrower("S1"), borrower("B1", principal="120000.00"), borrower("T1", principal="50000.00")],
+            date(2026, 6, 16),
+        )
+        runtime.run_day(date(2026, 6, 17))
+        for case, agent in ((SMALL, "ag1"), (BIG, "ag1"), (THIRD, "ag2")):
+            assert runtime.api("POST", f"/cases/{case}/assignment", {"agent": agent}, **SUPERVISOR)[0] == 200
+        runtime.dispatch_through(runtime.local(date(2026, 6, 18), "10:00"))  # inside the contact window
+        yield runtime
+
+
+def records(rt: MemoryRuntime, case: str, kind: str) -> list[dict[str, Any]]:
+    loan = case.split("-", maxsplit=1)[0]
+    return [
+        r["body"]
+        for r in (json.loads(d) for _, d in rt.services.audit_store.read_case(loan, case))
+        if r["type"] == kind
+    ]
+
+
+def state(rt: MemoryRuntime) -> Any:
+    cases = [rt.services.cases.get(c) for c in (SMALL, BIG, THIRD)]
+    audit = [rt.services.audit_store.read_case(c.split("-")[0], c) for c in (SMALL, BIG, THIRD)]
+    return cases, audit, sorted(str(m) for m in rt.services.outbox.all())
+
+
+def test_an_agent_sees_their_queue_by_priority_and_a_supervisor_everyone_without_contact_details(
+    rt: MemoryRuntime,
+) -> None:
+    status, mine = rt.api("GET", "/cases", **AG1)
+    assert status == 200
+    assert [c["case_id"] for c in mine["cases"]] == [BIG, SMALL]  # amount x days past due, highest first
+    today = clock.today(rt.settings.time_zone)
+    for row in mine["cases"]:  # what each line says, against the engine reading the book
+        loan = rt.services.loans.get(row["loan_id"])
+        assert loan is not None
+        position = assess(loan, today)
+        assert (row["dpd"], Decimal(row["total_overdue"]), row["bucket"]) == (
+            position.dpd,
+            position.total_overdue,
+            position.bucket,
+        )
+        assert row["contact"]["call_allowed_now"] is True and row["contact"]["timezone"] == "Asia/Shanghai"
+    status, everyone = rt.api("GET", "/cases", **SUPERVISOR)
+    assert status == 200 and everyone["total"] == 3
+    text = json.dumps(everyone, ensure_ascii=False)
+    assert "+8613800138000" not in text and "@example.com" not in text and "王芳" not in text
+    status, page = rt.api("GET", "/cases?limit=2", **SUPERVISOR)
+    assert [c["case_id"] for c in page["cases"]] == [BIG, THIRD] and page["next_cursor"] == "2"
+    status, rest = rt.api("GET", "/cases?limit=2&cursor=2", **SUPERVISOR)
+    assert [c["case_id"] for c in rest["cases"]] == [SMALL] and rest["next_cursor"] is None
+    status, theirs = rt.api("GET", "/cases?assignee=ag2", **SUPERVISOR)
+    assert [c["case_id"] for c in theirs["cases"]] == [THIRD]
+    assert rt.api("GET", "/cases?assignee=ag2", **AG1)[0] == 403
+    assert rt.api("GET", "/cases?bucket=M9", **SUPERVISOR)[0] == 422
+    for reader in (LEGAL, AUDITOR):
+        assert rt.api("GET", "/cases", **reader)[1]["total"] == 3
+
+
+def test_the_phone_is_revealed_to_the_assigned_agent_on_the_record_and_never_outside_the_window(
+    rt: MemoryRuntime,
+) -> None:
+    before = state(rt)
+    assert rt.api("POST", f"/cases/{THIRD}/phone-reveal", **AG1)[0] == 403  # not their case
+    assert state(rt) == before
+    status, body = rt.api("POST", f"/cases/{SMALL}/phone-reveal", **AG1)
+    assert status == 200 and body["phone"] == "+8613800138000"
+    (revealed,) = records(rt, SMALL, "phone_revealed")
+    assert revealed == {"by": "ag1", "role": "agent"}
+    rt.dispatch_through(rt.local(date(2026, 6, 18), "22:30"))  # after 21:00 in Shanghai
+    before = state(rt)
+    status, body = rt.api("POST", f"/cases/{SMALL}/phone-reveal", **AG1)
+    assert status == 409 and "outside the contact window" in body["message"]
+    assert "2026-06-19T00:00:00+00:00" in body["message"]  # 08:00 in Shanghai
+    assert state(rt) == before
+
+
+def test_call_outcomes_are_recorded_with_their_consequences(rt: MemoryRuntime) -> None:
+    at = clock.now().isoformat()
+    status, body = rt.api("POST", f"/cases/{SMALL}/call-outcomes", {"disposition": "no_answer", "at": at}, **AG1)
+    assert status == 200, body
+    rt.dispatch_through(rt.local(date(2026, 6, 18), "10:20"))  # the next call, a little later
+    later = clock.now().isoformat()
+    promise = {"disposition": "promise_to_pay", "at": later, "promise_date": "2026-06-25", "promise_amount": "500.00"}
+    status, body = rt.api("POST", f"/cases/{SMALL}/call-outcomes", promise | {"note": "will pay on payday"}, **AG1)
+    assert status == 200, body
+    outcomes = records(rt, SMALL, "call_outcome")
+    assert [(o["disposition"], o["attempt"]) for o in outcomes] == [
+        ("no_answer", "no_answer"),
+        ("promise_to_pay", "conversation"),
+    ]
+    assert outcomes[1]["note"] == "will pay on payday"
+    assert len(records(rt, SMALL, "call_attempt")) == 2
+    case = rt.services.cases.require(SMALL)
+    assert case.promise is not None and case.promise.amount == Decimal("500.00")
+    # the same outcome sent again is recorded once
+    assert rt.api("POST", f"/cases/{SMALL}/call-outcomes", promise, **AG1)[1]["recorded"] == "before"
+    # a hardship needs its reason, and keeps it on the case
+    rt.dispatch_through(rt.local(date(2026, 6, 18), "10:40"))
+    hardship = {"disposition": "hardship", "at": clock.now().isoformat()}
+    before = state(rt)
+    status, body = rt.api("POST", f"/cases/{BIG}/call-outcomes", hardship, **AG1)
+    assert status == 422 and "reason_code" in body["message"] and state(rt) == before
+    hardship |= {"reason_code": "unemployment", "reason_text": "factory closed in May"}
+    assert rt.api("POST", f"/cases/{BIG}/call-outcomes", hardship, **AG1)[0] == 200
+    assert rt.services.cases.require(BIG).delinquency_reason == {
+        "code": "unemployment",
+        "text": "factory closed in May",
+    }
+    # a dispute pauses collection (a complaint opens)
+    rt.dispatch_through(rt.local(date(2026, 6, 18), "11:00"))
+    dispute = {"disposition": "dispute", "at": clock.now().isoformat()}
+    assert rt.api("POST", f"/cases/{BIG}/call-outcomes", dispute, **AG1)[0] == 200
+    assert rt.services.cases.require(BIG).complaint_open is True
+    # a note
+    assert rt.api("POST", f"/cases/{SMALL}/notes", {"text": "prefers calls after 18:00"}, **AG1)[0] == 200
+    assert records(rt, SMALL, "note") == [{"by": "ag1", "text": "prefers calls after 18:00"}]
+
+
+def test_an_agents_waiver_request_waits_in_the_supervisors_inbox_and_is_approved_or_refused(rt: MemoryRuntime) -> None:
+    ask = {"waive_interest": "0.01", "request_approval": True}  # an agent may waive no interest
+    status, held = rt.api("POST", f"/cases/{SMALL}/plan-proposals", ask, **AG1)
+    assert status == 200 and held["status"] == "awaiting_approval" and held["needs"] == "supervisor"
+    assert rt.services.cases.require(SMALL).plan is None
+    status, inbox = rt.api("GET", "/approvals", **SUPERVISOR)
+    assert status == 200 and [r["case_id"] for r in inbox["requests"]] == [SMALL]
+    status, queue = rt.api("GET", "/cases?awaiting_approval=true", **SUPERVISOR)
+    assert [c["case_id"] for c in queue["cases"]] == [SMALL]
+    assert rt.api("POST", f"/cases/{SMALL}/waiver-approvals", **AG2)[0] == 403  # an agent approves nothing
+    status, plan = rt.api("POST", f"/cases/{SMALL}/waiver-approvals", **SUPERVISOR)
+    assert status == 200, plan
+    assert plan["waived_interest"] == "0.01" and plan["proposed_by"] == "ag1"
+    approved = records(rt, SMALL, "waiver_decision")[-1]
+    assert approved["approvers"] == [{"by": "ag1", "role": "agent"}, {"by": "sup1", "role": "supervisor"}]
+    assert rt.api("GET", "/approvals", **SUPERVISOR)[1]["requests"] == []
+
+    status, held = rt.api("POST", f"/cases/{BIG}/plan-proposals", ask, **AG1)
+    assert status == 200 and held["status"] == "awaiting_approval"
+    status, body = rt.api(
+        "POST", f"/cases/{BIG}/waiver-approvals/refuse", {"reason": "no hardship shown"}, **SUPERVISOR
+    )
+    assert status == 200 and body["refused"] is True
+    refused = records(rt, BIG, "waiver_decision")[-1]
+    assert (refused["approved"], refused["reason"], refused["by"]) == (False, "no hardship shown", "sup1")
+    assert rt.services.cases.require(BIG).waiver_request is None and rt.services.cases.require(BIG).plan is None
+    # without asking for approval, beyond authority is still refused at once, naming who could approve
+    status, body = rt.api("POST", f"/cases/{BIG}/plan-proposals", {"waive_interest": "0.01"}, **AG1)
+    assert status == 409 and "supervisor" in body["message"]
