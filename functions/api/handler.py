@@ -240,6 +240,11 @@ def queue(
     return workbench.queue(default_services(), caller(), wanted)
 
 
+@app.get("/cases/<case_id>/view")
+def case_view(case_id: str) -> dict[str, Any]:
+    return workbench.case_view(default_services(), caller(), case_id)
+
+
 @app.post("/cases/<case_id>/phone-reveal")
 def phone_reveal(case_id: str) -> dict[str, Any]:
     return workbench.reveal_phone(default_services(), caller(), case_id)

@@ -40,6 +40,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "payment": ("POST", "/loans/L1/payments", {"date": "2026-06-17", "amount": "10.00", "reference": "bank-1"}),
     # the collectors' workbench
     "queue": ("GET", "/cases", None),
+    "view": ("GET", "/cases/{case}/view", None),
     "queue_other": ("GET", "/cases?assignee=ag2", None),
     "reveal": ("POST", "/cases/{case}/phone-reveal", None),
     "outcome": ("POST", "/cases/{case}/call-outcomes", {"disposition": "no_answer", "at": "2026-06-17T02:00:00+00:00"}),
@@ -80,6 +81,8 @@ FORBIDDEN = [
     ],
     *[(route, who, CASE) for route in ("approvals", "refuse") for who in (AGENT, LEGAL, AUDITOR, SYSTEM)],
     ("queue", SYSTEM, CASE),
+    ("view", AGENT, OTHER),
+    ("view", SYSTEM, CASE),
 ]
 
 

@@ -179,3 +179,24 @@ def test_an_agents_waiver_request_waits_in_the_supervisors_inbox_and_is_approved
     # without asking for approval, beyond authority is still refused at once, naming who could approve
     status, body = rt.api("POST", f"/cases/{BIG}/plan-proposals", {"waive_interest": "0.01"}, **AG1)
     assert status == 409 and "supervisor" in body["message"]
+
+
+def test_the_case_page_shows_the_statement_the_contact_gate_and_the_timeline_and_the_auditor_the_chain(
+    rt: MemoryRuntime,
+) -> None:
+    at = clock.now().isoformat()
+    assert rt.api("POST", f"/cases/{SMALL}/call-outcomes", {"disposition": "no_answer", "at": at}, **AG1)[0] == 200
+    status, view = rt.api("GET", f"/cases/{SMALL}/view", **AG1)
+    assert status == 200 and view["may_act"] is True and "chain" not in view
+    loan = rt.services.loans.get("S1")
+    assert loan is not None
+    position = assess(loan, clock.today(rt.settings.time_zone))
+    assert Decimal(view["statement"]["total_overdue"]) == position.total_overdue
+    assert len(view["statement"]["installments"]) == len(position.lines)
+    kinds = [e["type"] for e in view["timeline"]]
+    assert kinds[0] == "case_opened" and "message_sent" in kinds and kinds[-1] == "call_outcome"
+    assert view["contact"]["call_allowed_now"] is True and view["contact"]["local_time"].endswith("10:00")
+    status, audited = rt.api("GET", f"/cases/{SMALL}/view", **AUDITOR)
+    assert status == 200 and audited["may_act"] is False
+    assert audited["chain"]["verified"] is True and audited["chain"]["records"] >= len(kinds)
+    assert rt.api("GET", f"/cases/{THIRD}/view", **AG1)[0] == 403

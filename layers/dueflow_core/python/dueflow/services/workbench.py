@@ -10,6 +10,7 @@ agent or a supervisor, and only while the contact gate would let a call go out n
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dueflow import clock
+from dueflow.domain.audit_chain import RECORD_TYPES, verify_chain
 from dueflow.domain.case import Case
 from dueflow.domain.contact_policy import Channel, Verdict, decide
 from dueflow.domain.money import fmt
@@ -300,3 +302,49 @@ def approvals(services: Services, caller: Caller) -> dict[str, Any]:
             items.append({"case_id": case.case_id, "assigned_to": case.assigned_to, **request})
     items.sort(key=lambda r: (str(r.get("requested_on")), r["case_id"]))
     return {"requests": items}
+
+
+# what the case page's timeline shows of the record (the litigation package is legal's, on its own route)
+TIMELINE_TYPES = frozenset(RECORD_TYPES) - {"litigation_package", "statement"}
+
+
+def case_view(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+    """Everything the case page shows: the case, its itemised statement now (the engine on the book and
+    the payments), the customer's local time and whether a call may go out now (and why not), and the
+    timeline of its record (stages as the state machine ran them, messages with the provider's id,
+    payments, calls, promises, plans, complaints, notes), with the chain's verification for auditors."""
+    from dueflow.domain.statement import statement_dict
+
+    case_data = case_actions.read_case(services, caller, case_id)  # the same read rules
+    case = case_actions._case(services, case_id)
+    stored = services.loans.get_stored(case.loan_id)
+    if stored is None:
+        raise NotFound(f"no loan {case.loan_id!r}")
+    now = clock.now()
+    today = clock.today(services.settings.time_zone)
+    objects = services.audit_store.read_case(case.loan_id, case_id)
+    timeline = []
+    for _, data in objects:
+        record = json.loads(data)
+        if record["type"] in TIMELINE_TYPES:
+            timeline.append({"seq": record["seq"], "at": record["at"], "type": record["type"], "body": record["body"]})
+    view: dict[str, Any] = {
+        "case": case_data,
+        "statement": statement_dict(assess(stored.loan, today)),
+        "contact": contact_now(services, case, stored, now),
+        "timeline": timeline,
+        "may_act": _may_act_on(caller, case),
+    }
+    if "auditor" in caller.groups or "legal" in caller.groups:
+        report = verify_chain(case_id, objects, case.audit_head)
+        view["chain"] = {"verified": report.ok, "records": len(objects), "problems": list(report.problems)}
+    return view
+
+
+def _may_act_on(caller: Caller, case: Case) -> bool:
+    """Whether the caller may change anything on the case (the page shows no controls otherwise)."""
+    try:
+        case_actions._may_act(caller, case)
+    except Forbidden:
+        return False
+    return not caller.system and bool(caller.groups & {"agent", "supervisor", "collections_manager"})
