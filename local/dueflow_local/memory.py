@@ -339,8 +339,9 @@ class MemoryCaseStore(CaseParking):
         self._complaints = _Index("complaint_shard", "complaint_deadline")
         self._limitations = _Index("limitation_shard", "limitation_warn_on")
         self._open = _Index("open_shard", "opened_on")
+        self._queues = _Index("queue_of", "opened_on")
         self._table = _Table(
-            wire, "case_id", [self._by_loan, self._wake, self._complaints, self._limitations, self._open]
+            wire, "case_id", [self._by_loan, self._wake, self._complaints, self._limitations, self._open, self._queues]
         )
         self._parsed: dict[str, Case] = {}
 
@@ -454,6 +455,17 @@ class MemoryCaseStore(CaseParking):
                 case = self._case(key)
                 if case is not None:
                     yield case
+
+    def queue_of(self, agent: str) -> Iterator[Case]:
+        self._wire.call("dynamodb", "Query")
+        for key in self._queues.query(agent):
+            case = self._case(key)
+            if case is not None:
+                yield case
+
+    def queue_size(self, agent: str) -> int:
+        self._wire.call("dynamodb", "Query")
+        return len(self._queues.query(agent))
 
     def limitations_due(self, warn_by: date, shard: int | None = None) -> Iterator[str]:
         for current in range(self._shards) if shard is None else [shard]:

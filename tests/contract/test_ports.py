@@ -289,6 +289,21 @@ def test_the_limitation_index_holds_open_cases_by_the_day_their_warning_begins(w
     assert world.cases.require("L0-2026-06-15").limitation_warn_on == date(2027, 1, 10)
 
 
+def test_the_open_and_queue_indexes_hold_open_cases_and_each_agents(world: Services) -> None:
+    from dueflow.sharding import shard_of
+
+    for n, agent in enumerate(["ag1", "ag2", "ag1"]):
+        cid = f"L{n}-2026-06-15"
+        world.cases.create(case(cid, open_shard=shard_of(cid, 4)))
+        world.cases.update(cid, {"assigned_to": agent, "queue_of": agent})
+    assert sorted(c.case_id for c in world.cases.open_cases()) == ["L0-2026-06-15", "L1-2026-06-15", "L2-2026-06-15"]
+    assert sorted(c.case_id for c in world.cases.queue_of("ag1")) == ["L0-2026-06-15", "L2-2026-06-15"]
+    assert (world.cases.queue_size("ag1"), world.cases.queue_size("ag2"), world.cases.queue_size("x")) == (2, 1, 0)
+    world.cases.update("L0-2026-06-15", {"status": "CLOSED"}, remove=("open_shard", "queue_of"))
+    assert world.cases.queue_size("ag1") == 1
+    assert "L0-2026-06-15" not in [c.case_id for c in world.cases.open_cases()]
+
+
 def test_a_loans_cases_newest_first_and_the_open_one(world: Services) -> None:
     world.cases.create(case("L1-2026-04-15", opened="2026-04-16", status="CLOSED"))
     world.cases.create(case("L1-2026-06-15", opened="2026-06-16"))

@@ -200,3 +200,32 @@ def test_the_case_page_shows_the_statement_the_contact_gate_and_the_timeline_and
     assert status == 200 and audited["may_act"] is False
     assert audited["chain"]["verified"] is True and audited["chain"]["records"] >= len(kinds)
     assert rt.api("GET", f"/cases/{THIRD}/view", **AG1)[0] == 403
+
+
+def test_new_cases_are_assigned_by_the_settings_rules_balanced_by_open_cases() -> None:
+    """By bucket and language: the Chinese-speaking M1 cases go to ag1 and ag2 in turn (the one with
+    fewer open cases; ties to the first named), the English-speaking one to en1."""
+    from dueflow.settings import AssignmentRule
+
+    rules = (
+        AssignmentRule(languages=("en",), agents=("en1",)),
+        AssignmentRule(buckets=("M1",), agents=("ag1", "ag2")),
+    )
+    settings = Settings(environment="assign", index_shards=2, assignment_rules=rules)
+    with MemoryRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as rt:
+        book = [borrower(f"A{n}") for n in range(1, 4)] + [borrower("E1", language="en")]
+        rt.load_book(book, date(2026, 6, 16))
+        rt.run_day(date(2026, 6, 17))
+        assigned = {c.case_id: c.assigned_to for c in rt.services.cases.all()}
+        assert sorted(assigned.values()) == ["ag1", "ag1", "ag2", "en1"]
+        assert assigned["E1-2026-06-15"] == "en1"
+        assert (rt.services.cases.queue_size("ag1"), rt.services.cases.queue_size("ag2")) == (2, 1)
+        (record,) = records(rt, "A1-2026-06-15", "case_assigned")
+        assert record["by"] == "assignment rules"
+        status, mine = rt.api("GET", "/cases", **AG2)
+        assert status == 200 and [c["assigned_to"] for c in mine["cases"]] == ["ag2"]
+        # a supervisor reassigns: the queues follow, on the record
+        moved = next(case for case, agent in assigned.items() if agent == "ag2")
+        assert rt.api("POST", f"/cases/{moved}/assignment", {"agent": "ag1"}, **SUPERVISOR)[0] == 200
+        assert (rt.services.cases.queue_size("ag1"), rt.services.cases.queue_size("ag2")) == (3, 0)
+        assert records(rt, moved, "case_assigned")[-1] == {"to": "ag1", "from": "ag2", "by": "sup1"}

@@ -213,6 +213,14 @@ class CaseStore(Protocol):
         """Every open case, shard by shard (the workbench's queues)."""
         ...
 
+    def queue_of(self, agent: str) -> Iterator[Case]:
+        """The agent's open cases."""
+        ...
+
+    def queue_size(self, agent: str) -> int:
+        """How many open cases the agent has."""
+        ...
+
     def limitations_due(self, warn_by: date, shard: int | None = None) -> Iterator[str]:
         """Case ids whose limitation period's warning begins on or before ``warn_by``."""
         ...

@@ -12,7 +12,7 @@ import os
 import re
 from datetime import time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -35,6 +35,20 @@ class Escalation(BaseModel):
     # before a case that legal review would not litigate closes for write-off review; until then the
     # negotiation cadence goes on (banks often set 180)
     write_off_review_dpd: int = Field(default=90, ge=0, le=3650)
+
+
+class AssignmentRule(BaseModel):
+    """New cases of these buckets and customer languages (empty: any) go to the one of ``agents`` with
+    the fewest open cases (ties: the first named); the first rule that matches decides."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    buckets: tuple[Annotated[str, Field(pattern=r"^M([0-6]|7\+)$")], ...] = ()
+    languages: tuple[Literal["zh-CN", "en"], ...] = ()
+    agents: tuple[Annotated[str, Field(min_length=1, max_length=128)], ...] = Field(min_length=1)
+
+    def matches(self, bucket: str, language: str) -> bool:
+        return (not self.buckets or bucket in self.buckets) and (not self.languages or language in self.languages)
 
 
 class AlarmThresholds(BaseModel):
@@ -137,6 +151,8 @@ class Settings(BaseModel):
     rule_pack: Literal["cn", "us"] | None = None
     # the workbench queues' order, most important first: a promise falling due today, a call allowed now
     # in the customer's zone, amount overdue x days past due (also: "amount", "dpd")
+    # who works new cases (the workbench): none assigns nothing, a supervisor assigns by hand
+    assignment_rules: tuple[AssignmentRule, ...] = ()
     queue_priority: tuple[Literal["promise_due_today", "contact_open_now", "amount_x_dpd", "amount", "dpd"], ...] = (
         "promise_due_today",
         "contact_open_now",

@@ -23,6 +23,7 @@ WAKE_INDEX = "wake-index"
 COMPLAINT_INDEX = "complaint-index"
 LIMITATION_INDEX = "limitation-index"
 OPEN_INDEX = "open-index"
+QUEUE_INDEX = "queue-index"
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
 
@@ -219,6 +220,29 @@ class CaseRepository(CaseParking):
             self._ddb, self._table, OPEN_INDEX, "open_shard", "opened_on", "9999-12-31", self._shards, shard
         ):
             yield Case.model_validate(from_item(item))
+
+    def queue_of(self, agent: str) -> Iterator[Case]:
+        """The agent's open cases (queue-index, whole items)."""
+        pages = self._ddb.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=QUEUE_INDEX,
+            KeyConditionExpression="queue_of = :a",
+            ExpressionAttributeValues=values(a=agent),
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield Case.model_validate(from_item(item))
+
+    def queue_size(self, agent: str) -> int:
+        """How many open cases the agent has (a COUNT query of the queue-index)."""
+        pages = self._ddb.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=QUEUE_INDEX,
+            KeyConditionExpression="queue_of = :a",
+            ExpressionAttributeValues=values(a=agent),
+            Select="COUNT",
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
 
     # -- customer contact log (for the contact caps) --------------------------------------------------
     def contacts(self, customer_id: str) -> list[datetime]:

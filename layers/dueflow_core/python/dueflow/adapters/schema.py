@@ -39,6 +39,8 @@ CASES = TableSpec(
         Index("limitation-index", "limitation_shard", "limitation_warn_on", "KEYS_ONLY"),
         # every open case, whole (the workbench's queues read them without a read per case)
         Index("open-index", "open_shard", "opened_on", "ALL"),
+        # each agent's open cases, whole (their queue, and its size for balanced assignment)
+        Index("queue-index", "queue_of", "opened_on", "ALL"),
     ),
 )
 OUTBOX = TableSpec(

@@ -31,6 +31,7 @@ RECORD_TYPES = frozenset(
         "customer_reply",
         "call_attempt",
         "call_outcome",
+        "case_assigned",
         "phone_revealed",
         "note",
         "plan_proposed",

@@ -123,6 +123,7 @@ class Case(_Stored):
     litigation_package_seq: int | None = None
     # contact
     assigned_to: str | None = None
+    queue_of: str | None = None  # the assigned agent while the case is open (the queue-index)
     # the dial attempts agents recorded on this debt in the last 7 days (ISO times): a pack's per-debt caps
     call_attempts: tuple[str, ...] = ()
     opt_out: frozenset[str] = frozenset()

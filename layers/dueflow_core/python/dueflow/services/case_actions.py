@@ -108,7 +108,14 @@ def assign(services: Services, caller: Caller, case_id: str, agent: str) -> dict
     if "supervisor" not in caller.groups:
         raise Forbidden("only a supervisor assigns cases")
     case = _case(services, case_id)
-    services.cases.update(case_id, {"assigned_to": agent})
+    _open(case)
+    services.cases.update(case_id, {"assigned_to": agent, "queue_of": agent})
+    if case.assigned_to != agent:
+        audit_log.append(
+            services, case_id, "case_assigned", clock.now(),
+            {"to": agent, "from": case.assigned_to, "by": caller.principal},
+            dedupe=f"assign:{case.assigned_to}:{agent}:{clock.now().isoformat()}",
+        )  # fmt: skip
     return {"case_id": case.case_id, "assigned_to": agent}
 
 

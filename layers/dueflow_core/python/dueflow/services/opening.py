@@ -48,4 +48,24 @@ def open_case(services: Services, loan: Loan, position: Position, episode: int =
         {"dpd": position.dpd, "bucket": position.bucket, "total_overdue": fmt(position.total_overdue)},
         dedupe="opened",
     )
+    if services.settings.assignment_rules and (created or services.cases.require(case_id).assigned_to is None):
+        auto_assign(services, case_id, loan, position)
     return created
+
+
+def auto_assign(services: Services, case_id: str, loan: Loan, position: Position) -> str | None:
+    """The settings' assignment rules: the first matching the case's bucket and the customer's language
+    gives it to its agent with the fewest open cases (ties: the first named). On the case's record."""
+    language = loan.customer.language if loan.customer else "zh-CN"
+    rule = next((r for r in services.settings.assignment_rules if r.matches(position.bucket, language)), None)
+    if rule is None:
+        return None
+    sizes = {agent: services.cases.queue_size(agent) for agent in rule.agents}
+    agent = min(rule.agents, key=lambda a: (sizes[a], rule.agents.index(a)))
+    services.cases.update(case_id, {"assigned_to": agent, "queue_of": agent}, expect={"status": "OPEN"})
+    audit_log.append(
+        services, case_id, "case_assigned", clock.now(),
+        {"to": agent, "from": None, "by": "assignment rules", "open_cases_before": sizes[agent]},
+        dedupe="assigned:auto",
+    )  # fmt: skip
+    return agent

@@ -258,7 +258,7 @@ def _close(services: Services, event: StageEvent, case: Case, loan: Loan, positi
             "closed_on": position.as_of.isoformat(),
             "stage": f"Closed: {outcome}",
         },
-        remove=("task_token", "wake_on", "wake_shard", "waiting_state", "limitation_shard", "open_shard"),
+        remove=("task_token", "wake_on", "wake_shard", "waiting_state", "limitation_shard", "open_shard", "queue_of"),
     )
     audit_log.append(
         services,

@@ -86,9 +86,8 @@ def queue(services: Services, caller: Caller, wanted: QueueFilter) -> dict[str, 
     now = clock.now()
     today = clock.today(services.settings.time_zone)
     rows = []
-    for case in services.cases.open_cases():
-        if assignee is not None and case.assigned_to != assignee:
-            continue
+    cases = services.cases.queue_of(assignee) if assignee is not None else services.cases.open_cases()
+    for case in cases:
         if wanted.stage is not None and case.stage != wanted.stage:
             continue
         if wanted.complaint_open is not None and case.complaint_open != wanted.complaint_open:
