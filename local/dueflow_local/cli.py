@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -307,6 +307,46 @@ def invoke(
             err.print(f"{function}: {exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
     sys.stdout.write(json.dumps(result, ensure_ascii=False, default=str, indent=2) + "\n")
+
+
+@app.command("serve")
+def serve(
+    book: Annotated[Path | None, typer.Option("--book", exists=True, dir_okay=False, help="Loan book.")] = None,
+    generate: Annotated[
+        int | None, typer.Option("--generate", min=1, max=100000, help="Generate N loans (default 400).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated book.")] = 7,
+    start: Annotated[str, typer.Option("--start", help="The first simulated day (YYYY-MM-DD).")] = "2026-06-17",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 8000,
+) -> None:
+    """Serve the collectors' workbench and the API on 127.0.0.1 over the in-memory runtime (local sign-in,
+    one user per role; a button moves the simulated clock a day)."""
+    from dueflow_local.serve import Workbench, make_server
+
+    if book is not None and generate is not None:
+        raise fail("give at most one of --book FILE and --generate N")
+    first = _parse_date(start, "--start")
+    if book is not None:
+        loans = _load(book).loans
+    else:
+        from dueflow_local.generate import generate_book
+
+        loans = list(generate_book(generate or 400, seed, first - timedelta(days=1)))
+    bench = Workbench(loans, first)
+    server = make_server(bench, port)
+    bound = server.server_address[1]
+    out.print(
+        f"DueFlow workbench: http://127.0.0.1:{bound}/  ({len(loans)} loans, day {first}; local sign-in, "
+        "for local use only). Ctrl-C stops it.",
+        highlight=False,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        bench.close()
 
 
 @app.command("simulate")
