@@ -130,6 +130,7 @@ def acknowledge(stack: DueFlowStack) -> None:
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
         "sns:SetSMSAttributes is an account-level action with no resource-level permissions.",
     )
+    _acknowledge_site(stack)
     provider = Stack.of(stack).node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER)
     if provider is not None:
         _ack(
@@ -143,4 +144,70 @@ def acknowledge(stack: DueFlowStack) -> None:
             "Serverless::Serverless-LambdaTracing",
             "CDK's deploy-time custom resource provider runs once per deployment; X-Ray traces of it "
             "carry no operational value.",
+        )
+
+
+BUCKET_DEPLOYMENT = (
+    "CDK's BucketDeployment provider, which copies web/ into the site bucket at deploy time (invoked "
+    "synchronously by CloudFormation, which reports a failure as a failed deployment)"
+)
+
+
+def _acknowledge_site(stack: DueFlowStack) -> None:
+    """The workbench's site: CloudFront's findings, and CDK's BucketDeployment provider's."""
+    cdn = stack.site.distribution
+    _ack(
+        cdn,
+        "AwsSolutions::AwsSolutions-CFR1",
+        "Who may use the workbench is decided by Cognito (staff accounts created by administrators, MFA "
+        "required), not by country; a bank adds a geo restriction by its own policy.",
+    )
+    _ack(
+        cdn,
+        "AwsSolutions::AwsSolutions-CFR4",
+        "On the default *.cloudfront.net certificate CloudFront cannot pin the viewers' minimum TLS version; a "
+        "bank's own domain and ACM certificate set TLSv1.2_2021 (docs/deploy.md, The workbench).",
+    )
+    if stack.site.web_acl_arn is None:
+        _ack(
+            cdn,
+            "AwsSolutions::AwsSolutions-CFR2",
+            "A CloudFront web ACL must be created in us-east-1: the stack creates one when deployed there, "
+            "otherwise settings.site_web_acl_arn names the bank's (docs/deploy.md, The workbench).",
+        )
+    provider = next(
+        (c for c in Stack.of(stack).node.children if c.node.id.startswith("Custom::CDKBucketDeployment")), None
+    )
+    if provider is None:
+        return
+    for rule in (
+        "AwsSolutions::AwsSolutions-L1",
+        "Serverless::Serverless-LambdaDLQ",
+        "Serverless::Serverless-LambdaTracing",
+        "Serverless::Serverless-LambdaLatestVersion",
+    ):
+        _ack(provider, rule, f"{BUCKET_DEPLOYMENT}: its runtime, tracing and failure handling are CDK's.")
+    role = provider.node.find_child("ServiceRole")
+    _ack(
+        role,
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AWSLambdaBasicExecutionRole]",
+        f"{BUCKET_DEPLOYMENT}: CDK gives it the basic execution role to write its logs.",
+    )
+    assets = f"arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-{stack.settings.region}/*"
+    for finding in (
+        "Resource::*",
+        "Action::s3:GetBucket*",
+        "Action::s3:GetObject*",
+        "Action::s3:List*",
+        "Action::s3:Abort*",
+        "Action::s3:DeleteObject*",
+        f"Resource::{assets}",
+        f"Resource::<{_logical(stack.site.bucket)}.Arn>/*",
+    ):
+        _ack(
+            role.node.find_child("DefaultPolicy"),
+            f"AwsSolutions::AwsSolutions-IAM5[{finding}]",
+            f"{BUCKET_DEPLOYMENT}: CDK's grant to read the uploaded asset and replace the site bucket's "
+            "objects, and to invalidate the distribution's cache (no resource-level permission).",
         )

@@ -19,6 +19,7 @@ from infra.constructs.keys import Keys
 from infra.constructs.messaging import Messaging
 from infra.constructs.observability import Observability
 from infra.constructs.schedules import Schedules
+from infra.constructs.site import Site
 from infra.constructs.workflow import Workflow
 
 
@@ -70,9 +71,20 @@ class DueFlowStack(Stack):
             dispatcher=fns["outbox_dispatcher"],
             key=self.keys.data,
         )
-        self.api = Api(
-            self, "Api", settings=settings, handler=fns["api"], user_pool=self.identity.user_pool, key=self.keys.data
+        self.site = Site(
+            self, "Site", settings=settings, user_pool=self.identity.user_pool, access_logs=self.audit.access_logs
         )
+        fns["api"].add_environment("SITE_ORIGIN", self.site.origin)  # the page's origin: CORS admits it alone
+        self.api = Api(
+            self,
+            "Api",
+            settings=settings,
+            handler=fns["api"],
+            user_pool=self.identity.user_pool,
+            key=self.keys.data,
+            site_origin=self.site.origin,
+        )
+        self.site.publish(self.api.rest_api.url)
         self.observability = Observability(
             self,
             "Observability",

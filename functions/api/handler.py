@@ -5,11 +5,12 @@ and call one case action. Business refusals are 409 with the reason; forbidden a
 identity 401.
 """
 
+import os
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
@@ -24,7 +25,11 @@ from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
 from dueflow.services.payments import InvalidPayment, post_payment
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=strict_json)
+# the workbench's page (CloudFront) calls from its own origin: CORS admits that origin alone (none locally,
+# where the page and the API share one)
+_SITE = os.environ.get("SITE_ORIGIN")
+_CORS = CORSConfig(allow_origin=_SITE, allow_headers=["Authorization", "Content-Type"], max_age=3600) if _SITE else None
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=strict_json, cors=_CORS)
 
 # one strict policy for money and dates (dueflow.domain.strict): plain decimal strings, ISO dates
 Plain = BeforeValidator(plain_decimal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
@@ -81,6 +81,7 @@ class Api(Construct):
         handler: lambda_.IFunction,
         user_pool: cognito.IUserPool,
         key: kms.IKey,
+        site_origin: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         access_logs = logs.LogGroup(
@@ -115,6 +116,15 @@ class Api(Construct):
             ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
             policy=resource_policy(settings),
+            # the workbench's page calls the API from its own origin (CloudFront): that origin alone
+            default_cors_preflight_options=apigw.CorsOptions(
+                allow_origins=[site_origin],
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=Duration.hours(1),
+            )
+            if site_origin
+            else None,
         )
         self.validator = self.rest_api.add_request_validator(
             "Validate", validate_request_body=True, validate_request_parameters=True

@@ -141,7 +141,7 @@ def test_audit_records_are_written_once_and_never_deleted_whoever_asks(template:
 def test_every_bucket_refuses_plain_http(template: Template) -> None:
     buckets = resources(template, "AWS::S3::Bucket")
     policies = resources(template, "AWS::S3::BucketPolicy")
-    assert len(policies) == len(buckets) == 2
+    assert len(policies) == len(buckets) == 4  # audit records, access logs, the site's pages, CloudFront's logs
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(

@@ -135,6 +135,12 @@ class Settings(BaseModel):
     dispatcher_reserved_concurrency: int | None = Field(default=None, ge=1, le=1000)
     # operations
     log_retention_days: Literal[30, 60, 90, 180, 365, 731, 1827, 3653] = 365
+    # the workbench's Cognito hosted-UI domain prefix (unique in the region; default "<prefix>-staff"),
+    # and the CloudFront web ACL (it lives in us-east-1: created by the stack only when deployed there)
+    login_domain_prefix: str | None = Field(default=None, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+    site_web_acl_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/.+$"
+    )
     api_rate_limit: int = Field(default=50, ge=1)
     api_burst_limit: int = Field(default=100, ge=1)
     start_executions_per_second: int = Field(default=40, ge=1)  # under the StartExecution quota
@@ -216,6 +222,11 @@ class Settings(BaseModel):
     def escalation_for(self, product: str | None) -> Escalation:
         """The escalation thresholds of a loan's product (the defaults when it has none of its own)."""
         return self.escalation_by_product.get(product or "", self.escalation)
+
+    @property
+    def login_domain(self) -> str:
+        """The Cognito hosted UI's domain prefix of the workbench."""
+        return self.login_domain_prefix or f"{self.prefix}-staff"
 
     @property
     def prefix(self) -> str:
