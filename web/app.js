@@ -34,6 +34,8 @@
       d_right_party_contact: "Spoke with the customer", d_promise_to_pay: "Promise to pay", d_hardship: "Hardship",
       d_refused: "Refused to pay", d_dispute: "Disputes the debt", d_left_message: "Left a message",
       d_no_answer: "No answer", d_wrong_number: "Wrong number", newest_first: "newest first",
+      calculate: "Calculate", within_authority: "The waiver is within your authority", affordable: "affordable a month",
+      outcome: "Closed as", open: "open", handed_to_legal: "Handed to legal",
     },
     "zh-CN": {
       language: "语言", sign_out: "退出", sign_in: "登录", queue: "工作队列", my_queue: "我的队列",
@@ -61,6 +63,8 @@
       d_right_party_contact: "联系到本人", d_promise_to_pay: "承诺还款", d_hardship: "经济困难",
       d_refused: "拒绝还款", d_dispute: "对债务有异议", d_left_message: "已留言",
       d_no_answer: "无人接听", d_wrong_number: "号码错误", newest_first: "最新在前",
+      calculate: "试算", within_authority: "减免在您的权限内", affordable: "每月可负担",
+      outcome: "结案类型", open: "在催", handed_to_legal: "已移交法务",
     },
   };
   const DISPOSITIONS = ["no_answer", "left_message", "wrong_number", "right_party_contact", "promise_to_pay", "hardship", "refused", "dispute"];
@@ -183,6 +187,7 @@
     if (session.user) {
       nav.append(link("#/queue", isAgentOnly() ? t("my_queue") : t("open_cases")));
       if (isManager()) nav.append(link("#/approvals", t("approvals")), link("#/team", t("team")));
+      if (session.has("legal")) nav.append(link("#/queue?outcome=LITIGATION", t("handed_to_legal")));
       nav.append(link("#/find", t("find")));
     }
     document.getElementById("who").textContent = session.user ? `${session.user} (${session.groups.join(", ")})` : "";
@@ -232,6 +237,8 @@
       select("promise_due", yesNo),
       select("awaiting_approval", yesNo),
       isAgentOnly() ? null : field("f-assignee", t("assignee"), h("input", { name: "assignee", value: params.get("assignee") || "", size: 8 })),
+      isAgentOnly() ? null : field("f-outcome", t("outcome"), h("select", { name: "outcome" }, h("option", { value: "" }, t("open")),
+        ["LITIGATION", "WRITE_OFF_REVIEW", "SETTLED", "CURED"].map((o) => h("option", { value: o, selected: params.get("outcome") === o }, o)))),
       h("button", { type: "submit" }, t("apply")));
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -337,7 +344,23 @@
       field("waive-interest", t("waive_interest"), h("input", { name: "waive_interest", inputmode: "decimal", value: "0" })),
       field("months", t("months"), h("input", { name: "months", type: "number", min: 1, max: 120 })),
       h("label", { for: "request-approval", class: "check" }, h("input", { type: "checkbox", id: "request-approval", name: "request_approval", checked: true }), t("request_approval")),
-      h("button", { type: "submit", id: "propose-plan" }, t("propose")));
+      h("div", {}, h("button", { type: "button", class: "secondary", id: "calculate-plan", onclick: calculate }, t("calculate")), " ",
+        h("button", { type: "submit", id: "propose-plan" }, t("propose"))),
+      h("div", { id: "plan-preview", "aria-live": "polite" }));
+    async function calculate() {
+      const f = new FormData(plan);
+      const q = new URLSearchParams({ waive_penalty: f.get("waive_penalty") || "0", waive_interest: f.get("waive_interest") || "0" });
+      if (f.get("months")) q.set("months", f.get("months"));
+      const out = document.getElementById("plan-preview");
+      try {
+        const p = await api("GET", `/cases/${encodeURIComponent(id)}/plan-preview?${q}`);
+        const currency = view.statement.currency;
+        out.replaceChildren(
+          h("p", { class: p.waiver.approved ? "ok" : "warn" }, p.waiver.approved ? t("within_authority") : `${t("needs")}: ${p.waiver.required_role} — ${p.waiver.reason}`),
+          p.ok ? h("p", {}, `${money(p.amount, currency)} · ${p.installments.length} × ${money(p.installments[0].amount, currency)} · ${t("affordable")} ${money(p.affordable_monthly, currency)} (${p.share_of_affordable})`) : h("p", { class: "warn" }, p.reason),
+          p.ok ? h("ol", { id: "plan-installments" }, p.installments.map((i) => h("li", {}, `${i.due_date}: ${money(i.amount, currency)}`))) : null);
+      } catch (e) { out.replaceChildren(h("p", { class: "error" }, e.message)); }
+    }
     plan.addEventListener("submit", (e) => {
       e.preventDefault();
       const f = new FormData(plan);

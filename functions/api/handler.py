@@ -224,6 +224,9 @@ def queue(
     complaint_open: Annotated[Flag | None, Query()] = None,
     promise_due: Annotated[Flag | None, Query()] = None,
     awaiting_approval: Annotated[Flag | None, Query()] = None,
+    outcome: Annotated[
+        Annotated[str, Field(pattern="^(SETTLED|CURED|LITIGATION|WRITE_OFF_REVIEW|UNKNOWN)$")] | None, Query()
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
@@ -239,6 +242,7 @@ def queue(
         complaint_open=flag(complaint_open),
         promise_due=flag(promise_due),
         awaiting_approval=flag(awaiting_approval),
+        outcome=outcome,
         limit=limit,
         cursor=cursor,
     )
@@ -248,6 +252,19 @@ def queue(
 @app.get("/cases/<case_id>/view")
 def case_view(case_id: str) -> dict[str, Any]:
     return workbench.case_view(default_services(), caller(), case_id)
+
+
+@app.get("/cases/<case_id>/plan-preview")
+def plan_preview(
+    case_id: str,
+    waive_penalty: Annotated[Annotated[str, Field(pattern=r"^\d{1,12}(\.\d{1,2})?$")], Query()] = "0",
+    waive_interest: Annotated[Annotated[str, Field(pattern=r"^\d{1,12}(\.\d{1,2})?$")], Query()] = "0",
+    months: Annotated[int | None, Query(ge=1, le=120)] = None,
+) -> dict[str, Any]:
+    """The plan calculator: the proposal these terms would make, the waiver's decision and affordability."""
+    return workbench.plan_preview(
+        default_services(), caller(), case_id, Decimal(waive_penalty), Decimal(waive_interest), months
+    )
 
 
 @app.post("/cases/<case_id>/phone-reveal")

@@ -25,6 +25,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "approvals", "cognito"),
     ("GET", "cases/{case_id}", "cognito"),
     ("GET", "cases/{case_id}/view", "cognito"),
+    ("GET", "cases/{case_id}/plan-preview", "cognito"),
     ("POST", "cases/{case_id}/phone-reveal", "cognito"),
     ("POST", "cases/{case_id}/call-outcomes", "cognito"),
     ("POST", "cases/{case_id}/notes", "cognito"),

@@ -340,9 +340,17 @@ class MemoryCaseStore(CaseParking):
         self._limitations = _Index("limitation_shard", "limitation_warn_on")
         self._open = _Index("open_shard", "opened_on")
         self._queues = _Index("queue_of", "opened_on")
-        self._table = _Table(
-            wire, "case_id", [self._by_loan, self._wake, self._complaints, self._limitations, self._open, self._queues]
-        )
+        self._closed = _Index("closed_outcome", "closed_on")
+        indexes = [
+            self._by_loan,
+            self._wake,
+            self._complaints,
+            self._limitations,
+            self._open,
+            self._queues,
+            self._closed,
+        ]
+        self._table = _Table(wire, "case_id", indexes)
         self._parsed: dict[str, Case] = {}
 
     def _write(self, case_id: str, item: dict[str, Any]) -> None:
@@ -459,6 +467,13 @@ class MemoryCaseStore(CaseParking):
     def queue_of(self, agent: str) -> Iterator[Case]:
         self._wire.call("dynamodb", "Query")
         for key in self._queues.query(agent):
+            case = self._case(key)
+            if case is not None:
+                yield case
+
+    def closed_cases(self, outcome: str) -> Iterator[Case]:
+        self._wire.call("dynamodb", "Query")
+        for key in self._closed.query(outcome, newest_first=True):
             case = self._case(key)
             if case is not None:
                 yield case

@@ -70,6 +70,9 @@ def test_a_supervisor_approves_the_agents_waiver_request_and_reassigns_the_case(
     field = wait(browser).until(ec.presence_of_element_located((By.ID, "waive-interest")))
     field.clear()
     field.send_keys("0.01")  # an agent may waive no interest: held for a supervisor
+    browser.find_element(By.ID, "calculate-plan").click()  # the calculator first: who must approve, what it costs
+    wait(browser).until(ec.presence_of_element_located((By.ID, "plan-installments")))
+    assert "supervisor" in browser.find_element(By.ID, "plan-preview").text
     browser.find_element(By.ID, "propose-plan").click()
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "action-status"), "Saved"))
     assert bench.runtime.services.cases.require(CASE).waiver_request is not None

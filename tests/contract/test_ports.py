@@ -302,6 +302,11 @@ def test_the_open_and_queue_indexes_hold_open_cases_and_each_agents(world: Servi
     world.cases.update("L0-2026-06-15", {"status": "CLOSED"}, remove=("open_shard", "queue_of"))
     assert world.cases.queue_size("ag1") == 1
     assert "L0-2026-06-15" not in [c.case_id for c in world.cases.open_cases()]
+    # closed cases by outcome, newest first
+    for cid, closed_on in (("L0-2026-06-15", "2026-09-01"), ("L1-2026-06-15", "2026-09-20")):
+        world.cases.update(cid, {"status": "CLOSED", "closed_on": closed_on, "closed_outcome": "LITIGATION"})
+    assert [c.case_id for c in world.cases.closed_cases("LITIGATION")] == ["L1-2026-06-15", "L0-2026-06-15"]
+    assert list(world.cases.closed_cases("SETTLED")) == []
 
 
 def test_a_loans_cases_newest_first_and_the_open_one(world: Services) -> None:

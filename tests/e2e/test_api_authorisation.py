@@ -41,6 +41,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     # the collectors' workbench
     "queue": ("GET", "/cases", None),
     "view": ("GET", "/cases/{case}/view", None),
+    "preview": ("GET", "/cases/{case}/plan-preview?waive_penalty=1.00", None),
+    "closed": ("GET", "/cases?outcome=LITIGATION", None),
     "queue_other": ("GET", "/cases?assignee=ag2", None),
     "reveal": ("POST", "/cases/{case}/phone-reveal", None),
     "outcome": ("POST", "/cases/{case}/call-outcomes", {"disposition": "no_answer", "at": "2026-06-17T02:00:00+00:00"}),
@@ -83,6 +85,13 @@ FORBIDDEN = [
     ("queue", SYSTEM, CASE),
     ("view", AGENT, OTHER),
     ("view", SYSTEM, CASE),
+    *[
+        (route, who, case)
+        for route in ("preview",)
+        for who, case in ((AGENT, OTHER), (LEGAL, CASE), (AUDITOR, CASE), (SYSTEM, CASE))
+    ],
+    ("closed", AGENT, CASE),
+    ("closed", SYSTEM, CASE),
 ]
 
 

@@ -41,6 +41,10 @@ def test_the_package_has_sealed_parties_itemised_claims_evidence_and_a_preservat
     assert case.outcome == "LITIGATION" and case.closed_on is not None
     audit_ok(rt, CASE)
 
+    # legal's list of cases handed over (the workbench's closed-case queue)
+    status, handed = rt.api("GET", "/cases?outcome=LITIGATION", **LEGAL)
+    assert status == 200 and [c["case_id"] for c in handed["cases"]] == [CASE]
+    assert rt.api("GET", "/cases?outcome=LITIGATION", user="ag1", groups=("agent",))[0] == 403
     status, packages = rt.api("GET", f"/cases/{CASE}/litigation-package", **LEGAL)
     assert status == 200
     (package,) = [p["record"]["body"] for p in packages]

@@ -229,3 +229,26 @@ def test_new_cases_are_assigned_by_the_settings_rules_balanced_by_open_cases() -
         assert rt.api("POST", f"/cases/{moved}/assignment", {"agent": "ag1"}, **SUPERVISOR)[0] == 200
         assert (rt.services.cases.queue_size("ag1"), rt.services.cases.queue_size("ag2")) == (3, 0)
         assert records(rt, moved, "case_assigned")[-1] == {"to": "ag1", "from": "ag2", "by": "sup1"}
+
+
+def test_the_plan_calculator_shows_the_proposal_the_waiver_decision_and_affordability_without_storing(
+    rt: MemoryRuntime,
+) -> None:
+    before = state(rt)
+    status, preview = rt.api("GET", f"/cases/{SMALL}/plan-preview?waive_penalty=0.50", **AG1)
+    assert status == 200, preview
+    loan = rt.services.loans.get("S1")
+    assert loan is not None
+    position = assess(loan, clock.today(rt.settings.time_zone))
+    assert Decimal(preview["amount"]) == position.total_overdue - Decimal("0.50")
+    assert preview["ok"] is True and preview["waiver"]["approved"] is True
+    assert sum(Decimal(i["amount"]) for i in preview["installments"]) == Decimal(preview["amount"])
+    assert preview["share_of_affordable"].endswith("%") and "monthly_income" not in json.dumps(preview)
+    status, beyond = rt.api("GET", f"/cases/{SMALL}/plan-preview?waive_interest=0.01", **AG1)
+    assert status == 200 and beyond["waiver"] == {
+        "approved": False,
+        "reason": beyond["waiver"]["reason"],
+        "required_role": "supervisor",
+        "two_person": None,
+    }
+    assert state(rt) == before  # nothing proposed, nothing recorded

@@ -121,7 +121,7 @@ def test_reserved_concurrency_is_sized_from_the_shards_one_invocation_per_shard(
 def test_the_api_uses_cognito_for_staff_and_iam_for_systems_with_validation_and_logging(template: Template) -> None:
     methods = resources(template, "AWS::ApiGateway::Method").values()
     kinds = sorted(m["Properties"]["AuthorizationType"] for m in methods if m["Properties"]["HttpMethod"] != "OPTIONS")
-    assert kinds.count("AWS_IAM") == 2 and kinds.count("COGNITO_USER_POOLS") == 22
+    assert kinds.count("AWS_IAM") == 2 and kinds.count("COGNITO_USER_POOLS") == 23
     assert all("RequestValidatorId" in m["Properties"] for m in methods if m["Properties"]["HttpMethod"] != "OPTIONS")
     # the CORS preflights answer the browser from API Gateway itself (a MOCK), never the function
     preflights = [m for m in methods if m["Properties"]["HttpMethod"] == "OPTIONS"]

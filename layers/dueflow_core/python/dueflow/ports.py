@@ -221,6 +221,10 @@ class CaseStore(Protocol):
         """How many open cases the agent has."""
         ...
 
+    def closed_cases(self, outcome: str) -> Iterator[Case]:
+        """Closed cases of one outcome, newest first."""
+        ...
+
     def limitations_due(self, warn_by: date, shard: int | None = None) -> Iterator[str]:
         """Case ids whose limitation period's warning begins on or before ``warn_by``."""
         ...

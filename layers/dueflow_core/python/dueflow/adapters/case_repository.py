@@ -24,6 +24,7 @@ COMPLAINT_INDEX = "complaint-index"
 LIMITATION_INDEX = "limitation-index"
 OPEN_INDEX = "open-index"
 QUEUE_INDEX = "queue-index"
+CLOSED_INDEX = "closed-index"
 CONTACT_LOG_PREFIX = "customer#"
 CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
 
@@ -228,6 +229,19 @@ class CaseRepository(CaseParking):
             IndexName=QUEUE_INDEX,
             KeyConditionExpression="queue_of = :a",
             ExpressionAttributeValues=values(a=agent),
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield Case.model_validate(from_item(item))
+
+    def closed_cases(self, outcome: str) -> Iterator[Case]:
+        """Closed cases of one outcome, newest first (closed-index, whole items)."""
+        pages = self._ddb.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=CLOSED_INDEX,
+            KeyConditionExpression="closed_outcome = :o",
+            ExpressionAttributeValues=values(o=outcome),
+            ScanIndexForward=False,
         )
         for page in pages:
             for item in page.get("Items", []):

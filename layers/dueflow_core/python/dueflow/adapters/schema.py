@@ -41,6 +41,8 @@ CASES = TableSpec(
         Index("open-index", "open_shard", "opened_on", "ALL"),
         # each agent's open cases, whole (their queue, and its size for balanced assignment)
         Index("queue-index", "queue_of", "opened_on", "ALL"),
+        # closed cases by outcome, newest first (legal's litigation cases, the write-off reviews)
+        Index("closed-index", "closed_outcome", "closed_on", "ALL"),
     ),
 )
 OUTBOX = TableSpec(

@@ -87,6 +87,7 @@ class Case(_Stored):
     stage: str = "Opening"
     outcome: str | None = None
     closed_on: date | None = None
+    closed_outcome: str | None = None  # the outcome again, as the closed-index's key
     dpd_at_open: int = 0
     total_overdue_at_open: Decimal = Decimal("0")
     currency: str = "CNY"

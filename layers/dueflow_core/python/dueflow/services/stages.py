@@ -255,6 +255,7 @@ def _close(services: Services, event: StageEvent, case: Case, loan: Loan, positi
         {
             "status": "CLOSED",
             "outcome": outcome,
+            "closed_outcome": outcome,
             "closed_on": position.as_of.isoformat(),
             "stage": f"Closed: {outcome}",
         },

@@ -11,6 +11,7 @@ agent or a supervisor, and only while the contact gate would let a call go out n
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -63,6 +64,7 @@ class QueueFilter:
     complaint_open: bool | None = None
     promise_due: bool | None = None  # a promise to pay falls due today or is past due and undecided
     awaiting_approval: bool | None = None
+    outcome: str | None = None  # closed cases of this outcome (LITIGATION, WRITE_OFF_REVIEW, ...) instead
     limit: int = 50
     cursor: int = 0
 
@@ -86,8 +88,17 @@ def queue(services: Services, caller: Caller, wanted: QueueFilter) -> dict[str, 
     now = clock.now()
     today = clock.today(services.settings.time_zone)
     rows = []
-    cases = services.cases.queue_of(assignee) if assignee is not None else services.cases.open_cases()
+    if wanted.outcome is not None:
+        if not caller.groups & (MANAGERS | {"legal", "auditor"}):
+            raise Forbidden("closed cases are for supervisors, legal and auditors")
+        cases: Iterable[Case] = services.cases.closed_cases(wanted.outcome)
+    elif assignee is not None:
+        cases = services.cases.queue_of(assignee)
+    else:
+        cases = services.cases.open_cases()
     for case in cases:
+        if assignee is not None and case.assigned_to != assignee:
+            continue
         if wanted.stage is not None and case.stage != wanted.stage:
             continue
         if wanted.complaint_open is not None and case.complaint_open != wanted.complaint_open:
@@ -101,7 +112,8 @@ def queue(services: Services, caller: Caller, wanted: QueueFilter) -> dict[str, 
         if row is None or (wanted.bucket is not None and row["bucket"] != wanted.bucket):
             continue
         rows.append(row)
-    rows.sort(key=lambda r: _priority(r, services.settings.queue_priority), reverse=True)
+    if wanted.outcome is None:  # closed cases stay newest first
+        rows.sort(key=lambda r: _priority(r, services.settings.queue_priority), reverse=True)
     page = rows[wanted.cursor : wanted.cursor + wanted.limit]
     following = wanted.cursor + wanted.limit
     return {
@@ -347,3 +359,70 @@ def _may_act_on(caller: Caller, case: Case) -> bool:
     except Forbidden:
         return False
     return not caller.system and bool(caller.groups & {"agent", "supervisor", "collections_manager"})
+
+
+def plan_preview(
+    services: Services,
+    caller: Caller,
+    case_id: str,
+    waive_penalty: Decimal,
+    waive_interest: Decimal,
+    months: int | None,
+) -> dict[str, Any]:
+    """The plan calculator: what a proposal would be, without proposing it: the waiver's decision for the
+    caller's role (approved, or who must approve), the amount, the installments, and how much of what the
+    customer can afford each month they take (the affordable amount itself, not the income behind it)."""
+    from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
+    from dueflow.domain.waiver import decide_waiver, pack_authorities
+
+    _staff(caller)
+    case = case_actions._case(services, case_id)
+    case_actions._may_act(caller, case)
+    loan = services.loans.get(case.loan_id)
+    if loan is None:
+        raise NotFound(f"no loan {case.loan_id!r}")
+    today = clock.today(services.settings.time_zone)
+    position = assess(loan, today)
+    authorities, pair = pack_authorities(loan.rules or "cn")
+    waiver = decide_waiver(
+        caller.role or "",
+        waive_penalty,
+        waive_interest,
+        position.penalty,
+        position.overdue_interest,
+        authorities=authorities,
+        two_person=pair,
+    )
+    granted = waive_penalty + waive_interest
+    means = services.loans.contact(loan.loan_id)
+    income, expenses = means.get("monthly_income"), means.get("monthly_expenses")
+    decision = propose_plan(
+        position.total_overdue - granted,
+        Decimal(income) if income else None,
+        Decimal(expenses) if expenses else None,
+        today + timedelta(days=7),
+        PlanPolicy(),
+        months=months,
+        regular_monthly=regular_installment(loan, today),
+    )
+    share = (
+        (decision.monthly_amount / decision.affordable_monthly) if decision.ok and decision.affordable_monthly else None
+    )
+    return {
+        "case_id": case_id,
+        "total_overdue": fmt(position.total_overdue),
+        "waiver": {
+            "approved": waiver.approved,
+            "reason": waiver.reason,
+            "required_role": waiver.required_role,
+            "two_person": list(waiver.two_person) if waiver.two_person else None,
+        },
+        "amount": fmt(position.total_overdue - granted),
+        "ok": decision.ok,
+        "reason": decision.reason,
+        "affordable_monthly": fmt(decision.affordable_monthly),
+        "share_of_affordable": f"{share:.0%}" if share is not None else None,
+        "installments": [
+            {"seq": i.seq, "due_date": i.due_date.isoformat(), "amount": fmt(i.amount)} for i in decision.installments
+        ],
+    }
