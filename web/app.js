@@ -438,6 +438,11 @@
   async function teamView() {
     const seq = latest;
     const data = await api("GET", "/cases?limit=200");
+    for (let cursor = data.next_cursor; cursor; ) {  // every open case, a page at a time
+      const page = await api("GET", `/cases?limit=200&cursor=${cursor}`);
+      data.cases.push(...page.cases);
+      cursor = page.next_cursor;
+    }
     const count = (key) => {
       const counts = {};
       for (const c of data.cases) { const k = key(c) || t("unassigned"); counts[k] = (counts[k] || 0) + 1; }
@@ -450,8 +455,8 @@
         h("section", { class: "panel" }, h("h2", {}, t("by_stage")), count((c) => c.stage)),
         h("section", { class: "panel" }, h("h2", {}, t("by_bucket")), count((c) => c.bucket)),
         h("section", { class: "panel", id: "by-agent" }, h("h2", {}, t("by_agent")), count((c) => c.assigned_to))),
-      h("section", { class: "panel" }, h("h2", {}, t("promises_due")), h("ul", {}, promises.map((c) => h("li", {}, h("a", { href: `#/case/${encodeURIComponent(c.case_id)}` }, c.case_id), ` ${money(c.promise.amount, c.currency)} · ${c.promise.promised_date}`)))),
-      h("section", { class: "panel" }, h("h2", {}, t("complaints")), h("ul", {}, complaints.map((c) => h("li", {}, h("a", { href: `#/case/${encodeURIComponent(c.case_id)}` }, c.case_id), ` ${t("deadline")}: ${c.complaint_deadline}`)))));
+      h("section", { class: "panel" }, h("h2", {}, t("promises_due")), promises.length ? null : h("p", {}, t("no_cases")), h("ul", {}, promises.map((c) => h("li", {}, h("a", { href: `#/case/${encodeURIComponent(c.case_id)}` }, c.case_id), ` ${money(c.promise.amount, c.currency)} · ${c.promise.promised_date}`)))),
+      h("section", { class: "panel" }, h("h2", {}, t("complaints")), complaints.length ? null : h("p", {}, t("no_cases")), h("ul", {}, complaints.map((c) => h("li", {}, h("a", { href: `#/case/${encodeURIComponent(c.case_id)}` }, c.case_id), ` ${t("deadline")}: ${c.complaint_deadline}`)))));
   }
 
   function findView() {
