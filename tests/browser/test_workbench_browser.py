@@ -120,3 +120,11 @@ def test_an_auditor_sees_no_control_that_changes_anything_and_a_forged_change_is
     )
     assert forged == 403
     assert bench.runtime.services.audit_store.read_case("L1", CASE) == before
+    # the same page in Chinese: the labels change, the data does not
+    Select(browser.find_element(By.ID, "lang")).select_by_value("zh-CN")
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "read-only"), "只读"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+    assert "逾期账单" in browser.find_element(By.ID, "statement-h").text
+    browser.get(f"{url}/#/queue")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "queue-table")))
+    browser.save_screenshot(str(DOCS_IMAGES / "workbench-queue-zh.png"))
