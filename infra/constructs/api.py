@@ -158,9 +158,9 @@ class Api(Construct):
                 cloud_watch_metrics_enabled=True, metric_name=f"{settings.prefix}-api", sampled_requests_enabled=True
             ),
             rules=[
-                _managed_rule("AWSManagedRulesCommonRuleSet", 0),
-                _managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 1),
-                _managed_rule("AWSManagedRulesAmazonIpReputationList", 2),
+                managed_rule("AWSManagedRulesCommonRuleSet", 0),
+                managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 1),
+                managed_rule("AWSManagedRulesAmazonIpReputationList", 2),
             ],
         )
         waf.CfnWebACLAssociation(
@@ -171,7 +171,7 @@ class Api(Construct):
         )
 
 
-def _managed_rule(name: str, priority: int) -> waf.CfnWebACL.RuleProperty:
+def managed_rule(name: str, priority: int) -> waf.CfnWebACL.RuleProperty:
     return waf.CfnWebACL.RuleProperty(
         name=name,
         priority=priority,

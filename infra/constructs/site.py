@@ -19,6 +19,7 @@ from aws_cdk import aws_wafv2 as waf
 from constructs import Construct
 
 from dueflow.settings import Settings
+from infra.constructs.api import managed_rule
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
@@ -157,19 +158,7 @@ class Site(Construct):
         if settings.region != "us-east-1":
             return None
         rules = [
-            waf.CfnWebACL.RuleProperty(
-                name=name,
-                priority=priority,
-                override_action=waf.CfnWebACL.OverrideActionProperty(none={}),
-                statement=waf.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=waf.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=name
-                    )
-                ),
-                visibility_config=waf.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
-                ),
-            )
+            managed_rule(name, priority)
             for priority, name in enumerate(("AWSManagedRulesCommonRuleSet", "AWSManagedRulesAmazonIpReputationList"))
         ]
         acl = waf.CfnWebACL(

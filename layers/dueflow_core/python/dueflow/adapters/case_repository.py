@@ -222,41 +222,31 @@ class CaseRepository(CaseParking):
         ):
             yield Case.model_validate(from_item(item))
 
+    def _pages(self, index: str, key: str, value: str, **extra: Any) -> Iterator[dict[str, Any]]:
+        """The pages of a query of ``index`` for ``key`` = ``value``."""
+        return iter(
+            self._ddb.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=index,
+                KeyConditionExpression=f"{key} = :v",
+                ExpressionAttributeValues=values(v=value),
+                **extra,
+            )
+        )
+
     def queue_of(self, agent: str) -> Iterator[Case]:
         """The agent's open cases (queue-index, whole items)."""
-        pages = self._ddb.get_paginator("query").paginate(
-            TableName=self._table,
-            IndexName=QUEUE_INDEX,
-            KeyConditionExpression="queue_of = :a",
-            ExpressionAttributeValues=values(a=agent),
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                yield Case.model_validate(from_item(item))
+        for page in self._pages(QUEUE_INDEX, "queue_of", agent):
+            yield from (Case.model_validate(from_item(item)) for item in page.get("Items", []))
 
     def closed_cases(self, outcome: str) -> Iterator[Case]:
         """Closed cases of one outcome, newest first (closed-index, whole items)."""
-        pages = self._ddb.get_paginator("query").paginate(
-            TableName=self._table,
-            IndexName=CLOSED_INDEX,
-            KeyConditionExpression="closed_outcome = :o",
-            ExpressionAttributeValues=values(o=outcome),
-            ScanIndexForward=False,
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                yield Case.model_validate(from_item(item))
+        for page in self._pages(CLOSED_INDEX, "closed_outcome", outcome, ScanIndexForward=False):
+            yield from (Case.model_validate(from_item(item)) for item in page.get("Items", []))
 
     def queue_size(self, agent: str) -> int:
         """How many open cases the agent has (a COUNT query of the queue-index)."""
-        pages = self._ddb.get_paginator("query").paginate(
-            TableName=self._table,
-            IndexName=QUEUE_INDEX,
-            KeyConditionExpression="queue_of = :a",
-            ExpressionAttributeValues=values(a=agent),
-            Select="COUNT",
-        )
-        return sum(int(page.get("Count", 0)) for page in pages)
+        return sum(int(page.get("Count", 0)) for page in self._pages(QUEUE_INDEX, "queue_of", agent, Select="COUNT"))
 
     # -- customer contact log (for the contact caps) --------------------------------------------------
     def contacts(self, customer_id: str) -> list[datetime]:
