@@ -21,6 +21,7 @@ PEOPLE = {
     "P1": {"name": "李秀英", "phone": "+8613911112222", "email": "li.xiuying@example.cn"},
     "P2": {"name": "Grace O'Neill", "phone": "+447700900123", "email": "grace.oneill@example.co.uk"},
 }
+GUARANTOR = {"name": "赵保国", "phone": "+8613955556666", "email": "zhao.baoguo@example.cn"}  # of P1's loan
 
 
 def _forms(value: str) -> set[str]:
@@ -87,7 +88,8 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
     rt = runtime
     loans = [
         borrower(loan_id, customer={**person, "timezone": "Asia/Shanghai", "language": "zh-CN",
-                                    "monthly_income": "20000.00", "monthly_expenses": "8000.00"})
+                                    "monthly_income": "20000.00", "monthly_expenses": "8000.00"},
+                 **({"guarantor": {"liability": "joint_several", **GUARANTOR}} if loan_id == "P1" else {}))
         for loan_id, person in PEOPLE.items()
     ]  # fmt: skip
     rt.load_book(loans, date(2026, 6, 16))
@@ -120,7 +122,7 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
     places["logs:stderr"] = captured.err
     assert any(place.startswith("stepfunctions:") for place in places)
     found: list[tuple[str, str, str]] = []
-    for loan_id, person in PEOPLE.items():
+    for loan_id, person in {**PEOPLE, "P1 guarantor": GUARANTOR}.items():
         for field_name, value in person.items():
             for place, text in places.items():
                 if any(form in text for form in _forms(value)):
@@ -132,6 +134,8 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
     # and the places that must hold them do: the sealed fields on the loan item open to the right values
     contact: dict[str, Any] = rt.services.loans.contact("P2")
     assert (contact["name"], contact["phone"], contact["email"]) == tuple(PEOPLE["P2"].values())
+    sealed: dict[str, Any] = rt.services.loans.contact("P1")
+    assert (sealed["guarantor_name"], sealed["guarantor_phone"], sealed["guarantor_email"]) == tuple(GUARANTOR.values())
 
 
 def test_the_files_a_simulation_writes_hold_no_contact_details(tmp_path: Any) -> None:
