@@ -20,7 +20,6 @@ from dueflow.domain.strict import iso_date, plain_decimal, strict_json
 from dueflow.observability import correlate, logger
 from dueflow.ports import PostingConflict
 from dueflow.services import case_actions as actions
-from dueflow.services import workbench
 from dueflow.services.case_actions import Caller
 from dueflow.services.context import default_services
 from dueflow.services.payments import InvalidPayment, post_payment
@@ -231,6 +230,7 @@ def queue(
     cursor: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     """A work queue: open cases filtered and sorted by the settings' priority, a page at a time."""
+    from dueflow.services import workbench  # on the first workbench request: not in every cold start
 
     def flag(value: str | None) -> bool | None:
         return None if value is None else value == "true"
@@ -251,6 +251,8 @@ def queue(
 
 @app.get("/cases/<case_id>/view")
 def case_view(case_id: str) -> dict[str, Any]:
+    from dueflow.services import workbench  # on the first workbench request: not in every cold start
+
     return workbench.case_view(default_services(), caller(), case_id)
 
 
@@ -262,6 +264,8 @@ def plan_preview(
     months: Annotated[int | None, Query(ge=1, le=120)] = None,
 ) -> dict[str, Any]:
     """The plan calculator: the proposal these terms would make, the waiver's decision and affordability."""
+    from dueflow.services import workbench  # on the first workbench request: not in every cold start
+
     return workbench.plan_preview(
         default_services(), caller(), case_id, Decimal(waive_penalty), Decimal(waive_interest), months
     )
@@ -269,6 +273,8 @@ def plan_preview(
 
 @app.post("/cases/<case_id>/phone-reveal")
 def phone_reveal(case_id: str) -> dict[str, Any]:
+    from dueflow.services import workbench  # on the first workbench request: not in every cold start
+
     return workbench.reveal_phone(default_services(), caller(), case_id)
 
 
@@ -293,6 +299,8 @@ class CallOutcomeIn(_Body):
 
 @app.post("/cases/<case_id>/call-outcomes")
 def call_outcome(case_id: str, body: Annotated[CallOutcomeIn, Body()]) -> dict[str, Any]:
+    from dueflow.services import workbench  # on the first workbench request: not in every cold start
+
     return workbench.call_outcome(
         default_services(),
         caller(),
@@ -313,11 +321,15 @@ class NoteIn(_Body):
 
 @app.post("/cases/<case_id>/notes")
 def note(case_id: str, body: Annotated[NoteIn, Body()]) -> dict[str, Any]:
+    from dueflow.services import workbench  # on the first workbench request: not in every cold start
+
     return workbench.add_note(default_services(), caller(), case_id, body.text)
 
 
 @app.get("/approvals")
 def approvals() -> dict[str, Any]:
+    from dueflow.services import workbench  # on the first workbench request: not in every cold start
+
     return workbench.approvals(default_services(), caller())
 
 

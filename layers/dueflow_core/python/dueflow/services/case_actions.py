@@ -17,11 +17,9 @@ from dueflow.domain.money import fmt
 from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
 from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
-from dueflow.domain.rules import load_pack
 from dueflow.domain.waiver import WaiverDecision, decide_waiver, pack_authorities
-from dueflow.services import audit_log, customers, limitation
+from dueflow.services import audit_log, customers
 from dueflow.services.context import Services
-from dueflow.services.litigation import expand_evidence, open_parties
 from dueflow.services.waiting import resume
 from dueflow.workflow.definition import AWAIT_AGREEMENT, AWAIT_PLAN
 
@@ -70,6 +68,19 @@ class Caller:
             if role in self.groups:
                 return role
         return None
+
+
+# imported on first use: the API's cold start pays only for what its route needs
+def load_pack(name: str) -> Any:
+    from dueflow.domain.rules import load_pack as load
+
+    return load(name)
+
+
+def _limitation() -> Any:
+    from dueflow.services import limitation
+
+    return limitation
 
 
 def _case(services: Services, case_id: str) -> Case:
@@ -386,7 +397,7 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     _book(services, case, accepted)
     loan = services.loans.get(case.loan_id)
     if loan is not None:  # agreeing to a plan acknowledges the debt
-        limitation.interrupt(services, case, loan, today, "acknowledgement")
+        _limitation().interrupt(services, case, loan, today, "acknowledgement")
     audit_log.append(
         services,
         case_id,
@@ -441,7 +452,7 @@ def promise(services: Services, caller: Caller, case_id: str, promised_date: dat
     )
     loan = services.loans.get(case.loan_id)
     if loan is not None:  # the debtor's acknowledgement (民法典 第一百九十五条)
-        limitation.interrupt(services, case, loan, today, "acknowledgement")
+        _limitation().interrupt(services, case, loan, today, "acknowledgement")
     resume(services, case_id, {"kind": "promise_to_pay"})
     return record
 
@@ -525,7 +536,7 @@ def acceleration_notice(
     loan = services.loans.get(case.loan_id)
     if loan is not None:  # everything fell due on the notice: the period may start earlier
         oldest = today - timedelta(days=assess(loan, today).dpd)
-        limitation.start(services, case_id, loan, oldest, accelerated_on=sent_on)
+        _limitation().start(services, case_id, loan, oldest, accelerated_on=sent_on)
     body = {"sent_on": sent_on.isoformat(), "reference": reference, "by": caller.principal}
     audit_log.append(services, case_id, "acceleration_notice", clock.now(), body, dedupe=f"acceleration:{reference}")
     return {"case_id": case_id, "acceleration_noticed_on": sent_on.isoformat(), "reference": reference}
@@ -615,7 +626,7 @@ def record_attempt(services: Services, caller: Caller, case: Case, loan: Any, ou
     if outcome == "conversation":
         _conversation(services, case, caller, at, outcome)
         # a demand made to the debtor in person: on the record, it interrupts the period
-        limitation.interrupt(
+        _limitation().interrupt(
             services, case, loan, at.astimezone(ZoneInfo(services.settings.time_zone)).date(), "demand"
         )
     return counted
@@ -668,6 +679,8 @@ def audit_records(
             out.append({"key": key, "record": record})
         elif key.endswith("-litigation_package.json"):
             # legal alone: the defendant's identity opened, each notice's evidence shown
+            from dueflow.services.litigation import expand_evidence, open_parties
+
             body = expand_evidence(open_parties(services, case.loan_id, record["body"]), records)
             out.append({"key": key, "record": {**record, "body": body}})
     return out

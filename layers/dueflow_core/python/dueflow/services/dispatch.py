@@ -23,7 +23,7 @@ from dueflow.domain.messages import call_script, render
 from dueflow.domain.outbox import Message
 from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ProviderRefused
-from dueflow.services import audit_log, limitation
+from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.customers import CustomerRules, customer_rules
 
@@ -170,6 +170,8 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         )
         if message.channel in ("sms", "email") and message.recipient == "borrower":
             # a demand on the debtor the provider accepted: it interrupts the period
+            from dueflow.services import limitation  # on first use: not in every cold start
+
             limitation.interrupt(services, case, loan, clock.today(settings.time_zone), "demand")
         if message.template == "credit_report_prenotice":
             _prenotice_given(services, case, loan, message.values.get("report_from"))

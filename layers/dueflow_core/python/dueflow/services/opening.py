@@ -11,7 +11,7 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.money import fmt
 from dueflow.domain.position import Position
 from dueflow.ports import ExecutionAlreadyExists
-from dueflow.services import audit_log, limitation
+from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.sharding import shard_of
 from dueflow.workflow.definition import CONFIRM
@@ -35,6 +35,8 @@ def open_case(services: Services, loan: Loan, position: Position, episode: int =
         )
     )
     if created or (services.cases.require(case_id).limitation_started_on is None):
+        from dueflow.services import limitation  # on first use: not in every cold start
+
         limitation.start(services, case_id, loan, position.as_of - timedelta(days=position.dpd))
     with contextlib.suppress(ExecutionAlreadyExists):  # started by an earlier run of the scan
         payload = {"case_id": case_id, "loan_id": loan.loan_id, "resume_at": CONFIRM}

@@ -14,7 +14,7 @@ from dueflow.domain.book import validation_errors
 from dueflow.domain.case import Case
 from dueflow.domain.loan import Loan
 from dueflow.domain.wake import wake_kind
-from dueflow.services import audit_log, limitation
+from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import answer, plan_timing, resume, thresholds
@@ -64,6 +64,8 @@ def record_payments(services: Services, case: Case, loan: Loan) -> None:
             continue
         body = {"date": payment.date.isoformat(), "amount": str(payment.amount), "reference": payment.reference}
         audit_log.append(services, case.case_id, "payment_received", clock.now(), body, dedupe=f"payment:{name}")
+        from dueflow.services import limitation  # on first use: not in every cold start
+
         limitation.interrupt(services, case, loan, payment.date, "acknowledgement")
 
 

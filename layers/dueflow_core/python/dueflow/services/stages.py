@@ -30,8 +30,6 @@ from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.continuation import continue_case
 from dueflow.services.events import parse_event
-from dueflow.services.limitation import period_of
-from dueflow.services.litigation import build_package
 from dueflow.services.notices import (
     channels,
     queue_credit_report_prenotice,
@@ -184,6 +182,8 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
         known_assets=loan.known_assets or Decimal("0"),
     )
     result = review_litigation(facts, pack.legal)
+    from dueflow.services.limitation import period_of  # legal review only: not in every cold start
+
     today = position.as_of
     oldest_unpaid = min((line.due_date for line in position.lines), default=today)
     period = period_of(case, loan, today, oldest_unpaid)
@@ -224,6 +224,8 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
         )
     recommendation = assessment["recommendation"]
     if recommendation == LITIGATE:
+        from dueflow.services.litigation import build_package
+
         package = build_package(services, case, loan, position, facts, result, period, assessment)
         seq = audit_log.append(
             services, event.case_id, "litigation_package", event.at, package, event.dedupe("package")
