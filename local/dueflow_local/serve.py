@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -48,6 +49,12 @@ class Workbench:
             index_shards=2,
             assignment_rules=(AssignmentRule(agents=("ag1", "ag2")),),
         )
+        from dueflow.observability import logger
+
+        # the handlers' INFO lines would bury the URL in the terminal: warnings and errors only, as in a
+        # simulation (POWERTOOLS_LOG_LEVEL says otherwise); the level is restored on close
+        self._log_level = logger.log_level
+        logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"))
         start = datetime.combine(first_day - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
         self.runtime = MemoryRuntime(settings, start=start)
         self.runtime.__enter__()
@@ -61,7 +68,10 @@ class Workbench:
         self.runtime.dispatch_through(self.runtime.local(self.day, "10:00"))
 
     def close(self) -> None:
+        from dueflow.observability import logger
+
         self.runtime.__exit__(None, None, None)
+        logger.setLevel(self._log_level)
 
     def advance(self) -> dict[str, Any]:
         """The rest of today, then the next day to 10:00: the scan, wake-ups and messages run."""
