@@ -70,6 +70,8 @@
   const DISPOSITIONS = ["no_answer", "left_message", "wrong_number", "right_party_contact", "promise_to_pay", "hardship", "refused", "dispute"];
   const REASONS = ["unemployment", "income_reduced", "illness_or_injury", "business_difficulty", "family_emergency", "overspending", "forgot_or_payment_problem", "disputes_the_debt", "other"];
   const BUCKETS = ["M1", "M2", "M3", "M4", "M5", "M6", "M7+"];
+  // where an open case waits (the state machine's states, as the Step Functions console names them)
+  const STAGES = ["Await response", "Await response to second reminder", "Await agreement", "Await plan event"];
   let lang = localStorage.getItem("dueflow.lang") || ((navigator.language || "").startsWith("zh") ? "zh-CN" : "en");
   const t = (key) => (WORDS[lang] && WORDS[lang][key]) || WORDS.en[key] || key;
 
@@ -232,6 +234,7 @@
     };
     const yesNo = [["true", t("yes")], ["false", t("no")]];
     const form = h("form", { class: "inline", id: "filters", "aria-label": t("filters") },
+      select("stage", STAGES.map((v) => [v, v])),
       select("bucket", BUCKETS.map((b) => [b, b])),
       select("complaint_open", yesNo),
       select("promise_due", yesNo),

@@ -86,6 +86,10 @@ def test_an_agent_sees_their_queue_by_priority_and_a_supervisor_everyone_without
     assert [c["case_id"] for c in theirs["cases"]] == [THIRD]
     assert rt.api("GET", "/cases?assignee=ag2", **AG1)[0] == 403
     assert rt.api("GET", "/cases?bucket=M9", **SUPERVISOR)[0] == 422
+    stages = {c.case_id: c.stage for c in rt.services.cases.all()}
+    waiting = rt.api("GET", "/cases?stage=Await%20response", **SUPERVISOR)[1]["cases"]
+    assert sorted(c["case_id"] for c in waiting) == sorted(k for k, v in stages.items() if v == "Await response")
+    assert rt.api("GET", "/cases?stage=Legal%20review", **SUPERVISOR)[1]["cases"] == []
     for reader in (LEGAL, AUDITOR):
         assert rt.api("GET", "/cases", **reader)[1]["total"] == 3
 
