@@ -90,6 +90,9 @@ TEXT: dict[str, dict[str, str]] = {
         "complaint_resolution_days": "Complaint resolution",
         "complaint_resolution_days_def": "mean days from a complaint's opening to its resolution ({n} resolved)",
         "cost_per_10k_recovered_usd": "Cost to collect",
+        "waivers_granted": "Waivers granted",
+        "waivers_granted_def": "penalty and interest waived with accepted plans; {reinstated} of it owed again "
+        "because the plan broke (clawback)",
         "cost_per_10k_recovered_usd_def": "estimated AWS cost of the run, messages included (USD), per 10,000 "
         "recovered",
         "days_unit": "{value} days",
@@ -207,6 +210,8 @@ TEXT: dict[str, dict[str, str]] = {
         "complaint_resolution_days": "投诉处理时长",
         "complaint_resolution_days_def": "投诉从受理到解决的平均天数（已解决 {n} 件）",
         "cost_per_10k_recovered_usd": "催收成本",
+        "waivers_granted": "减免金额",
+        "waivers_granted_def": "随还款计划批准的罚息与利息减免；其中 {reinstated} 因计划未履行而恢复收取",
         "cost_per_10k_recovered_usd_def": "本次运行的 AWS 估算成本（含消息，美元）/ 每回收 10,000",
         "days_unit": "{value} 天",
         "none": "无",
@@ -519,13 +524,14 @@ def render_report(
             if k.get("cost_per_10k_recovered_usd")
             else p.t("none"),
         ),
+        ("waivers_granted", p.money(summary.get("waivers_granted", "0"))),
     ]
     card_html = "".join(
         _card(
             key,
             value,
             p.t(key),
-            p.t(f"{key}_def", n=resolved),
+            p.t(f"{key}_def", n=resolved, reinstated=p.money(summary.get("waivers_reinstated", "0"))),
         )
         for key, value in cards
     )

@@ -107,6 +107,7 @@ def test_each_card_is_its_figure_in_summary_json(run: Path) -> None:
     assert page.cards["cases_opened"] == p.number(summary["cases_opened"])
     assert page.cards["recovered"] == p.money(summary["recovered"]) == p.money(k["recovered"])
     assert page.cards["amount_in_collection"] == p.money(k["amount_in_collection"])
+    assert page.cards["waivers_granted"] == p.money(summary["waivers_granted"])
     for rate in ("cure_rate", "settle_rate", "recovery_rate", "liquidation_rate", "promise_kept_rate"):
         assert page.cards[rate] == p.percent(k[rate]), rate
     assert page.cards["overdue_at_start"] == p.money(summary["overdue_at_start"])
