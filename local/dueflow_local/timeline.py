@@ -47,10 +47,11 @@ def _waiver(body: dict[str, Any]) -> str:
 
 def _legal(body: dict[str, Any]) -> str:
     return (
-        f"legal assessment: claim {body.get('claim')}, expected gross {body.get('expected_gross')} "
-        f"(recovery rate {body.get('recovery_rate')}, collateral {body.get('collateral_type') or 'none'}), "
-        f"court fee {body.get('court_fee')}, lawyer {body.get('lawyer_fee')}, expected net "
-        f"{body.get('expected_net')}: {body.get('recommendation')}"
+        f"legal assessment: claim {body.get('claim')}, recoverable {body.get('recoverable')} "
+        f"(collateral {body.get('collateral_type') or 'none'}, haircut {body.get('haircut')}), expected gross "
+        f"{body.get('expected_gross')}, court fee {body.get('court_fee')}, preservation fee "
+        f"{body.get('preservation_fee')}, lawyer {body.get('lawyer_fee')}, expected net {body.get('expected_net')}: "
+        f"{body.get('recommendation')}; limitation ends {body.get('limitation_expires_on')}"
     )
 
 

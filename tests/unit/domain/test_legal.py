@@ -1,8 +1,8 @@
-"""Legal escalation cost-benefit and the court fee schedule."""
+"""The court fee schedule (诉讼费用交纳办法 Art. 13); the review that uses it is in test_legal_review.py."""
 
 import pytest
 
-from dueflow.domain.legal import LITIGATE, WRITE_OFF_REVIEW, LegalPolicy, assess_litigation, court_fee
+from dueflow.domain.legal import court_fee
 from tests.conftest import D
 
 
@@ -26,34 +26,3 @@ from tests.conftest import D
 )
 def test_court_fee_is_progressive(claim: str, fee: str) -> None:
     assert court_fee(D(claim)) == D(fee)
-
-
-def test_secured_large_claim_is_worth_litigating() -> None:
-    # 200,000 on real estate: 70% = 140,000 expected; cost 4,300 court + 3,000 lawyer
-    result = assess_litigation(D("200000.00"), "real_estate")
-    assert (result.expected_gross, result.court_fee, result.lawyer_fee) == (D("140000.00"), D("4300.00"), D("3000.00"))
-    assert result.expected_net == D("132700.00")
-    assert result.recommendation == LITIGATE
-
-
-def test_small_unsecured_claim_goes_to_write_off_review() -> None:
-    # 20,000 unsecured: 15% = 3,000; cost 300 + 3,000 -> net -300
-    result = assess_litigation(D("20000.00"), None)
-    assert result.collateral_type == "unsecured"
-    assert result.expected_net == D("-300.00")
-    assert result.recommendation == WRITE_OFF_REVIEW
-
-
-def test_positive_but_below_minimum_is_not_litigated() -> None:
-    # 40,000 unsecured: 6,000 - (800 + 3,000) = 2,200 > 0 but below the 5,000 minimum
-    result = assess_litigation(D("40000.00"), "unsecured")
-    assert result.expected_net == D("2200.00") and result.recommendation == WRITE_OFF_REVIEW
-    lenient = assess_litigation(D("40000.00"), "unsecured", LegalPolicy(min_net_recovery=D("2000")))
-    assert lenient.recommendation == LITIGATE
-
-
-def test_lawyer_fee_can_be_a_share_of_the_claim() -> None:
-    result = assess_litigation(
-        D("100000.00"), "vehicle", LegalPolicy(lawyer_fee_fixed=D("0"), lawyer_fee_rate=D("0.05"))
-    )
-    assert result.lawyer_fee == D("5000.00") and result.litigation_cost == D("7300.00")
