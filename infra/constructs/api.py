@@ -149,19 +149,15 @@ class Api(Construct):
                     authorizer=authorizer,
                     request_validator=self.validator,
                 )
-        self.web_acl = waf.CfnWebACL(
+        self.web_acl = managed_web_acl(
             self,
-            "Firewall",
-            scope="REGIONAL",
-            default_action=waf.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=waf.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name=f"{settings.prefix}-api", sampled_requests_enabled=True
+            "REGIONAL",
+            f"{settings.prefix}-api",
+            (
+                "AWSManagedRulesCommonRuleSet",
+                "AWSManagedRulesKnownBadInputsRuleSet",
+                "AWSManagedRulesAmazonIpReputationList",
             ),
-            rules=[
-                managed_rule("AWSManagedRulesCommonRuleSet", 0),
-                managed_rule("AWSManagedRulesKnownBadInputsRuleSet", 1),
-                managed_rule("AWSManagedRulesAmazonIpReputationList", 2),
-            ],
         )
         waf.CfnWebACLAssociation(
             self,
@@ -169,6 +165,21 @@ class Api(Construct):
             resource_arn=self.rest_api.deployment_stage.stage_arn,
             web_acl_arn=self.web_acl.attr_arn,
         )
+
+
+def managed_web_acl(scope: Construct, waf_scope: str, metric: str, rules: tuple[str, ...]) -> waf.CfnWebACL:
+    """A web ACL "Firewall" of AWS managed rule groups, in this order, allowing what none of them blocks
+    (``waf_scope``: REGIONAL for the API, CLOUDFRONT for the workbench's site)."""
+    return waf.CfnWebACL(
+        scope,
+        "Firewall",
+        scope=waf_scope,
+        default_action=waf.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=waf.CfnWebACL.VisibilityConfigProperty(
+            cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+        ),
+        rules=[managed_rule(name, priority) for priority, name in enumerate(rules)],
+    )
 
 
 def managed_rule(name: str, priority: int) -> waf.CfnWebACL.RuleProperty:

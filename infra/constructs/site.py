@@ -15,11 +15,10 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
-from aws_cdk import aws_wafv2 as waf
 from constructs import Construct
 
 from dueflow.settings import Settings
-from infra.constructs.api import managed_rule
+from infra.constructs.api import managed_web_acl
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
@@ -157,18 +156,10 @@ class Site(Construct):
             return settings.site_web_acl_arn
         if settings.region != "us-east-1":
             return None
-        rules = [
-            managed_rule(name, priority)
-            for priority, name in enumerate(("AWSManagedRulesCommonRuleSet", "AWSManagedRulesAmazonIpReputationList"))
-        ]
-        acl = waf.CfnWebACL(
+        acl = managed_web_acl(
             self,
-            "Firewall",
-            scope="CLOUDFRONT",
-            default_action=waf.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=waf.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name=f"{settings.prefix}-site", sampled_requests_enabled=True
-            ),
-            rules=rules,
+            "CLOUDFRONT",
+            f"{settings.prefix}-site",
+            ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesAmazonIpReputationList"),
         )
         return str(acl.attr_arn)

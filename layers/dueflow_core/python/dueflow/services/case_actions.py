@@ -14,7 +14,7 @@ from dueflow import clock
 from dueflow.domain.case import Case, Plan, PlanInstallment, Promise
 from dueflow.domain.loan import PlanLine, Restructuring, Waiver
 from dueflow.domain.money import fmt
-from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
+from dueflow.domain.plan import PlanDecision, PlanPolicy, propose_plan, regular_installment
 from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
 from dueflow.domain.waiver import WaiverDecision, decide_waiver, pack_authorities
@@ -172,16 +172,7 @@ def propose(
     if loan is None:
         raise NotFound(f"no loan {case.loan_id!r}")
     position = assess(loan, today)
-    authorities, pair = pack_authorities(loan.rules or "cn")
-    waiver = decide_waiver(
-        role,
-        waive_penalty,
-        waive_interest,
-        position.penalty,
-        position.overdue_interest,
-        authorities=authorities,
-        two_person=pair,
-    )
+    waiver = waiver_for(role, loan, position, waive_penalty, waive_interest)
     now = clock.now()
     version = case.plan_version + 1
     held = waiver.two_person is not None and role in waiver.two_person
@@ -324,6 +315,30 @@ def refuse_waiver(services: Services, caller: Caller, case_id: str, reason: str)
     return {"case_id": case_id, "refused": True, "reason": reason}
 
 
+def waiver_for(role: str, loan: Any, position: Any, penalty: Decimal, interest: Decimal) -> WaiverDecision:
+    """The decision on waiving ``penalty`` and ``interest`` of the case's position, by ``role``, under the
+    waiver matrix of the loan's rule pack."""
+    authorities, pair = pack_authorities(loan.rules or "cn")
+    return decide_waiver(
+        role, penalty, interest, position.penalty, position.overdue_interest, authorities=authorities, two_person=pair
+    )
+
+
+def size_plan(services: Services, loan: Any, amount: Decimal, today: date, months: int | None) -> PlanDecision:
+    """The plan for ``amount``, sized to the customer's income and expenses (opened just in time) beside
+    the loan's own installment, its first installment a week from ``today``."""
+    means = services.loans.contact(loan.loan_id)
+    return propose_plan(
+        amount,
+        _money(means.get("monthly_income")),
+        _money(means.get("monthly_expenses")),
+        today + timedelta(days=7),
+        PlanPolicy(),
+        months=months,
+        regular_monthly=regular_installment(loan, today),
+    )
+
+
 def _propose_plan(
     services: Services,
     proposer: str,
@@ -336,17 +351,8 @@ def _propose_plan(
     version: int,
 ) -> dict[str, Any]:
     """A plan for what the case owes less the approved waiver, sized to the customer's income."""
-    income = services.loans.contact(loan.loan_id)
     amount = position.total_overdue - waiver.total
-    decision = propose_plan(
-        amount,
-        _money(income.get("monthly_income")),
-        _money(income.get("monthly_expenses")),
-        today + timedelta(days=7),
-        PlanPolicy(),
-        months=months,
-        regular_monthly=regular_installment(loan, today),
-    )
+    decision = size_plan(services, loan, amount, today, months)
     if not decision.ok:
         raise Refused(decision.reason or "no plan fits")
     plan = Plan(
@@ -573,8 +579,8 @@ def call_attempt(services: Services, caller: Caller, case_id: str, outcome: str,
     reason and when a call may next be placed, and nothing is recorded. Recorded, it counts against the
     caps as the pack says (``counts``: every attempt, or only conversations); a conversation also starts
     the quiet period. The same attempt sent again (same ``at``) is recorded once."""
-    from dueflow.domain.contact_policy import Channel, Verdict, decide
-    from dueflow.services.dispatch import caps_log, contact_rules, recipient_for
+    from dueflow.domain.contact_policy import Verdict
+    from dueflow.services.dispatch import call_gate
 
     if outcome not in CALL_OUTCOMES:
         raise InvalidInput("outcome", f"{outcome!r} is not one of {', '.join(CALL_OUTCOMES)}")
@@ -594,11 +600,7 @@ def call_attempt(services: Services, caller: Caller, case_id: str, outcome: str,
     if stored is None:
         raise NotFound(f"no loan {case.loan_id!r}")
     loan = stored.loan
-    recipient, customer = recipient_for(
-        services, loan, case, case.loan_id, case.customer_id, services.loans.contact(case.loan_id, stored)
-    )
-    rules = contact_rules(services.settings, loan)
-    decision = decide(Channel.CALL, at, recipient, caps_log(loan, case, "call", customer), rules)
+    decision, _ = call_gate(services, case, stored, at)
     if decision.verdict != Verdict.SEND:
         after = f"; the next call may be placed from {decision.not_before.isoformat()}" if decision.not_before else ""
         raise Refused(f"no call now: {decision.reason}{after}")

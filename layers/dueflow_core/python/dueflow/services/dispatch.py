@@ -18,7 +18,15 @@ from typing import Any
 
 from dueflow import clock
 from dueflow.domain.case import Case
-from dueflow.domain.contact_policy import Channel, ContactRules, Recipient, Verdict, decide, first_window_moment
+from dueflow.domain.contact_policy import (
+    Channel,
+    ContactRules,
+    Decision,
+    Recipient,
+    Verdict,
+    decide,
+    first_window_moment,
+)
 from dueflow.domain.messages import call_script, render
 from dueflow.domain.outbox import Message
 from dueflow.pacing import UNLIMITED, Budget, Pacer
@@ -225,6 +233,16 @@ def recipient_for(
         calls_quiet_until=_quiet_until(loan, rules_of_customer.last_conversation_at),
     )
     return recipient, rules_of_customer
+
+
+def call_gate(services: Services, case: Case, stored: Any, at: datetime) -> tuple[Decision, Recipient]:
+    """May an agent call the case's customer at ``at``? The gate's answer for a call, with what it knew of
+    the customer; the channels are read off the sealed fields' names, nothing is opened."""
+    loan = stored.loan
+    on_file = {name: "on file" if name in stored.sealed else None for name in ("phone", "email")}
+    recipient, customer = recipient_for(services, loan, case, case.loan_id, case.customer_id, on_file)
+    rules = contact_rules(services.settings, loan)
+    return decide(Channel.CALL, at, recipient, caps_log(loan, case, "call", customer), rules), recipient
 
 
 def _guarantor_allowed(loan: Any) -> bool:

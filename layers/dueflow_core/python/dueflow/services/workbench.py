@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from dueflow import clock
 from dueflow.domain.audit_chain import RECORD_TYPES, verify_chain
 from dueflow.domain.case import Case
-from dueflow.domain.contact_policy import Channel, Verdict, decide
+from dueflow.domain.contact_policy import Verdict
 from dueflow.domain.money import fmt
 from dueflow.domain.position import assess
 from dueflow.services import audit_log, case_actions
@@ -172,17 +172,9 @@ def summary(services: Services, case: Case, now: datetime, today: date) -> dict[
 
 def contact_now(services: Services, case: Case, stored: Any, now: datetime) -> dict[str, Any]:
     """The customer's local time and whether a call may be placed now (the contact gate's answer)."""
-    from dueflow.services.dispatch import caps_log, contact_rules, recipient_for
+    from dueflow.services.dispatch import call_gate
 
-    loan = stored.loan
-    present = {
-        "phone": "on file" if "phone" in stored.sealed else None,
-        "email": "on file" if "email" in stored.sealed else None,
-    }
-    recipient, customer = recipient_for(services, loan, case, case.loan_id, case.customer_id, present)
-    decision = decide(
-        Channel.CALL, now, recipient, caps_log(loan, case, "call", customer), contact_rules(services.settings, loan)
-    )
+    decision, recipient = call_gate(services, case, stored, now)
     zone = ZoneInfo(recipient.timezone)
     return {
         "timezone": recipient.timezone,
@@ -236,7 +228,7 @@ def call_outcome(
     call happened; a call the gate would not have allowed at ``at`` is marked so on the record), then the
     disposition's consequence: a promise to pay, the reason for delinquency, a dispute opening a complaint
     (collection pauses)."""
-    from dueflow.services.dispatch import caps_log, contact_rules, recipient_for
+    from dueflow.services.dispatch import call_gate
 
     _staff(caller)
     if disposition not in DISPOSITIONS:
@@ -261,11 +253,7 @@ def call_outcome(
     if stored is None:
         raise NotFound(f"no loan {case.loan_id!r}")
     loan = stored.loan
-    present = {"phone": "on file" if "phone" in stored.sealed else None}
-    recipient, customer = recipient_for(services, loan, case, case.loan_id, case.customer_id, present)
-    gate = decide(
-        Channel.CALL, at, recipient, caps_log(loan, case, "call", customer), contact_rules(services.settings, loan)
-    )
+    gate, _ = call_gate(services, case, stored, at)
     counted = case_actions.record_attempt(services, caller, case, loan, DISPOSITIONS[disposition], at)
     body: dict[str, Any] = {
         "disposition": disposition,
@@ -372,9 +360,6 @@ def plan_preview(
     """The plan calculator: what a proposal would be, without proposing it: the waiver's decision for the
     caller's role (approved, or who must approve), the amount, the installments, and how much of what the
     customer can afford each month they take (the affordable amount itself, not the income behind it)."""
-    from dueflow.domain.plan import PlanPolicy, propose_plan, regular_installment
-    from dueflow.domain.waiver import decide_waiver, pack_authorities
-
     _staff(caller)
     case = case_actions._case(services, case_id)
     case_actions._may_act(caller, case)
@@ -383,28 +368,9 @@ def plan_preview(
         raise NotFound(f"no loan {case.loan_id!r}")
     today = clock.today(services.settings.time_zone)
     position = assess(loan, today)
-    authorities, pair = pack_authorities(loan.rules or "cn")
-    waiver = decide_waiver(
-        caller.role or "",
-        waive_penalty,
-        waive_interest,
-        position.penalty,
-        position.overdue_interest,
-        authorities=authorities,
-        two_person=pair,
-    )
+    waiver = case_actions.waiver_for(caller.role or "", loan, position, waive_penalty, waive_interest)
     granted = waive_penalty + waive_interest
-    means = services.loans.contact(loan.loan_id)
-    income, expenses = means.get("monthly_income"), means.get("monthly_expenses")
-    decision = propose_plan(
-        position.total_overdue - granted,
-        Decimal(income) if income else None,
-        Decimal(expenses) if expenses else None,
-        today + timedelta(days=7),
-        PlanPolicy(),
-        months=months,
-        regular_monthly=regular_installment(loan, today),
-    )
+    decision = case_actions.size_plan(services, loan, position.total_overdue - granted, today, months)
     share = (
         (decision.monthly_amount / decision.affordable_monthly) if decision.ok and decision.affordable_monthly else None
     )
