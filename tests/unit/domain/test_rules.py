@@ -15,6 +15,7 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
 from dueflow.domain.rules import PACK_IDS, PACKS_DIR, RulePackError, is_working_day, load_pack, parse_pack
 from dueflow_local.cli import app
+from tests.conftest import make_loan
 
 
 def loan(start: str, rules: str | None = "cn", **extra: object) -> Loan:
@@ -128,17 +129,7 @@ def test_pboc_1999_interest_rules_art_25_penalty_on_principal_and_compound_inter
     利息按罚息利率计收复利. Both accrue at the same daily rate (0.12 x 1.5 / 360 = 0.0005): installment 1 of
     the docs/formulas.md example, 71 days late on 2026-05-10, owes 罚息 946.19 x 71 x 0.0005 = 33.59 and
     复利 120.00 x 71 x 0.0005 = 4.26, which add up to its 37.85 of penalty."""
-    plain = Loan.model_validate(
-        {
-            "loan_id": "L1",
-            "customer_id": "C1",
-            "principal": "12000.00",
-            "annual_rate": "0.12",
-            "term_months": 12,
-            "start_date": "2026-01-31",
-        }
-    )
-    first = assess(plain, date(2026, 5, 10)).lines[0]
+    first = assess(make_loan(), date(2026, 5, 10)).lines[0]
     assert (first.penalty_on_principal_accrued, first.compound_interest_accrued) == (Decimal("33.59"), Decimal("4.26"))
     assert first.penalty_on_principal_accrued + first.compound_interest_accrued == first.penalty_accrued
 
