@@ -292,6 +292,10 @@ def bench_capacity_calls(loans: int = 20_000, seed: int = 17) -> dict[str, Any]:
         def fail(self, token: str, error: str, cause: str) -> None:
             wire.call("stepfunctions", "SendTaskFailure")
 
+        def status(self, execution: str) -> str:
+            wire.call("stepfunctions", "DescribeExecution")
+            return "RUNNING"
+
     calls: Counter[str] = Counter()
     wire.before.append(lambda service, operation, params: calls.update([service]))
     night = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 18, tzinfo=UTC)  # 02:00 the next day in Shanghai

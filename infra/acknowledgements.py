@@ -48,6 +48,14 @@ def acknowledge(stack: DueFlowStack) -> None:
         "covers the prefix (PutObject and GetObject only; Object Lock and the bucket policy forbid overwrite "
         "and delete).",
     )
+    _ack(
+        stack.compute.node.find_child("ScanPolicy"),
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+        f"execution:{stack.settings.prefix}-cases:*]",
+        "The daily scan's safety net asks after the execution of an open case that is not parked "
+        "(states:DescribeExecution only): each case's execution has its own name, so the grant covers the "
+        "case state machine's executions.",
+    )
     stream_policy = stack.compute.roles["payment_stream"].node.find_child("DefaultPolicy")
     for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
         _ack(

@@ -50,6 +50,8 @@ class DueFlowStack(Stack):
             settings=settings,
             stage=fns["case_stage"],
             wait=fns["case_wait"],
+            ended=fns["execution_ended"],
+            dead_letters=self.compute.dlq,
             key=self.keys.data,
         )
         fns["payment_stream"].add_event_source(

@@ -43,5 +43,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     count("CasesWoken", report["cases_woken"], always=True)
     count("CasesParkedPastWake", report["cases_parked_past_wake"], always=True)
     count("ComplaintsPastDeadline", report["complaints_past_deadline"], always=True)
+    count("CasesRestartedByScan", report["cases_restarted"], always=True)
     logger.info("scan finished", extra=report)
     return report

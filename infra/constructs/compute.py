@@ -52,6 +52,7 @@ class FunctionSpec:
     send_email: bool = False
     start_executions: bool = False
     resume_executions: bool = False
+    describe_executions: bool = False  # the scan's safety net: has an open case's execution ended?
     invoke_self: bool = False
     seal_digests: bool = False  # signs each day's audit digest (the scan seals the day before it runs)
     extra: dict[str, str] = field(default_factory=dict)
@@ -67,6 +68,7 @@ SPECS: tuple[FunctionSpec, ...] = (
         tables_write=("cases", "outbox"),
         start_executions=True,
         resume_executions=True,
+        describe_executions=True,
         invoke_self=True,
         extra={"SCAN_FAN_OUT": "true"},
         seal_digests=True,
@@ -100,6 +102,14 @@ SPECS: tuple[FunctionSpec, ...] = (
         send_email=True,
         invoke_self=True,
         extra={"DISPATCH_FAN_OUT": "true"},
+    ),
+    FunctionSpec(
+        "execution_ended",
+        "A case execution ended without closing its case: continue the case in a new execution",
+        timeout_s=60,
+        tables_read=("loans",),
+        tables_write=("cases",),
+        start_executions=True,
     ),
     FunctionSpec(
         "payment_stream",
@@ -283,6 +293,10 @@ class Compute(Construct):
         if spec.start_executions:
             statements.append(
                 iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.state_machine_arn])
+            )
+        if spec.describe_executions:
+            statements.append(
+                iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[self.execution_arns])
             )
         if spec.resume_executions:
             statements.append(

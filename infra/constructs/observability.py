@@ -157,8 +157,16 @@ class Observability(Construct):
                 name,
                 metric,
                 limits.executions_failed_per_hour,
-                "A case's execution ended abnormally or was throttled: the case is no longer moving",
+                "A case's execution ended abnormally or was throttled: its status change continues the case in "
+                "a new execution (CasesRestarted); see the failed execution's last error",
             )
+        self._alarm(
+            "cases-restarted-by-scan",
+            business_metric(settings, "CasesRestartedByScan"),
+            0,
+            "The daily scan found open cases whose execution had ended and restarted them: their status-change "
+            "event was lost, or its restarts failed (see the execution_ended function and the invocations queue)",
+        )
         self._alarm(
             "cases-parked-past-wake",
             business_metric(settings, "CasesParkedPastWake"),
@@ -208,11 +216,14 @@ class Observability(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(
-                title="Backlogs: oldest pending message (minutes), cases woken late, complaints past deadline",
+                title="Backlogs: oldest pending message (minutes), cases woken late, complaints past deadline, "
+                "cases restarted",
                 left=[business_metric(settings, "OutboxOldestPendingMinutes", HOUR, "Maximum")],
                 right=[
                     business_metric(settings, "CasesParkedPastWake"),
                     business_metric(settings, "ComplaintsPastDeadline", statistic="Maximum"),
+                    business_metric(settings, "CasesRestarted"),
+                    business_metric(settings, "CasesRestartedByScan"),
                 ],
                 width=12,
             ),

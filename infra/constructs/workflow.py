@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -27,6 +30,8 @@ class Workflow(Construct):
         settings: Settings,
         stage: lambda_.IFunction,
         wait: lambda_.IFunction,
+        ended: lambda_.IFunction,
+        dead_letters: sqs.IQueue,
         key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -58,4 +63,41 @@ class Workflow(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[stage.function_arn, wait.function_arn])
+        )
+        # an execution that ends without closing its case (a task out of retries, a timeout, a stop) would
+        # leave the loan out of collection: its status change continues the case in a new execution
+        # (dueflow.services.recovery; the daily scan is the safety net if this event is lost)
+        rule_name = f"{settings.prefix}-execution-ended"
+        self.ended_rule = events.Rule(
+            self,
+            "ExecutionEnded",
+            rule_name=rule_name,
+            description="A case execution failed, timed out or was stopped: continue its case",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    ended, retry_attempts=4, max_event_age=Duration.hours(6), dead_letter_queue=dead_letters
+                )
+            ],
+        )
+        # the dead-letter queue is encrypted with the data key: EventBridge may use the key for this rule
+        # only (named by its ARN as text: a reference to the rule would make the key depend on it)
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],
+                conditions={
+                    "ArnEquals": {
+                        "aws:SourceArn": f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/{rule_name}"
+                    }
+                },
+            )
         )

@@ -327,6 +327,7 @@ class Executor:
         self._sequence = itertools.count()
         self._running = False
         self.transitions = 0
+        self.ended: list[str] = []  # executions that ended FAILED, TIMED_OUT or ABORTED (the status events)
 
     # -- the CaseWorkflow port ---------------------------------------------------------------------------
     def start(self, name: str, payload: Mapping[str, Any]) -> str:
@@ -353,6 +354,10 @@ class Executor:
 
     def fail(self, token: str, error: str, cause: str) -> None:
         self._answer(token, ("failure", StatesError(error, cause)))
+
+    def status(self, execution: str) -> str:
+        """By the id ``start`` returned (or the name): as DescribeExecution's ``status``."""
+        return self.executions[execution.rsplit(":", 1)[-1]].status
 
     def _answer(self, token: str, answer: tuple[str, Any]) -> None:
         execution = self._tokens.get(token)
@@ -584,6 +589,8 @@ class Executor:
             self._tokens.pop(execution.token, None)
             self._void[execution.token] = "TaskDoesNotExist"
             execution.token = None
+        if status != "SUCCEEDED":
+            self.ended.append(execution.name)
         if status == "SUCCEEDED":
             self._event(execution, "ExecutionSucceeded")
         elif status == "TIMED_OUT":

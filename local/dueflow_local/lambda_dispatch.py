@@ -64,6 +64,11 @@ class Dispatcher:
         calls stand in for AWS's machinery, which is not under test.)"""
         return getattr(self._running, "depth", 0) > 0
 
+    def current(self) -> str | None:
+        """The function whose handler the calling thread is running (the innermost), or None."""
+        names = getattr(self._running, "names", None)
+        return names[-1] if names else None
+
     def register(self, function_name: str, handler: Handler) -> None:
         self.handlers[function_name] = handler
 
@@ -80,6 +85,9 @@ class Dispatcher:
             if self.keep_events:
                 self.calls.append((name, event))
         self._running.depth = getattr(self._running, "depth", 0) + 1
+        if not hasattr(self._running, "names"):
+            self._running.names = []
+        self._running.names.append(name)
         try:
             result = handler(event, LambdaContext(name, request_id))
             token = event.get("token") if name == "case_wait" else None
@@ -95,6 +103,7 @@ class Dispatcher:
             raise
         finally:
             self._running.depth -= 1
+            self._running.names.pop()
             with self._lock:
                 self.inflight -= 1
 

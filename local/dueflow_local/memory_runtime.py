@@ -73,6 +73,10 @@ class WiredWorkflow:
         self._wire.call("stepfunctions", "SendTaskFailure")
         self._executor.fail(token, error, cause)
 
+    def status(self, execution: str) -> str:
+        self._wire.call("stepfunctions", "DescribeExecution")
+        return self._executor.status(execution)
+
 
 class _NoWorkflow:
     def start(self, name: str, payload: Any) -> str:
@@ -82,6 +86,9 @@ class _NoWorkflow:
         raise RuntimeError("no case workflow in this world")
 
     def fail(self, token: str, error: str, cause: str) -> None:
+        raise RuntimeError("no case workflow in this world")
+
+    def status(self, execution: str) -> str:
         raise RuntimeError("no case workflow in this world")
 
 
@@ -127,6 +134,8 @@ class MemoryRuntime(Runtime):
             self.now = max(self.now, due)
             self.executor.fire_next()
             self._check_errors()
+            if self.executor.ended:
+                self.settle()  # an execution ended at this timer: EventBridge hears of it now
         self.now = when
 
     # -- the stream ----------------------------------------------------------------------------------
@@ -179,6 +188,9 @@ class MemoryRuntime(Runtime):
         deadline = time.monotonic() + timeout
         self.executor.run()
         self._check_errors()
+        while self._deliver_ended():
+            self.executor.run()
+            self._check_errors()
         if time.monotonic() > deadline:
             raise TimeoutError("the workflow took longer than the timeout to settle")
 
@@ -186,6 +198,10 @@ class MemoryRuntime(Runtime):
         if self.dispatcher.errors:
             name, error = self.dispatcher.errors[0]
             raise RuntimeError(f"handler {name} failed: {error!r}") from error
+
+    def _take_ended(self) -> list[dict[str, Any]]:
+        names, self.executor.ended[:] = list(self.executor.ended), []
+        return [self.executor.describe(name) for name in names]
 
     def moving(self) -> list[str]:
         return [self.executor.executions[name].input["case_id"] for name in self.executor.moving()]

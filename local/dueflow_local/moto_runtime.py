@@ -42,6 +42,7 @@ class MotoRuntime(Runtime):
     backend = "moto"
 
     def _open(self) -> None:
+        self._ended_seen: set[str] = set()
         region = self.settings.region
         self._set_env(
             self._common_env()
@@ -194,7 +195,9 @@ class MotoRuntime(Runtime):
                 name, error = self.dispatcher.errors[0]
                 raise RuntimeError(f"handler {name} failed: {error!r}") from error
             if self.dispatcher.inflight == 0 and self._all_parked():
-                return
+                if not self._deliver_ended():
+                    return
+                continue  # a restarted case moves again
             time.sleep(0.002)
         raise TimeoutError(f"the workflow did not settle: {', '.join(self.moving())}")
 
@@ -239,6 +242,17 @@ class MotoRuntime(Runtime):
             for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution.exec_arn):
                 total += sum(1 for event in page["events"] if event["type"].endswith("StateEntered"))
         return total
+
+    def _take_ended(self) -> list[dict[str, Any]]:
+        """From moto's state, as DescribeExecution would answer (no API call: EventBridge's, not ours)."""
+        ended = []
+        for execution in self._executions():
+            status = execution.exec_status.value if execution.exec_status is not None else None
+            if status in ("FAILED", "TIMED_OUT", "ABORTED") and execution.exec_arn not in self._ended_seen:
+                self._ended_seen.add(execution.exec_arn)
+                described = dict(execution.to_describe_output())
+                ended.append(described | {"status": status})
+        return ended
 
     def _all_parked(self) -> bool:
         return not self.moving()

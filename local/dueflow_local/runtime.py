@@ -32,7 +32,7 @@ from dueflow_local.api_events import api_gateway_event
 from dueflow_local.lambda_dispatch import Dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("scan", "case_stage", "case_wait", "outbox_dispatcher", "payment_stream", "api")
+FUNCTIONS = ("scan", "case_stage", "case_wait", "outbox_dispatcher", "payment_stream", "api", "execution_ended")
 Backend = Literal["memory", "moto"]
 BACKENDS: tuple[Backend, ...] = ("memory", "moto")
 
@@ -91,6 +91,7 @@ class Runtime:
         self.dispatcher = Dispatcher(tolerate=tolerate_failures, keep_events=keep_events)
         self._saved_env: dict[str, str | None] = {}
         self._stack: list[Any] = []
+        self._delivering_ended = False
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -168,6 +169,28 @@ class Runtime:
             first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
             records = records[first:]
         raise RuntimeError(f"stream records failed {STREAM_ATTEMPTS} times (they would go to the DLQ)")
+
+    def _take_ended(self) -> list[dict[str, Any]]:
+        """Executions that ended FAILED, TIMED_OUT or ABORTED since last asked, as DescribeExecution
+        answers (each once)."""
+        raise NotImplementedError
+
+    def _deliver_ended(self) -> bool:
+        """EventBridge's part: each execution that ended without succeeding goes to ``execution_ended``
+        as a "Step Functions Execution Status Change" event (retried as an asynchronous invocation is).
+        True when something was delivered (the workflow has moved: settle again)."""
+        if self._delivering_ended:
+            return False  # a failed delivery settles before it tries again: not from inside it
+        ended = self._take_ended()
+        if not ended:
+            return False
+        self._delivering_ended = True
+        try:
+            for described in ended:
+                self._scheduled("execution_ended", status_change_event(described, self.now, self.settings.region))
+        finally:
+            self._delivering_ended = False
+        return True
 
     def moving(self) -> list[str]:
         """Names of the executions that are running and not parked at a callback."""
@@ -327,6 +350,38 @@ class Runtime:
         self.settle()
         payload = json.loads(response["body"]) if response.get("body") else None
         return int(response["statusCode"]), payload
+
+
+def status_change_event(described: dict[str, Any], now: datetime, region: str) -> dict[str, Any]:
+    """The EventBridge event Step Functions emits when an execution's status changes (its ``detail`` is
+    DescribeExecution's answer, times in epoch milliseconds)."""
+
+    def millis(value: Any) -> int | None:
+        return int(value.timestamp() * 1000) if isinstance(value, datetime) else None
+
+    arn = str(described["executionArn"])
+    return {
+        "version": "0",
+        "id": f"status-{described['name']}",
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": arn.split(":")[4],
+        "time": now.isoformat().replace("+00:00", "Z"),
+        "region": region,
+        "resources": [arn],
+        "detail": {
+            "executionArn": arn,
+            "stateMachineArn": described["stateMachineArn"],
+            "name": described["name"],
+            "status": described["status"],
+            "startDate": millis(described.get("startDate")),
+            "stopDate": millis(described.get("stopDate")),
+            "input": described.get("input"),
+            "output": described.get("output"),
+            "error": described.get("error"),
+            "cause": described.get("cause"),
+        },
+    }
 
 
 def _as_service(rt: Runtime, name: str, handler: Any) -> Any:

@@ -108,6 +108,10 @@ DESCRIBE: dict[str, tuple[str, Describe]] = {
     "promise_broken": ("promise broken", _text(PROMISE)),
     "payment_received": ("payment", _text("{amount} paid on {date} (reference {reference})")),
     "execution_continued": ("continued", _text("the case continues in a new execution")),
+    "execution_restarted": (
+        "restarted",
+        _text("its execution ended {status} in {resume_at}: continued in a new one (found by the {found_by})"),
+    ),
     "complaint_opened": ("complaint", _text("opened by {by}; contact paused; resolve by {deadline}")),
     "complaint_resolved": ("complaint", _text("resolved by {by}; contact resumes")),
     "complaint_escalated": ("complaint", _text("past its deadline {deadline}: escalated to the {escalated_to}")),

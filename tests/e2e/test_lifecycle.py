@@ -335,20 +335,22 @@ def test_a_fourteen_month_plan_crosses_into_a_second_execution_of_the_same_case(
 
 def test_a_case_whose_execution_ran_out_of_time_is_re_evaluated_in_a_new_execution(rt: Runtime) -> None:
     """A complaint left open for more than a year pauses the case that long; Step Functions ends its
-    execution (TIMED_OUT). When the complaint is resolved, the wake-up's answer finds the task gone
-    (TaskDoesNotExist): that is not swallowed, the case goes on in a new execution at the state it
-    was waiting in, and is collected."""
+    execution (TIMED_OUT). Its status change continues the case in a new execution at the state it was
+    waiting in (still paused); when the complaint is resolved, the case is woken and collected."""
     assert rt.api("POST", f"/cases/{CASE}/complaints", **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
     day = date(2026, 6, 17)
     while day < date(2027, 6, 24):
         day += timedelta(days=1)
         rt.run_day(day)
-    assert rt.execution(CASE)["status"] == "TIMED_OUT"
+    # the execution timed out; its status change continued the case at once, still paused
+    assert rt.executor.executions[CASE].status == "TIMED_OUT"  # type: ignore[attr-defined]
+    assert rt.execution(CASE)["name"] == f"{CASE}-x1" and rt.execution(CASE)["status"] == "RUNNING"
     case = rt.services.cases.require(CASE)
     assert case.is_open and case.complaint_open and case.waiting_state == "Await response"
+    assert case.restarts == 1 and case.task_token is not None  # parked again in its new execution
     resolve = ("10:00", lambda: rt.api("POST", f"/cases/{CASE}/complaints/resolve", **SUPERVISOR))  # type: ignore[arg-type]
     rt.run_day(date(2027, 6, 25), [resolve])
-    rt.run_day(date(2027, 6, 26))  # the scan wakes the case: its token is gone, a new execution goes on
+    rt.run_day(date(2027, 6, 26))  # the scan wakes the case in its new execution
     case = rt.services.cases.require(CASE)
     assert case.continuations == 1 and rt.execution(CASE)["status"] == "RUNNING"
     assert rt.execution(CASE)["name"] == f"{CASE}-x1"

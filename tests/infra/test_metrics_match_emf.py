@@ -82,6 +82,10 @@ def emitted(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dic
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         simulation.run(Path(tmp_path_factory.mktemp("emf-run")))
+        # no execution fails in a clean run: the status-change handler as EventBridge invokes it
+        ended = json.loads((Path(__file__).resolve().parents[2] / "events" / "execution_ended-failed.json").read_text())
+        with open_runtime("memory", settings, datetime(2026, 6, 18, tzinfo=UTC), emit_metrics=True) as rt:
+            rt.invoke("execution_ended", ended)
     return emf(out.getvalue())
 
 

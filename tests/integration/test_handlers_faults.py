@@ -167,9 +167,12 @@ def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any, aws_client
         contextlib.suppress(ClientError),
     ):
         run_scan(services, date(2026, 7, 1))
-    with mock.patch.object(
-        aws_clients["stepfunctions"], "start_execution", return_value={"executionArn": "arn:x"}
-    ) as start:
+    with (
+        mock.patch.object(
+            aws_clients["stepfunctions"], "start_execution", return_value={"executionArn": "arn:x"}
+        ) as start,
+        mock.patch.object(aws_clients["stepfunctions"], "describe_execution", return_value={"status": "RUNNING"}),
+    ):
         report = run_scan(services, date(2026, 7, 1))
         again = run_scan(services, date(2026, 7, 1))
     opened = report.cases_opened + report.cases_already_open

@@ -252,6 +252,27 @@ for _state in (R, S, A, P):
     scenario(f"an execution continued at {_state!r} (its predecessor ended)", d.CLOSED["CURED"])(_continued_at(_state))
 
 
+def _restarted_at(stage: str, script: Script) -> Callable[[], Script]:
+    def build() -> Script:  # its predecessor failed there (dueflow.services.recovery): it runs again
+        return Script(dict(script.stage), dict(script.wait), resume_at=stage)
+
+    return build
+
+
+_CURED = [{"kind": "cured"}]
+for _stage, _script, _final in (
+    (d.CONFIRM, Script(wait={R: _CURED}), d.CLOSED["CURED"]),
+    (d.FIRST_CONTACT, Script(wait={R: _CURED}), d.CLOSED["CURED"]),
+    (d.SECOND_REMINDER, Script(wait={S: _CURED}), d.CLOSED["CURED"]),
+    (d.NEGOTIATE, Script(wait={A: _CURED}), d.CLOSED["CURED"]),
+    (d.LEGAL_REVIEW, Script({"legal_review": [{"outcome": "litigate"}]}), d.CLOSED["LITIGATION"]),
+    *((closing, Script(), closing) for closing in d.CLOSED.values()),
+):
+    scenario(f"an execution restarted at {_stage!r} (its predecessor failed there)", _final)(
+        _restarted_at(_stage, _script)
+    )
+
+
 def _run_all() -> tuple[set[tuple[str, str]], dict[str, tuple[list[str], str]]]:
     taken: set[tuple[str, str]] = set()
     results = {}

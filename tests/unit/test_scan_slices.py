@@ -43,6 +43,9 @@ class Started:
     def fail(self, token: str, error: str, cause: str) -> None:
         raise AssertionError("not failed here")
 
+    def status(self, execution: str) -> str:
+        return "RUNNING"  # every execution started here is still running
+
 
 @pytest.fixture
 def services() -> Iterator[Services]:

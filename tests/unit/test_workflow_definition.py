@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from dueflow.settings import Settings
-from dueflow.workflow.definition import CLOSED, CONFIRM, DAY, WAITING_STATES, Functions, build_definition
+from dueflow.workflow.definition import (
+    CLOSED,
+    CONFIRM,
+    DAY,
+    RESUMABLE_STAGES,
+    WAITING_STATES,
+    Functions,
+    build_definition,
+)
 from dueflow.workflow.diagram import mermaid
 
 DEFINITION = build_definition(Functions(stage="arn:stage", wait="arn:wait"), Settings())
@@ -36,10 +44,13 @@ def test_every_transition_points_at_a_state_and_every_state_is_reachable() -> No
     # a new case begins at "Confirm overdue"; a continued one where its input says
     start = STATES[DEFINITION["StartAt"]]
     assert start["Type"] == "Choice" and start["Default"] == CONFIRM
+    # (a plan continued in a new execution, or a failed execution's replacement: dueflow.services.recovery)
     assert {rule["Next"] for rule in start["Choices"]} == {
-        "Follow up plan",
+        *RESUMABLE_STAGES,
         *(f"{w}: re-evaluate" for w in WAITING_STATES),
+        *CLOSED.values(),
     }
+    assert "Follow up plan" in RESUMABLE_STAGES
 
 
 def test_state_names_are_readable_and_within_the_console_limit() -> None:

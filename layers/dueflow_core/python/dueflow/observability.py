@@ -30,6 +30,8 @@ METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "CasesWoken": ("scan", ()),
     "CasesParkedPastWake": ("scan", ()),
     "ComplaintsPastDeadline": ("scan", ()),
+    "CasesRestartedByScan": ("scan", ()),
+    "CasesRestarted": ("execution_ended", ()),
     "CasesClosed": ("case_stage", ("Outcome",)),
     "StageEntered": ("case_stage", ("Stage",)),
     "MessagesSent": ("outbox_dispatcher", ("Channel",)),

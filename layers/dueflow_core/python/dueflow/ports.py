@@ -332,6 +332,11 @@ class CaseWorkflow(Protocol):
         """Fail a callback task with ``error``. ``TokenNotWaiting`` as for ``resume``."""
         ...
 
+    def status(self, execution: str) -> str:
+        """An execution's status (``RUNNING``, ``SUCCEEDED``, ``FAILED``, ``TIMED_OUT``, ``ABORTED``), by the
+        id ``start`` returned."""
+        ...
+
 
 class Notifier(Protocol):
     """What goes out: SMS (SNS), e-mail (SES v2) and notices on the internal topic (call tasks,

@@ -46,3 +46,6 @@ class StepFunctionsWorkflow:
             if _code(exc) in TOKEN_GONE:
                 raise TokenNotWaiting(_code(exc), str(exc)) from exc
             raise
+
+    def status(self, execution: str) -> str:
+        return str(self._sfn.describe_execution(executionArn=execution)["status"])

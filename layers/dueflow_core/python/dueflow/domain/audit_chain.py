@@ -43,6 +43,7 @@ RECORD_TYPES = frozenset(
         "promise_broken",
         "payment_received",
         "execution_continued",
+        "execution_restarted",
         "complaint_opened",
         "complaint_resolved",
         "complaint_escalated",

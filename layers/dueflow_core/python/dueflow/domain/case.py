@@ -93,6 +93,14 @@ class Case(_Stored):
     currency: str = "CNY"
     execution_arn: str | None = None
     continuations: int = 0  # executions after the first (a long plan, or an execution that ended)
+    # the visit (``execution|entered``) of the working stage the case is in; after an execution failed
+    # in it, the visit its replacement replays (dueflow.services.recovery), so nothing is done twice
+    stage_visit: str | None = None
+    resume_visit: str | None = None
+    # executions that ended FAILED, TIMED_OUT or ABORTED while the case was open, each replaced
+    restarts: int = 0
+    restarted_on: date | None = None
+    restarts_that_day: int = 0
     statement: dict[str, Any] | None = None
     reminders_sent: int = 0
     # why the customer is overdue (了解逾期原因): a code of the workbench's list and the agent's words

@@ -6,7 +6,9 @@ asynchronously twice per shard, once for the shard's slice of the due-index (``p
 for its wake-ups (``part="wake"``, with the complaint deadlines), so wake-ups never wait behind a long
 due-index read. A slice that does not fit one invocation stops with a minute to spare and hands over:
 the report's ``continue_after`` is the index position of the last item it finished, and the next
-invocation reads on after it. StartExecution calls (new cases and restarts) are paced so that all
+invocation reads on after it. An open case that is not parked at a callback has its execution looked
+at (``dueflow.services.recovery``): one that ended without closing the case is replaced. StartExecution
+calls (new cases and restarts) are paced so that all
 shards together stay under ``start_executions_per_second``. Re-running it the same day opens no second
 case (deterministic case ids and execution names, conditional writes) and queues no second message
 (deterministic message ids).
@@ -33,6 +35,7 @@ from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
 from dueflow.services.limitation import flag_nearing
 from dueflow.services.opening import open_case
+from dueflow.services.recovery import restart_if_ended
 from dueflow.services.waiting import wake
 
 PARTS = ("due", "wake")
@@ -47,6 +50,8 @@ class ScanReport:
     cases_opened: int = 0
     cases_already_open: int = 0
     cases_woken: int = 0
+    # open cases whose execution had ended (failed, timed out, stopped) with no restart: restarted now
+    cases_restarted: int = 0
     # wake-ups whose date passed before today and that no scan woke (a failed or unfinished shard)
     cases_parked_past_wake: int = 0
     complaints_past_deadline: int = 0
@@ -124,13 +129,16 @@ def run_scan(
     if pacer is None:
         # each shard gets its share of the account's StartExecution budget (shards run in parallel)
         pacer = Pacer(settings.start_executions_per_second / max(settings.index_shards, 1) * (len(shards or []) or 1))
-    for shard in shards if shards is not None else range(settings.index_shards):
-        if "due" in parts:
-            _due_part(services, as_of, shard, pacer, after, budget, report)
-        if "wake" in parts and report.continue_after is None:
-            _wake_part(services, as_of, shard, after, budget, report)
-        if report.continue_after is not None:
-            break
+    # every shard's due part before any wake-up (as the fanned-out invocations may run): a case woken by
+    # this run is still moving, and the due part would ask after its execution for nothing
+    for part in (p for p in PARTS if p in parts):
+        for shard in shards if shards is not None else range(settings.index_shards):
+            if part == "due":
+                _due_part(services, as_of, shard, pacer, after, budget, report)
+            else:
+                _wake_part(services, as_of, shard, after, budget, report)
+            if report.continue_after is not None:
+                return report
     return report
 
 
@@ -163,6 +171,10 @@ def _due_part(
                     # opened by an earlier run that failed before its execution started: start it now
                     pacer.wait()
                     open_case(services, loan, position, latest.episode, latest.case_id)
+                elif not latest.task_token:
+                    # not parked at a callback: its execution may have ended (failed, timed out, stopped)
+                    pacer.wait()
+                    report.cases_restarted += int(restart_if_ended(services, latest, as_of) is not None)
                 report.cases_already_open += 1
             elif starts_an_episode(latest, loan, position):
                 pacer.wait()

@@ -42,7 +42,7 @@ from dueflow.services.notices import (
 )
 from dueflow.services.promises import settle_promise
 from dueflow.services.waiting import answer, plan_timing, thresholds
-from dueflow.workflow.definition import FOLLOW_UP, STAGE_LABELS
+from dueflow.workflow.definition import CLOSED, FOLLOW_UP, STAGE_LABELS
 
 CALL_TASK_MIN_OVERDUE = Decimal("5000")
 CALL_TASK_MIN_DPD = 31
@@ -83,11 +83,28 @@ def run_stage(services: Services, event: StageEvent) -> dict[str, Any]:
     loan = require_loan(services, event.loan_id)
     position = assess(loan, clock.today(services.settings.time_zone))
     if event.stage != "reevaluate":
-        services.cases.update(event.case_id, {"stage": STAGE_LABELS.get(event.stage, event.stage)})
+        label = stage_label(event)
+        if case.resume_visit and case.stage == label and event.stage != "continue":
+            # the first stage of an execution that replaced a failed one, in the stage that failed: the
+            # same visit again, so its messages and records keep their ids and none is made twice
+            execution, _, entered = case.resume_visit.partition("|")
+            event = event.model_copy(update={"execution": execution, "entered": entered})
+        services.cases.update(
+            event.case_id,
+            {"stage": label, "stage_visit": f"{event.execution}|{event.entered}"},
+            remove=("resume_visit",),
+        )
         audit_log.append(
             services, event.case_id, "stage_entered", event.at, {"stage": event.stage}, event.dedupe("entered")
         )
     return handler(services, event, case, loan, position)
+
+
+def stage_label(event: StageEvent) -> str:
+    """The state name a stage task runs in (the console's): a closing is ``Closed: cured`` and so on."""
+    if event.stage == "close" and event.outcome in CLOSED:
+        return CLOSED[event.outcome]
+    return STAGE_LABELS.get(event.stage, event.stage)
 
 
 StageFn = Callable[[Services, StageEvent, Case, Loan, Position], dict[str, Any]]
@@ -261,7 +278,17 @@ def _close(services: Services, event: StageEvent, case: Case, loan: Loan, positi
             "closed_on": position.as_of.isoformat(),
             "stage": f"Closed: {outcome}",
         },
-        remove=("task_token", "wake_on", "wake_shard", "waiting_state", "limitation_shard", "open_shard", "queue_of"),
+        remove=(
+            "task_token",
+            "wake_on",
+            "wake_shard",
+            "waiting_state",
+            "limitation_shard",
+            "open_shard",
+            "queue_of",
+            "stage_visit",
+            "resume_visit",
+        ),
     )
     audit_log.append(
         services,

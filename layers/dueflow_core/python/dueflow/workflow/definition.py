@@ -49,6 +49,8 @@ CLOSED = {
     "WRITE_OFF_REVIEW": "Closed: write-off review",
 }
 OUTCOMES = tuple(CLOSED)
+# the working stages an execution may begin at (a continued plan, a restart after a failed execution)
+RESUMABLE_STAGES = (CONFIRM, FIRST_CONTACT, SECOND_REMINDER, NEGOTIATE, FOLLOW_UP, LEGAL_REVIEW)
 
 # The stage task behind each working state: ``case_stage`` gets the key, the console shows the label.
 # The one map from stage keys to state names (the case's ``stage``, metrics, reports).
@@ -189,8 +191,14 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
     states: dict[str, Any] = {}
     # every execution's input says where it begins: "Confirm overdue" for a new case; "Follow up plan"
     # for a long plan continued in a new execution; the re-evaluation of the state a case was waiting in
-    # when its execution ended (it reads the case's record and routes on from there)
-    resume_at = {FOLLOW_UP: FOLLOW_UP, **{name: f"{name}: re-evaluate" for name in WAITING_STATES}}
+    # when its execution ended (it reads the case's record and routes on from there); the working stage
+    # or the closing a failed execution was in when it ended (dueflow.services.recovery: the stage runs
+    # again as the same visit, so it sends and records nothing twice)
+    resume_at = {
+        **{name: name for name in RESUMABLE_STAGES},
+        **{name: f"{name}: re-evaluate" for name in WAITING_STATES},
+        **{name: name for name in CLOSED.values()},
+    }
     states[START] = {
         "Type": "Choice",
         "Choices": [{"Variable": "$.resume_at", "StringEquals": key, "Next": to} for key, to in resume_at.items()],
