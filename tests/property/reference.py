@@ -15,14 +15,30 @@ from dueflow.domain.calendar import add_months
 from dueflow.domain.loan import Loan
 
 
-def round_cents(value: Fraction) -> Fraction:
-    """ROUND_HALF_UP to 0.01 for a non-negative fraction."""
-    return Fraction(int(value * 100 + Fraction(1, 2)), 100)
+# currencies with no minor unit (ISO 4217 exponent 0), written out here rather than read from the engine
+WHOLE_UNITS = {"JPY", "KRW", "VND", "CLP", "ISK"}
+
+
+def round_cents(value: Fraction, per_unit: int = 100) -> Fraction:
+    """ROUND_HALF_UP to 1/``per_unit`` (0.01, or 1 for a currency with no minor unit), value >= 0."""
+    return Fraction(int(value * per_unit + Fraction(1, 2)), per_unit)
+
+
+_round = round_cents
+
+
+def per_unit(loan: Loan) -> int:
+    return 1 if loan.currency in WHOLE_UNITS else 100
 
 
 def schedule(loan: Loan) -> list[tuple[date, Fraction, Fraction]]:
     if loan.installments is not None:
         return [(i.due_date, Fraction(i.principal), Fraction(i.interest)) for i in loan.installments]
+    units = per_unit(loan)
+
+    def round_cents(value: Fraction) -> Fraction:  # to the loan's currency's smallest amount
+        return _round(value, units)
+
     n = loan.term_months
     r = Fraction(loan.annual_rate) / 12
     balance = Fraction(loan.principal)
@@ -102,7 +118,7 @@ def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
     plan: dict | None = None  # type: ignore[type-arg]
 
     def penalty_owed(k: int) -> Fraction:
-        return round_cents(accrued[k]) - pen_paid[k] - pen_off[k]
+        return round_cents(accrued[k], per_unit(loan)) - pen_paid[k] - pen_off[k]
 
     def take(k: int, left: Fraction) -> Fraction:
         part = min(penalty_owed(k), left) if penalty_owed(k) > 0 else Fraction(0)

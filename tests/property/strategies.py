@@ -18,7 +18,9 @@ cents = st.integers(min_value=1, max_value=10**10).map(lambda c: Decimal(c) / 10
 @st.composite
 def loans(draw: st.DrawFn, max_term: int = 60, max_payments: int = 12) -> Loan:
     term = draw(st.integers(min_value=1, max_value=max_term))
-    principal = draw(st.integers(min_value=100 * term, max_value=10**9).map(lambda c: Decimal(c) / 100))
+    currency = draw(st.sampled_from(["CNY", "CNY", "CNY", "JPY"]))  # yen: no minor unit (whole amounts)
+    step = 100 if currency == "JPY" else 1  # in cents
+    principal = draw(st.integers(min_value=100 * term, max_value=10**9).map(lambda c: Decimal(c - c % step) / 100))
     rate = Decimal(draw(st.integers(min_value=0, max_value=3600))) / 10000
     start = draw(st.dates(min_value=date(2015, 1, 1), max_value=date(2026, 12, 31)))
     method = draw(st.sampled_from(["equal_installment", "equal_principal"]))
@@ -27,7 +29,7 @@ def loans(draw: st.DrawFn, max_term: int = 60, max_payments: int = 12) -> Loan:
         st.lists(
             st.tuples(
                 st.integers(min_value=0, max_value=31 * (term + 6)),
-                st.integers(min_value=1, max_value=int(principal * 100)).map(lambda c: Decimal(c) / 100),
+                st.integers(min_value=step, max_value=int(principal * 100)).map(lambda c: Decimal(c - c % step) / 100),
             ),
             max_size=max_payments,
         )
@@ -39,6 +41,7 @@ def loans(draw: st.DrawFn, max_term: int = 60, max_payments: int = 12) -> Loan:
         "annual_rate": str(rate),
         "term_months": term,
         "start_date": start,
+        "currency": currency,
         "repayment_method": method,
         "penalty_rate_multiplier": multiplier,
         "payments": [{"date": start + timedelta(days=offset), "amount": amount} for offset, amount in payments],

@@ -155,6 +155,12 @@ def agree_on_the_ledger(position: Any, reference: Any) -> None:
     assert position.reinstated == reference.reinstated
 
 
+def in_units(loan: Loan, cents: int) -> Decimal:
+    """``cents`` as an amount of the loan's currency, cut to its smallest amount (yen: whole yen)."""
+    step = 100 if loan.currency == "JPY" else 1
+    return Decimal(cents - cents % step) / 100
+
+
 @st.composite
 def loans_with_entries(draw: st.DrawFn) -> Loan:
     """A loan with payments and, on its ledger, waivers and restructurings at random dates: plans of
@@ -168,8 +174,8 @@ def loans_with_entries(draw: st.DrawFn) -> Loan:
                 {
                     "kind": "waiver",
                     "date": on,
-                    "penalty": draw(st.integers(min_value=0, max_value=5000)) / Decimal(100),
-                    "interest": draw(st.integers(min_value=0, max_value=50000)) / Decimal(100),
+                    "penalty": in_units(loan, draw(st.integers(min_value=0, max_value=5000))),
+                    "interest": in_units(loan, draw(st.integers(min_value=0, max_value=50000))),
                     "approved_by": "sup1",
                     "reference": f"w{number}",
                     # granted for a plan (booked the same day, earlier or later): reinstated if it breaks
@@ -181,7 +187,7 @@ def loans_with_entries(draw: st.DrawFn) -> Loan:
             lines, due = [], on
             for gap in gaps:
                 due += timedelta(days=gap)
-                amount = draw(st.integers(min_value=1, max_value=int(loan.principal * 50))) / Decimal(100)
+                amount = in_units(loan, draw(st.integers(min_value=100, max_value=int(loan.principal * 50) + 100)))
                 lines.append({"due_date": due, "amount": amount})
             grace = draw(st.integers(min_value=0, max_value=5))
             entries.append(
@@ -231,15 +237,15 @@ def loans_with_a_conditional_waiver(draw: st.DrawFn) -> Loan:
         lines.append(
             {
                 "due_date": due,
-                "amount": draw(st.integers(min_value=1, max_value=int(loan.principal * 50))) / Decimal(100),
+                "amount": in_units(loan, draw(st.integers(min_value=100, max_value=int(loan.principal * 50) + 100))),
             }
         )
     entries = [
         {
             "kind": "waiver",
             "date": on,
-            "penalty": draw(st.integers(min_value=0, max_value=5000)) / Decimal(100),
-            "interest": draw(st.integers(min_value=0, max_value=50000)) / Decimal(100),
+            "penalty": in_units(loan, draw(st.integers(min_value=0, max_value=5000))),
+            "interest": in_units(loan, draw(st.integers(min_value=0, max_value=50000))),
             "approved_by": "sup1",
             "reference": "p0:waiver",
             "conditional_on": "p0",

@@ -65,5 +65,14 @@ def test_nothing_to_repay() -> None:
 
 
 def test_amount_with_sub_cent_precision_is_an_error() -> None:
-    with pytest.raises(ValueError, match="2 decimal places"):
+    with pytest.raises(ValueError, match="whole number of 0.01"):
         propose_plan(D("10.001"), D("5000"), D("0"), FIRST)
+
+
+def test_a_plan_in_a_currency_with_no_minor_unit_has_whole_installments() -> None:
+    """Yen (ISO 4217 exponent 0): the affordable amount and every installment are whole yen."""
+    with pytest.raises(ValueError, match="whole number of 1"):
+        propose_plan(D("100000.50"), D("500000"), D("0"), FIRST, step=D("1"))
+    decision = propose_plan(D("100001"), D("500000"), D("100001"), FIRST, months=3, step=D("1"))
+    assert decision.ok and decision.affordable_monthly == D("199999.00")
+    assert [i.amount for i in decision.installments] == [D("33334.00"), D("33334.00"), D("33333.00")]

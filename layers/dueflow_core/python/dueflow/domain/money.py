@@ -24,6 +24,22 @@ def round_up(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_UP)
 
 
+def unit_cents(currency: str) -> int:
+    """The currency's smallest amount in cents (ISO 4217 minor units): 1 for two decimals, 100 for a
+    currency with none (JPY, KRW, ...). Every amount the engine makes (installments, interest, penalty,
+    plans) is a whole number of these."""
+    from dueflow.domain.currencies import places
+
+    return 10 ** (2 - places(currency)) if currency else 1
+
+
+def unit(currency: str) -> Decimal:
+    """The currency's smallest amount: ``0.01``, or ``1`` for a currency with no minor unit."""
+    from dueflow.domain.currencies import places
+
+    return Decimal(1).scaleb(-places(currency)) if currency else CENT  # an exponent of 0 or -2: quantize's step
+
+
 def fmt(amount: Decimal) -> str:
     """Format an amount as a decimal string with exactly 2 places (``"1234.50"``)."""
     return str(round_half_up(amount))

@@ -1,8 +1,8 @@
 """Repayment plan proposal (协商还款): monthly installments sized to the customer's income.
 
 The plan repays ``amount`` (the total overdue less any approved waiver) in ``months`` installments that
-differ by at most one cent and sum exactly to ``amount``; the larger ones come first. Amounts in the
-loan's currency; ``max_income_share`` is a fraction of disposable income (income - expenses), and the
+differ by at most one cent (one ``step``: the currency's smallest amount, 1 for a currency with no minor
+unit) and sum exactly to ``amount``; the larger ones come first. Amounts in the loan's currency; ``max_income_share`` is a fraction of disposable income (income - expenses), and the
 plan installment must fit in it beside the loan's regular installment, which is paid alongside.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING
 
 from dueflow.domain.calendar import add_months
@@ -18,9 +18,6 @@ from dueflow.domain.money import CENT, ZERO, round_down
 
 if TYPE_CHECKING:
     from dueflow.domain.loan import Loan
-
-_HUNDRED = Decimal(100)
-
 
 @dataclass(frozen=True, slots=True)
 class PlanPolicy:
@@ -64,14 +61,21 @@ class PlanDecision:
 
 
 def affordable_monthly(
-    income: Decimal, expenses: Decimal, policy: PlanPolicy = DEFAULT_PLAN_POLICY, regular_monthly: Decimal = ZERO
+    income: Decimal,
+    expenses: Decimal,
+    policy: PlanPolicy = DEFAULT_PLAN_POLICY,
+    regular_monthly: Decimal = ZERO,
+    step: Decimal = CENT,
 ) -> Decimal:
-    """The largest monthly plan installment the customer can bear, rounded down to the cent (>= 0): the
+    """The largest monthly plan installment the customer can bear, rounded down to ``step`` (>= 0): the
     share of disposable income less the loan's regular installment, which is paid alongside the plan."""
     disposable = income - expenses
     if disposable <= 0:
         return ZERO
-    return max(round_down(disposable * policy.max_income_share) - regular_monthly, ZERO)
+    share = round_down(disposable * policy.max_income_share)
+    if step != CENT:
+        share = share.quantize(step, rounding=ROUND_DOWN).quantize(CENT)
+    return max(share - regular_monthly, ZERO)
 
 
 def regular_installment(loan: Loan, today: date) -> Decimal:
@@ -84,12 +88,13 @@ def regular_installment(loan: Loan, today: date) -> Decimal:
     return max(amounts, default=ZERO)
 
 
-def split_evenly(amount: Decimal, months: int, first_due: date) -> tuple[PlanInstallment, ...]:
-    """``months`` monthly installments from ``first_due`` summing exactly to ``amount`` (2 places)."""
-    cents = int(amount * _HUNDRED)
-    base, extra = divmod(cents, months)
+def split_evenly(amount: Decimal, months: int, first_due: date, step: Decimal = CENT) -> tuple[PlanInstallment, ...]:
+    """``months`` monthly installments from ``first_due`` summing exactly to ``amount``, each a whole
+    number of ``step`` (2 places)."""
+    units = int(amount / step)
+    base, extra = divmod(units, months)
     return tuple(
-        PlanInstallment(k + 1, add_months(first_due, k), Decimal(base + (1 if k < extra else 0)) * CENT)
+        PlanInstallment(k + 1, add_months(first_due, k), (Decimal(base + (1 if k < extra else 0)) * step).quantize(CENT))
         for k in range(months)
     )
 
@@ -102,26 +107,30 @@ def propose_plan(
     policy: PlanPolicy = DEFAULT_PLAN_POLICY,
     months: int | None = None,
     regular_monthly: Decimal = ZERO,
+    step: Decimal = CENT,
 ) -> PlanDecision:
     """Propose the shortest affordable plan for ``amount`` (or check the ``months`` asked for), the
-    customer also paying ``regular_monthly`` (the loan's own installment) each month."""
-    if amount != amount.quantize(CENT):
-        raise ValueError(f"amount to repay must have at most 2 decimal places: {amount}")
+    customer also paying ``regular_monthly`` (the loan's own installment) each month; every amount a
+    whole number of ``step``, the currency's smallest amount."""
+    if amount != amount.quantize(step):
+        raise ValueError(f"amount to repay must be a whole number of {step}: {amount}")
     if amount <= 0:
         return PlanDecision(False, amount, ZERO, code="nothing_to_repay", reason="there is nothing to repay")
     if monthly_income is None:
         return PlanDecision(
             False, amount, ZERO, code="income_unknown", reason="the customer's monthly income is unknown"
         )
-    affordable = affordable_monthly(monthly_income, monthly_expenses or ZERO, policy, regular_monthly)
+    affordable = affordable_monthly(monthly_income, monthly_expenses or ZERO, policy, regular_monthly, step)
     if affordable <= 0:
         reason = "the customer has no disposable income"
         if regular_monthly and affordable_monthly(monthly_income, monthly_expenses or ZERO, policy) > 0:
             reason += f" left after the regular installment of {regular_monthly}"
         return _refuse(amount, affordable, "no_disposable_income", reason)
-    cents = int(amount * _HUNDRED)
-    afford_cents = int(affordable * _HUNDRED)
-    shortest = -(-cents // afford_cents)  # ceil
+    units = int(amount / step)
+    afford_units = int(affordable / step)
+    if afford_units <= 0:
+        return _refuse(amount, affordable, "no_disposable_income", "the customer has no disposable income")
+    shortest = -(-units // afford_units)  # ceil
     if months is None:
         if shortest > policy.max_term_months:
             return _refuse(
@@ -140,14 +149,14 @@ def propose_plan(
             f"the term must be 1 to {policy.max_term_months} months, not {months}",
         )
     elif months < shortest:
-        largest = Decimal(-(-cents // months)) * CENT
+        largest = (Decimal(-(-units // months)) * step).quantize(CENT)
         return _refuse(
             amount,
             affordable,
             "unaffordable",
             f"an installment of {largest} over {months} months exceeds the affordable {affordable} a month",
         )
-    smallest = Decimal(cents // months) * CENT
+    smallest = (Decimal(units // months) * step).quantize(CENT)
     if months > 1 and smallest < policy.min_installment:
         return _refuse(
             amount,
@@ -155,7 +164,7 @@ def propose_plan(
             "below_minimum_installment",
             f"an installment of {smallest} is below the minimum {policy.min_installment}",
         )
-    return PlanDecision(True, amount, affordable, split_evenly(amount, months, first_due))
+    return PlanDecision(True, amount, affordable, split_evenly(amount, months, first_due, step))
 
 
 def _refuse(amount: Decimal, affordable: Decimal, code: str, reason: str) -> PlanDecision:

@@ -25,6 +25,7 @@ from typing import Any
 
 from dueflow.domain.classification import Classification, bucket, classify
 from dueflow.domain.loan import Loan, Waiver
+from dueflow.domain.money import unit_cents
 from dueflow.domain.schedule import CentsRow, from_cents, iter_cents, to_cents
 
 FLAG_DUE_SOON = "due_soon"
@@ -304,6 +305,7 @@ class _Ledger:
         "paid",
         "penalty_den",
         "penalty_num",
+        "unit",
         "plan",
         "plans",
         "conditional",
@@ -319,8 +321,9 @@ class _Ledger:
         self.head = 0  # states[:head] are fully settled (principal, interest and penalty)
         # d = annual_rate * multiplier / 360 as an exact fraction num / den
         num, den = (loan.annual_rate * loan.penalty_rate_multiplier).as_integer_ratio()
+        self.unit = unit_cents(loan.currency)  # the currency's smallest amount, in cents
         self.penalty_num = num
-        self.penalty_den = den * 360
+        self.penalty_den = den * 360 * self.unit
         self.rows: Iterator[CentsRow] = payable_rows(loan)
         self.exhausted = False
         self.credit = 0
@@ -334,11 +337,12 @@ class _Ledger:
         self.conditional: dict[str, list[tuple[_State, int, int]]] = {}
 
     def penalty_cents(self, state: _State) -> int:
-        """The installment's accrued penalty, rounded half up to the cent."""
+        """The installment's accrued penalty, rounded half up to the cent (to the currency's smallest
+        amount: ``penalty_den`` holds the unit, ``unit`` turns units back into cents)."""
         if not state.accrual:
             return 0
         den = self.penalty_den
-        return (2 * state.accrual * self.penalty_num + den) // (2 * den)
+        return self.unit * ((2 * state.accrual * self.penalty_num + den) // (2 * den))
 
     def compound_cents(self, state: _State) -> int:
         """The part of the accrued penalty that is 复利 (on overdue interest), rounded half up; the rest of
@@ -346,7 +350,7 @@ class _Ledger:
         if not state.accrual_on_interest:
             return 0
         den = self.penalty_den
-        return (2 * state.accrual_on_interest * self.penalty_num + den) // (2 * den)
+        return self.unit * ((2 * state.accrual_on_interest * self.penalty_num + den) // (2 * den))
 
     def materialise_through(self, day: int) -> None:
         """Make sure every installment due on or before ``day`` is in ``states``."""

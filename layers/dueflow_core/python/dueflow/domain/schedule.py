@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from dueflow.domain.calendar import add_months
-from dueflow.domain.money import CENT
+from dueflow.domain.money import CENT, unit_cents
 
 if TYPE_CHECKING:
     from dueflow.domain.loan import Loan
@@ -60,14 +60,16 @@ class Installment:
         return self.principal + self.interest
 
 
-def monthly_payment(principal: Decimal, annual_rate: Decimal, term_months: int) -> Decimal:
-    """Equal-installment (等额本息) payment ``A = P*r/(1-(1+r)^-n)`` rounded to 0.01 HALF_UP;
-    ``round(P/n, 2)`` when the rate is 0."""
+def monthly_payment(principal: Decimal, annual_rate: Decimal, term_months: int, unit: int = 1) -> Decimal:
+    """Equal-installment (等额本息) payment ``A = P*r/(1-(1+r)^-n)`` rounded HALF_UP to the currency's
+    smallest amount (``unit`` cents: 0.01, or 1 for a currency with no minor unit); ``P/n`` so rounded
+    when the rate is 0."""
     if annual_rate == 0:
-        return from_cents(div_half_up(to_cents(principal), term_months))
+        return from_cents(unit * div_half_up(to_cents(principal), term_months * unit))
     with localcontext() as ctx:
         ctx.prec = 50  # far beyond the cent for any principal and term the book accepts
-        return (principal * _annuity_factor(annual_rate, term_months)).quantize(CENT, rounding=ROUND_HALF_UP)
+        step = CENT if unit == 1 else Decimal(1).scaleb(len(str(unit)) - 3)  # 100 cents: whole units
+        return (principal * _annuity_factor(annual_rate, term_months)).quantize(step, rounding=ROUND_HALF_UP)
 
 
 @lru_cache(maxsize=4096)  # a bank's products share rates and terms
@@ -116,8 +118,13 @@ def iter_cents(loan: Loan) -> Iterator[CentsRow]:
     dues = due_dates(start, min(n, 12))
     balance = to_cents(loan.principal)
     rate_num, rate_den = loan.annual_rate.as_integer_ratio()
-    month_den = rate_den * 12
+    # each period's interest rounded half up to the currency's smallest amount (``unit`` cents)
+    unit = unit_cents(loan.currency)
+    month_den = rate_den * 12 * unit
     twice_den = 2 * month_den
+    if unit != 1:
+        yield from _in_units(loan, n, start, dues, balance, rate_num, month_den, twice_den, unit)
+        return
     if loan.repayment_method == "equal_principal":
         part = div_half_up(balance, n)
         for k in range(1, n):
@@ -141,6 +148,37 @@ def iter_cents(loan: Loan) -> Iterator[CentsRow]:
     yield n, due, ordinal, balance, (2 * balance * rate_num + month_den) // twice_den
 
 
+def _in_units(
+    loan: Loan,
+    n: int,
+    start: date,
+    dues: list[tuple[date, int]],
+    balance: int,
+    rate_num: int,
+    month_den: int,
+    twice_den: int,
+    unit: int,
+) -> Iterator[CentsRow]:
+    """``iter_cents`` for a currency whose smallest amount is ``unit`` cents (no minor unit: 100): every
+    principal part and interest is a whole number of units (the two-decimal path above is the hot one)."""
+    if loan.repayment_method == "equal_principal":
+        payment = None
+        part = unit * div_half_up(balance, n * unit)
+    else:
+        payment = to_cents(monthly_payment(loan.principal, loan.annual_rate, n, unit))
+    for k in range(1, n):
+        interest = unit * ((2 * balance * rate_num + month_den) // twice_den)
+        if payment is not None:
+            part = payment - interest
+        balance -= part
+        if k > len(dues):
+            dues = due_dates(start, k)
+        due, ordinal = dues[k - 1]
+        yield k, due, ordinal, part, interest
+    due, ordinal = due_dates(start, n)[n - 1]
+    yield n, due, ordinal, balance, unit * ((2 * balance * rate_num + month_den) // twice_den)
+
+
 def iter_schedule(loan: Loan) -> Iterator[Installment]:
     """Yield the loan's installments in order (amounts as Decimals with 2 places)."""
     for seq, due_date, _, principal, interest in iter_cents(loan):
@@ -161,12 +199,13 @@ def schedule_problem(loan: Loan) -> str | None:
     """
     n = loan.term_months
     r = loan.annual_rate / _TWELVE
+    unit = unit_cents(loan.currency)  # rounding drifts by up to half the currency's smallest amount a period
     if loan.repayment_method == "equal_principal" or r == 0:
-        drift_bound = Decimal("0.005") * (n - 1)
+        drift_bound = Decimal("0.005") * unit * (n - 1)
         margin = loan.principal / n
     else:
         growth = (_ONE + r) ** (n - 1)
-        drift_bound = Decimal("0.01") * (growth - _ONE) / r
+        drift_bound = Decimal("0.01") * unit * (growth - _ONE) / r
         margin = loan.principal * r / (_ONE - (_ONE + r) ** -n) / (_ONE + r)
     if drift_bound < margin:
         return None

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dueflow import clock
 from dueflow.domain.case import Case, Plan, PlanInstallment, Promise
 from dueflow.domain.loan import PlanLine, Restructuring, Waiver
-from dueflow.domain.money import fmt
+from dueflow.domain.money import fmt, unit
 from dueflow.domain.plan import PlanDecision, PlanPolicy, propose_plan, regular_installment
 from dueflow.domain.plan_progress import plan_reference
 from dueflow.domain.position import assess
@@ -148,6 +148,8 @@ def propose(
     case = _case(services, case_id)
     _may_act(caller, case)
     _open(case)
+    whole_units("waive_penalty", waive_penalty, case.currency)
+    whole_units("waive_interest", waive_interest, case.currency)
     role = caller.role or ""
     if case.plan is not None and case.plan_in_force:
         raise Refused(
@@ -336,6 +338,7 @@ def size_plan(services: Services, loan: Any, amount: Decimal, today: date, month
         PlanPolicy(),
         months=months,
         regular_monthly=regular_installment(loan, today),
+        step=unit(loan.currency),
     )
 
 
@@ -399,8 +402,10 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
         update={"accepted_on": today, "waived_total": _cents(proposed.waived_penalty + proposed.waived_interest)}
     )
     plan = accepted.to_item()
-    services.cases.update(case_id, {"plan": plan, "waived": plan["waived_total"]})
+    # the ledger first: the case says accepted only once the plan is booked (a booking the ledger
+    # refuses leaves the proposal as it was); booking again on a retry is a no-op (one entry a reference)
     _book(services, case, accepted)
+    services.cases.update(case_id, {"plan": plan, "waived": plan["waived_total"]})
     loan = services.loans.get(case.loan_id)
     if loan is not None:  # agreeing to a plan acknowledges the debt
         _limitation().interrupt(services, case, loan, today, "acknowledgement")
@@ -445,6 +450,7 @@ def promise(services: Services, caller: Caller, case_id: str, promised_date: dat
     case = _case(services, case_id)
     _may_act(caller, case)
     _open(case)
+    whole_units("amount", amount, case.currency)
     today = clock.today(services.settings.time_zone)
     horizon = today + timedelta(days=services.settings.promise_max_days)
     if not today < promised_date <= horizon:
@@ -686,6 +692,12 @@ def audit_records(
             body = expand_evidence(open_parties(services, case.loan_id, record["body"]), records)
             out.append({"key": key, "record": {**record, "body": body}})
     return out
+
+
+def whole_units(field: str, amount: Decimal, currency: str) -> None:
+    """Refuse an amount finer than the currency's minor unit (ISO 4217: yen has none), naming the field."""
+    if amount != amount.quantize(unit(currency), rounding=ROUND_DOWN):
+        raise InvalidInput(field, f"{currency} has no amounts finer than {unit(currency)}: {amount}")
 
 
 def _cents(amount: Decimal) -> Decimal:
