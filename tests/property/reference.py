@@ -14,7 +14,6 @@ from fractions import Fraction
 from dueflow.domain.calendar import add_months
 from dueflow.domain.loan import Loan
 
-
 # currencies with no minor unit (ISO 4217 exponent 0), written out here rather than read from the engine
 WHOLE_UNITS = {"JPY", "KRW", "VND", "CLP", "ISK"}
 

@@ -19,6 +19,7 @@ from dueflow.domain.money import CENT, ZERO, round_down
 if TYPE_CHECKING:
     from dueflow.domain.loan import Loan
 
+
 @dataclass(frozen=True, slots=True)
 class PlanPolicy:
     """Affordability limits: installment <= ``max_income_share`` of disposable monthly income; each
@@ -94,7 +95,9 @@ def split_evenly(amount: Decimal, months: int, first_due: date, step: Decimal = 
     units = int(amount / step)
     base, extra = divmod(units, months)
     return tuple(
-        PlanInstallment(k + 1, add_months(first_due, k), (Decimal(base + (1 if k < extra else 0)) * step).quantize(CENT))
+        PlanInstallment(
+            k + 1, add_months(first_due, k), (Decimal(base + (1 if k < extra else 0)) * step).quantize(CENT)
+        )
         for k in range(months)
     )
 
