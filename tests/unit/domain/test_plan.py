@@ -65,7 +65,7 @@ def test_nothing_to_repay() -> None:
 
 
 def test_amount_with_sub_cent_precision_is_an_error() -> None:
-    with pytest.raises(ValueError, match="whole number of 0.01"):
+    with pytest.raises(ValueError, match=r"whole number of 0\.01"):
         propose_plan(D("10.001"), D("5000"), D("0"), FIRST)
 
 

@@ -2,8 +2,9 @@
 
 The plan repays ``amount`` (the total overdue less any approved waiver) in ``months`` installments that
 differ by at most one cent (one ``step``: the currency's smallest amount, 1 for a currency with no minor
-unit) and sum exactly to ``amount``; the larger ones come first. Amounts in the loan's currency; ``max_income_share`` is a fraction of disposable income (income - expenses), and the
-plan installment must fit in it beside the loan's regular installment, which is paid alongside.
+unit) and sum exactly to ``amount``; the larger ones come first. Amounts in the loan's currency;
+``max_income_share`` is a fraction of disposable income (income - expenses), and the plan installment
+must fit in it beside the loan's regular installment, which is paid alongside.
 """
 
 from __future__ import annotations
