@@ -391,12 +391,14 @@
 
   function approvalPanel(id, request, done) {
     const reason = h("input", { name: "reason", size: 30 });
+    // the decision names the request as shown here: if it changed meanwhile, the API refuses it (409)
+    const named = { version: request.version, request_hash: request.request_hash };
     return h("section", { class: "panel", id: "waiver-request" },
       h("h2", {}, t("waiver_request")),
       h("p", {}, `${t("requested_by")}: ${request.requested_by} · ${t("waive_penalty")} ${request.penalty} · ${t("waive_interest")} ${request.interest} · ${t("needs")}: ${request.needs}`),
-      h("button", { type: "button", id: `approve-${id}`, onclick: () => done(api("POST", `/cases/${encodeURIComponent(id)}/waiver-approvals`)) }, t("approve")), " ",
+      h("button", { type: "button", id: `approve-${id}`, onclick: () => done(api("POST", `/cases/${encodeURIComponent(id)}/waiver-approvals`, named)) }, t("approve")), " ",
       field(`refuse-reason-${id}`, t("reason"), reason), " ",
-      h("button", { type: "button", class: "secondary", id: `refuse-${id}`, onclick: () => done(api("POST", `/cases/${encodeURIComponent(id)}/waiver-approvals/refuse`, { reason: reason.value })) }, t("refuse")));
+      h("button", { type: "button", class: "secondary", id: `refuse-${id}`, onclick: () => done(api("POST", `/cases/${encodeURIComponent(id)}/waiver-approvals/refuse`, { ...named, reason: reason.value })) }, t("refuse")));
   }
 
   async function caseView(id) {

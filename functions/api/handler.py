@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from dueflow.domain.loan import PaymentReference
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
@@ -34,6 +34,7 @@ app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=stri
 Plain = BeforeValidator(plain_decimal)
 Money = Annotated[Decimal, Plain, Field(ge=0, le=Decimal("1000000000000"), max_digits=15, decimal_places=2)]
 Day = Annotated[date, BeforeValidator(iso_date)]
+Hash = Annotated[str, Field(pattern="^[0-9a-f]{16}$")]  # a plan's or a waiver request's content hash
 
 
 class _Body(BaseModel):
@@ -334,12 +335,14 @@ def approvals() -> dict[str, Any]:
 
 
 class RefusalIn(_Body):
+    version: Annotated[int, Field(ge=1, le=100_000), Strict()]
+    request_hash: Hash
     reason: Annotated[str, Field(min_length=3, max_length=500)]
 
 
 @app.post("/cases/<case_id>/waiver-approvals/refuse")
 def refuse_waiver(case_id: str, body: Annotated[RefusalIn, Body()]) -> dict[str, Any]:
-    return actions.refuse_waiver(default_services(), caller(), case_id, body.reason)
+    return actions.refuse_waiver(default_services(), caller(), case_id, body.version, body.request_hash, body.reason)
 
 
 class DoNotContactIn(_Body):
@@ -356,14 +359,28 @@ def clear_do_not_contact(case_id: str, body: Annotated[DoNotContactIn, Body()]) 
     return actions.clear_do_not_contact(default_services(), caller(), case_id, body.reason)
 
 
+class RequestNamed(_Body):
+    """The waiver request decided, as the approver saw it (``GET /approvals``, the case page)."""
+
+    version: Annotated[int, Field(ge=1, le=100_000), Strict()]
+    request_hash: Hash
+
+
+class PlanNamed(_Body):
+    """The plan accepted, as the customer saw it (the proposal's ``version`` and ``plan_hash``)."""
+
+    version: Annotated[int, Field(ge=1, le=100_000), Strict()]
+    plan_hash: Hash
+
+
 @app.post("/cases/<case_id>/waiver-approvals")
-def approve_waiver(case_id: str) -> dict[str, Any]:
-    return actions.approve_waiver(default_services(), caller(), case_id)
+def approve_waiver(case_id: str, body: Annotated[RequestNamed, Body()]) -> dict[str, Any]:
+    return actions.approve_waiver(default_services(), caller(), case_id, body.version, body.request_hash)
 
 
 @app.post("/cases/<case_id>/plan-acceptance")
-def accept(case_id: str) -> dict[str, Any]:
-    return actions.accept(default_services(), caller(), case_id)
+def accept(case_id: str, body: Annotated[PlanNamed, Body()]) -> dict[str, Any]:
+    return actions.accept(default_services(), caller(), case_id, body.version, body.plan_hash)
 
 
 @app.post("/cases/<case_id>/promises")

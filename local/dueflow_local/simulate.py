@@ -317,7 +317,10 @@ class Simulation:
                 body["months"] = event.months
             return rt.api("POST", f"/cases/{case_id}/plan-proposals", body, **staff)  # type: ignore[arg-type]
         if event.type == "plan_accepted":
-            return rt.api("POST", f"/cases/{case_id}/plan-acceptance", system=True)
+            # the customer accepts the proposal they were shown: the one on the case now, if any
+            shown = case.plan
+            named = {"version": shown.version, "plan_hash": shown.content_hash} if shown else NO_PLAN
+            return rt.api("POST", f"/cases/{case_id}/plan-acceptance", named, system=True)
         if event.type == "promise_to_pay":
             promised = event.promised_date or event.date + dt.timedelta(days=7)  # a week unless the line says
             promise = {"promised_date": str(promised), "amount": str(event.amount or "0.00")}
@@ -714,6 +717,9 @@ def kpis(cases: list[dict[str, Any]], aws: dict[str, Any], days: int) -> dict[st
         # the half-year the loans were granted in (their vintage)
         "by_vintage": {name: {**row, "recovered": fmt(row["recovered"])} for name, row in sorted(by_vintage.items())},
     }
+
+
+NO_PLAN = {"version": 1, "plan_hash": "0" * 16}  # an acceptance when nothing was proposed: refused (409)
 
 
 def shard_of_customer(customer_id: str, workers: int) -> int:

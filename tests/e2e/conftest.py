@@ -70,3 +70,22 @@ def sent_messages(rt: Runtime, case_id: str) -> list[Any]:
         (m for m in messages if m is not None and m.case_id == case_id and m.status == "SENT"),
         key=lambda m: (m.sent_at, m.channel),
     )
+
+
+def shown_plan(rt: Runtime, case_id: str) -> dict[str, Any]:
+    """The proposal on the case as the customer was shown it: what an acceptance names."""
+    case = rt.services.cases.require(case_id)
+    assert case.plan is not None, f"no plan proposed on {case_id}"
+    return {"version": case.plan.version, "plan_hash": case.plan.content_hash}
+
+
+def accept_shown(rt: Runtime, case_id: str) -> tuple[int, Any]:
+    """The bank's channel records the customer's acceptance of the plan they were shown."""
+    return rt.api("POST", f"/cases/{case_id}/plan-acceptance", shown_plan(rt, case_id), system=True)
+
+
+def named_request(rt: Runtime, case_id: str, **extra: Any) -> dict[str, Any]:
+    """The waiver request awaiting a decision on the case, as the approver sees it (and ``extra``)."""
+    request = rt.services.cases.require(case_id).waiver_request
+    assert request is not None, f"no waiver request on {case_id}"
+    return {"version": request["version"], "request_hash": request["request_hash"], **extra}

@@ -30,7 +30,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "read": ("GET", "/cases/{case}", None),
     "assign": ("POST", "/cases/{case}/assignment", {"agent": "ag2"}),
     "propose": ("POST", "/cases/{case}/plan-proposals", {}),
-    "accept": ("POST", "/cases/{case}/plan-acceptance", None),
+    "accept": ("POST", "/cases/{case}/plan-acceptance", {"version": 1, "plan_hash": "0" * 16}),
     "promise": ("POST", "/cases/{case}/promises", {"promised_date": "2026-06-30", "amount": "100.00"}),
     "complain": ("POST", "/cases/{case}/complaints", None),
     "resolve": ("POST", "/cases/{case}/complaints/resolve", None),
@@ -48,7 +48,11 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "outcome": ("POST", "/cases/{case}/call-outcomes", {"disposition": "no_answer", "at": "2026-06-17T02:00:00+00:00"}),
     "note": ("POST", "/cases/{case}/notes", {"text": "customer asked for a call back"}),
     "approvals": ("GET", "/approvals", None),
-    "refuse": ("POST", "/cases/{case}/waiver-approvals/refuse", {"reason": "not justified"}),
+    "refuse": (
+        "POST",
+        "/cases/{case}/waiver-approvals/refuse",
+        {"version": 1, "request_hash": "0" * 16, "reason": "not justified"},
+    ),
 }
 
 # (route, caller, case): refused with 403, whatever the case's state

@@ -14,7 +14,7 @@ import pytest
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.memory_runtime import MemoryRuntime
-from tests.e2e.conftest import borrower
+from tests.e2e.conftest import accept_shown, borrower
 
 CASE = "L1-2026-06-15"
 AGENT = {"user": "ag1", "groups": ("agent",)}
@@ -49,7 +49,7 @@ def test_a_broken_plan_reinstates_its_waiver_on_the_ledger_and_the_record(rt: Me
         status, plan = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"waive_penalty": str(penalty)}, **AGENT)
         assert status == 200, plan
         assert plan["waiver_conditional"] is True  # the term the customer accepts
-        assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+        assert accept_shown(rt, CASE)[0] == 200
 
     rt.run_day(today, [("12:00", negotiate)])
     case = rt.services.cases.require(CASE)
@@ -96,7 +96,7 @@ def test_under_a_pack_without_clawback_the_waiver_is_booked_unconditionally(
     assert rt.api("POST", f"/cases/{CASE}/assignment", {"agent": "ag1"}, **SUPERVISOR)[0] == 200
     status, plan = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"waive_penalty": "1.00"}, **AGENT)
     assert status == 200 and plan["waiver_conditional"] is False
-    assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+    assert accept_shown(rt, CASE)[0] == 200
     loan = rt.services.loans.get("L1")
     assert loan is not None
     (waiver,) = [e for e in loan.adjustments if e.kind == "waiver"]

@@ -11,7 +11,7 @@ import pytest
 
 from dueflow.settings import Settings
 from dueflow_local.runtime import Runtime, open_runtime
-from tests.e2e.conftest import borrower, sent_messages
+from tests.e2e.conftest import accept_shown, borrower, sent_messages
 
 CASE = "L1-2026-06-15"
 SUPERVISOR = {"user": "sup1", "groups": ("supervisor",)}
@@ -28,7 +28,7 @@ def rt() -> Iterator[Runtime]:
 def accept_plan(rt: Runtime, months: int) -> list[dict[str, str]]:
     status, plan = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": months}, **SUPERVISOR)  # type: ignore[arg-type]
     assert status == 200, plan
-    assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+    assert accept_shown(rt, CASE)[0] == 200
     return list(plan["installments"])
 
 
@@ -120,7 +120,7 @@ def test_a_waiver_is_booked_on_the_ledger_and_the_case_settles_only_when_nothing
         date(2026, 6, 18),
         [
             ("10:00", lambda: answers.append(rt.api("POST", f"/cases/{CASE}/plan-proposals", proposal, **SUPERVISOR))),  # type: ignore[arg-type]
-            ("11:00", lambda: answers.append(rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True))),
+            ("11:00", lambda: answers.append(accept_shown(rt, CASE))),
         ],
     )
     status, plan = answers[0]  # type: ignore[misc]
@@ -209,10 +209,10 @@ def test_an_acceptance_retried_after_its_resume_failed_moves_the_case_to_follow_
         assert rt.api("POST", f"/cases/{CASE}/plan-proposals", {}, **SUPERVISOR)[0] == 200  # type: ignore[arg-type]
         # the workflow cannot be told: SendTaskSuccess fails on every SDK attempt, the API answers 502
         with injecting_memory(FaultPlan.parse("states:SendTaskSuccess=1.0"), rt.wire, 0, rt.dispatcher.in_handler):
-            assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 502
+            assert accept_shown(rt, CASE)[0] == 502
         assert rt.services.cases.require(CASE).waiting_state == "Await agreement"
         # the bank's channel calls again: the plan stands, and now the workflow hears it
-        status, plan = rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)
+        status, plan = accept_shown(rt, CASE)
         assert status == 200 and plan["accepted_on"] == "2026-06-17"
         assert rt.stages_entered(CASE)[-4:] == [
             "Await agreement: what happened?",
@@ -222,7 +222,7 @@ def test_an_acceptance_retried_after_its_resume_failed_moves_the_case_to_follow_
         ]
         assert rt.services.cases.require(CASE).waiting_state == "Await plan event"
         # a third call changes nothing more
-        assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+        assert accept_shown(rt, CASE)[0] == 200
         assert rt.stages_entered(CASE)[-1] == "Await plan event"
 
 

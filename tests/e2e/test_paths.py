@@ -11,7 +11,7 @@ from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.runtime import BACKENDS, Backend, Runtime, open_runtime
-from tests.e2e.conftest import borrower, sent_messages
+from tests.e2e.conftest import accept_shown, borrower, sent_messages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASE = "L1-2026-06-15"
@@ -164,7 +164,7 @@ def test_path_2_agrees_a_plan_and_keeps_it_and_is_settled(runtime: Runtime) -> N
         assert rt.api("POST", f"/cases/{CASE}/assignment", {"agent": "ag1"}, **SUPERVISOR)[0] == 200
         status, plan = rt.api("POST", f"/cases/{CASE}/plan-proposals", {}, **AGENT)
         assert status == 200, plan
-        assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+        assert accept_shown(rt, CASE)[0] == 200
 
     rt.run_day(date(2026, 6, 18), [("12:00", negotiate)])
     plan = rt.services.cases.require(CASE).plan
@@ -215,7 +215,7 @@ def test_path_3_breaks_the_plan_twice_and_goes_to_litigation(runtime: Runtime) -
     def plan() -> None:
         status, body = rt.api("POST", f"/cases/{CASE}/plan-proposals", {}, **SUPERVISOR)
         assert status == 200, body
-        assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+        assert accept_shown(rt, CASE)[0] == 200
 
     rt.run_day(date(2026, 6, 18), [("12:00", plan)])
     # the customer never pays: the plan breaks, is renegotiated once, breaks again; negotiation goes on

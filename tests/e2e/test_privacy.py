@@ -15,7 +15,7 @@ import pytest
 from dueflow_local.memory_runtime import MemoryRuntime
 from dueflow_local.moto_runtime import ACCOUNT, MotoRuntime
 from dueflow_local.runtime import Runtime
-from tests.e2e.conftest import borrower
+from tests.e2e.conftest import accept_shown, borrower
 
 PEOPLE = {
     "P1": {"name": "李秀英", "phone": "+8613911112222", "email": "li.xiuying@example.cn"},
@@ -100,7 +100,7 @@ def test_no_plaintext_pii_is_left_outside_the_encrypted_message_records(
     def negotiate() -> None:  # a plan sized to the (sealed) income, proposed and accepted
         status, body = rt.api("POST", f"/cases/{case_1.case_id}/plan-proposals", {}, user="sup", groups=("supervisor",))
         assert status == 200, body
-        assert rt.api("POST", f"/cases/{case_1.case_id}/plan-acceptance", system=True)[0] == 200
+        assert accept_shown(rt, case_1.case_id)[0] == 200
 
     def pay() -> None:
         status, _ = rt.api(

@@ -15,7 +15,7 @@ import pytest
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.memory_runtime import MemoryRuntime
-from tests.e2e.conftest import borrower
+from tests.e2e.conftest import borrower, named_request
 
 CASE = "L1-2026-01-15"
 TODAY = date(2026, 3, 2)
@@ -50,7 +50,10 @@ def propose(rt: MemoryRuntime, who: dict[str, Any]) -> tuple[int, Any]:
 
 
 def approve(rt: MemoryRuntime, **who: Any) -> tuple[int, Any]:
-    return rt.api("POST", f"/cases/{CASE}/waiver-approvals", **who)
+    """An approval of the request as it is on the case now (or of a made-up one when none is)."""
+    request = rt.services.cases.require(CASE).waiver_request
+    named = named_request(rt, CASE) if request else {"version": 1, "request_hash": "0" * 16}
+    return rt.api("POST", f"/cases/{CASE}/waiver-approvals", named, **who)
 
 
 def test_the_request_is_held_then_the_other_role_approves_and_the_plan_carries_the_waiver(rt: MemoryRuntime) -> None:
@@ -91,3 +94,67 @@ def test_an_agent_or_a_bank_system_cannot_even_ask(rt: MemoryRuntime) -> None:
     assert status == 409 and "collections_manager" in body["message"]  # a higher single role could: no hold
     assert propose(rt, {"system": True})[0] == 403
     assert rt.services.cases.require(CASE).waiver_request is None
+
+
+def test_an_approval_names_the_request_and_a_stale_one_never_replaces_a_newer_plan(rt: MemoryRuntime) -> None:
+    """The waiver is held (v1); the supervisor then proposes a plan without it (v2); the manager's
+    approval of the old request is refused and the plan on the case stays the one on record."""
+    status, held = propose(rt, SUPERVISOR)
+    assert status == 200 and held["version"] == 1 and len(held["request_hash"]) == 16
+    old = named_request(rt, CASE)
+    status, plan = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": 24}, **SUPERVISOR)
+    assert status == 200 and plan["version"] == 2 and Decimal(plan["waived_interest"]) == 0
+    assert rt.services.cases.require(CASE).waiver_request is None  # superseded, on the record
+    assert decisions(rt)[-1]["reason"] == "superseded by plan v2"
+    status, body = rt.api("POST", f"/cases/{CASE}/waiver-approvals", old, **MANAGER)
+    assert status == 409, body
+    case = rt.services.cases.require(CASE)
+    assert case.plan is not None and case.plan.version == 2 and case.plan.waived_interest == 0
+    proposed = [r for r in records(rt) if r["type"] == "plan_proposed"]
+    assert [p["body"]["version"] for p in proposed] == [2] and proposed[0]["body"] == case.plan.to_item()
+
+
+def test_a_changed_request_or_one_decided_by_another_approver_is_refused(rt: MemoryRuntime) -> None:
+    assert propose(rt, SUPERVISOR)[0] == 200
+    seen = named_request(rt, CASE)
+    # the request changed after the approver opened it: asked again for more
+    more = {"waive_interest": "130000.00"}
+    status, again = rt.api("POST", f"/cases/{CASE}/plan-proposals", more, **SUPERVISOR)
+    assert status == 200 and again["version"] == seen["version"] + 1
+    status, body = rt.api("POST", f"/cases/{CASE}/waiver-approvals", seen, **MANAGER)
+    assert status == 409 and "not the one awaiting" in body["message"]
+    assert rt.services.cases.require(CASE).plan is None  # nothing granted
+    rt.services.cases.update(CASE, remove=("waiver_request",))
+    assert propose(rt, OTHER_SUPERVISOR)[0] == 200
+    named = named_request(rt, CASE)
+    # two deciders on the same request: the first wins, the other is refused and nothing is granted twice
+    other_manager = {"user": "mgr2", "groups": ("collections_manager",)}
+    refusal = {**named, "reason": "not justified by the file"}
+    assert rt.api("POST", f"/cases/{CASE}/waiver-approvals/refuse", refusal, **MANAGER)[0] == 200
+    status, body = rt.api("POST", f"/cases/{CASE}/waiver-approvals", named, **other_manager)
+    assert status == 409
+    assert rt.services.cases.require(CASE).plan is None
+
+
+def test_an_acceptance_names_the_plan_and_any_other_is_refused(rt: MemoryRuntime) -> None:
+    status, first = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": 24}, **SUPERVISOR)
+    assert status == 200
+    named = {"version": first["version"], "plan_hash": first["plan_hash"]}
+    status, second = rt.api("POST", f"/cases/{CASE}/plan-proposals", {"months": 23}, **OTHER_SUPERVISOR)
+    assert status == 200 and second["version"] == first["version"] + 1
+    status, body = rt.api("POST", f"/cases/{CASE}/plan-acceptance", named, system=True)
+    assert status == 409 and f"v{second['version']}" in body["message"]
+    assert not rt.services.cases.require(CASE).plan_accepted
+    wrong_hash = {"version": second["version"], "plan_hash": first["plan_hash"]}
+    assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", wrong_hash, system=True)[0] == 409
+    status, accepted = rt.api(
+        "POST",
+        f"/cases/{CASE}/plan-acceptance",
+        {"version": second["version"], "plan_hash": second["plan_hash"]},
+        system=True,
+    )
+    assert status == 200 and accepted["version"] == second["version"] and len(accepted["installments"]) == 23
+
+
+def records(rt: MemoryRuntime) -> list[dict[str, Any]]:
+    return [json.loads(d) for _, d in rt.services.audit_store.read_case("L1", CASE)]

@@ -17,7 +17,7 @@ from dueflow import clock
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.memory_runtime import MemoryRuntime
-from tests.e2e.conftest import borrower
+from tests.e2e.conftest import borrower, named_request
 
 SUPERVISOR = {"user": "sup1", "groups": ("supervisor",)}
 AG1 = {"user": "ag1", "groups": ("agent",)}
@@ -163,8 +163,9 @@ def test_an_agents_waiver_request_waits_in_the_supervisors_inbox_and_is_approved
     assert status == 200 and [r["case_id"] for r in inbox["requests"]] == [SMALL]
     status, queue = rt.api("GET", "/cases?awaiting_approval=true", **SUPERVISOR)
     assert [c["case_id"] for c in queue["cases"]] == [SMALL]
-    assert rt.api("POST", f"/cases/{SMALL}/waiver-approvals", **AG2)[0] == 403  # an agent approves nothing
-    status, plan = rt.api("POST", f"/cases/{SMALL}/waiver-approvals", **SUPERVISOR)
+    named = named_request(rt, SMALL)
+    assert rt.api("POST", f"/cases/{SMALL}/waiver-approvals", named, **AG2)[0] == 403  # an agent approves nothing
+    status, plan = rt.api("POST", f"/cases/{SMALL}/waiver-approvals", named, **SUPERVISOR)
     assert status == 200, plan
     assert plan["waived_interest"] == "0.01" and plan["proposed_by"] == "ag1"
     approved = records(rt, SMALL, "waiver_decision")[-1]
@@ -174,7 +175,10 @@ def test_an_agents_waiver_request_waits_in_the_supervisors_inbox_and_is_approved
     status, held = rt.api("POST", f"/cases/{BIG}/plan-proposals", ask, **AG1)
     assert status == 200 and held["status"] == "awaiting_approval"
     status, body = rt.api(
-        "POST", f"/cases/{BIG}/waiver-approvals/refuse", {"reason": "no hardship shown"}, **SUPERVISOR
+        "POST",
+        f"/cases/{BIG}/waiver-approvals/refuse",
+        named_request(rt, BIG, reason="no hardship shown"),
+        **SUPERVISOR,
     )
     assert status == 200 and body["refused"] is True
     refused = records(rt, BIG, "waiver_decision")[-1]

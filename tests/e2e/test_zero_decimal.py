@@ -12,7 +12,7 @@ import pytest
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.runtime import Runtime, open_runtime
-from tests.e2e.conftest import borrower
+from tests.e2e.conftest import accept_shown, borrower
 
 CASE = "Y1-2026-06-15"
 SUPERVISOR = {"user": "sup1", "groups": ("supervisor",)}
@@ -55,7 +55,7 @@ def test_a_yen_loan_is_statemented_planned_and_accepted_in_whole_yen(runtime: Ru
     assert all(whole(i["amount"]) for i in plan["installments"]) and whole(plan["amount"])
     assert sum(Decimal(i["amount"]) for i in plan["installments"]) == Decimal(plan["amount"])
 
-    status, accepted = rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)
+    status, accepted = accept_shown(rt, CASE)
     assert status == 200, accepted
     case = rt.services.cases.require(CASE)
     assert case.plan_in_force and case.waiting_state == "Await plan event"
@@ -106,13 +106,13 @@ def _refused_then_booked(rt: Runtime) -> None:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loans, "post_entry", refused)
-        status, _ = rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)
+        status, _ = accept_shown(rt, CASE)
     assert status >= 500
     case = rt.services.cases.require(CASE)
     assert case.plan is not None and case.plan.accepted_on is None and not case.plan_in_force
     assert case.waiting_state == "Await agreement"
     assert loans.post_entry == real
     # the retry books it and moves the case on
-    assert rt.api("POST", f"/cases/{CASE}/plan-acceptance", system=True)[0] == 200
+    assert accept_shown(rt, CASE)[0] == 200
     case = rt.services.cases.require(CASE)
     assert case.plan_in_force and case.waiting_state == "Await plan event"

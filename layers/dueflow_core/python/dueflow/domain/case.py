@@ -56,6 +56,21 @@ class Plan(_Stored):
     def total(self) -> Decimal:
         return sum((i.amount for i in self.installments), Decimal(0))
 
+    @property
+    def content_hash(self) -> str:
+        """What was proposed, as a short digest: an acceptance names it with the version, so that it
+        accepts exactly the plan the customer saw (acceptance and its totals left out)."""
+        proposal = self.model_copy(update={"accepted_on": None, "waived_total": None})
+        return content_hash(proposal.to_item())
+
+
+def content_hash(value: Any) -> str:
+    """16 hex digits of the SHA-256 of ``value``'s canonical JSON (sorted keys, no spaces)."""
+    import json
+
+    text = json.dumps(item_value(value), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 class Promise(_Stored):
     """A promise to pay ``amount`` by ``promised_date``, taken by ``by`` on ``made_on``; ``outcome`` is

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dueflow import clock
-from dueflow.domain.case import Case, Plan, PlanInstallment, Promise
+from dueflow.domain.case import Case, Plan, PlanInstallment, Promise, content_hash
 from dueflow.domain.loan import PlanLine, Restructuring, Waiver
 from dueflow.domain.money import fmt, unit
 from dueflow.domain.plan import PlanDecision, PlanPolicy, propose_plan, regular_installment
@@ -112,7 +112,10 @@ def read_case(services: Services, caller: Caller, case_id: str) -> dict[str, Any
     if not caller.groups & {"supervisor", "legal", "auditor"}:
         _may_act(caller, case)
     hidden = {"task_token", "audit_pending_body", "audit_keys"}
-    return {k: (sorted(v) if isinstance(v, set) else v) for k, v in case.to_item().items() if k not in hidden}
+    out = {k: (sorted(v) if isinstance(v, set) else v) for k, v in case.to_item().items() if k not in hidden}
+    if case.plan is not None:
+        out["plan"] = with_hash(case.plan)  # what an acceptance names
+    return out
 
 
 def assign(services: Services, caller: Caller, case_id: str, agent: str) -> dict[str, Any]:
@@ -169,7 +172,7 @@ def propose(
         # workflow hears it if it did not the first time
         if case.waiting_state != AWAIT_AGREEMENT:
             resume(services, case_id, {"kind": "plan_proposed"})
-        return earlier.to_item()
+        return with_hash(earlier)
     loan = services.loans.get(case.loan_id)
     if loan is None:
         raise NotFound(f"no loan {case.loan_id!r}")
@@ -212,24 +215,52 @@ def propose(
             "needs": waiver.required_role,
             "single": escalated,
         }
-        services.cases.update(case_id, {"waiver_request": request})
+        # the request's content, named by whoever decides it (an approval of anything else is refused);
+        # its version is taken, so a plan proposed meanwhile is a later version and outdates it
+        request["request_hash"] = content_hash(request)
+        services.cases.update(case_id, {"waiver_request": request, "plan_version": version})
         status = "awaiting_second_approval" if held else "awaiting_approval"
         return {"status": status, **request}
     if not waiver.approved:
         raise Refused(waiver.reason or "waiver refused")
-    return _propose_plan(services, caller.principal, case, loan, position, today, waiver, months, version)
+    plan = _propose_plan(services, caller.principal, case, loan, position, today, waiver, months, version)
+    if case.waiver_request and not case.waiver_request.get("decided"):
+        _supersede(services, case, case.waiver_request, caller, version)
+    return plan
 
 
-def approve_waiver(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
+def _supersede(services: Services, case: Case, request: dict[str, Any], caller: Caller, version: int) -> None:
+    """A plan proposed while a waiver request waits replaces it: the request leaves the approvals inbox,
+    on the record, and an approval of it is refused from now on."""
+    if services.cases.update(case.case_id, remove=("waiver_request",), expect={"waiver_request": request}):
+        audit_log.append(
+            services,
+            case.case_id,
+            "waiver_decision",
+            clock.now(),
+            {
+                "role": caller.role,
+                "by": caller.principal,
+                "penalty_requested": request["penalty"],
+                "interest_requested": request["interest"],
+                "approved": False,
+                "reason": f"superseded by plan v{version}",
+                "required_role": None,
+                "requested_by": request["requested_by"],
+            },
+            dedupe=f"waiver:{request['version']}:superseded",
+        )
+
+
+def approve_waiver(services: Services, caller: Caller, case_id: str, version: int, request_hash: str) -> dict[str, Any]:
     """The second approval of a waiver above every single authority (双人审批): by the other of the pack's
-    two-person roles, and another person than the one who asked; then the plan is proposed with it."""
+    two-person roles, and another person than the one who asked; then the plan is proposed with it. The
+    approver names the request (its version and content hash) as they saw it: anything else is refused."""
     if caller.system:
         raise Forbidden("a bank system has no plan or waiver authority: staff approve waivers")
     case = _case(services, case_id)
     _open(case)
-    request = case.waiver_request
-    if not request:
-        raise Refused("no waiver on this case awaits a second approval")
+    request = _named_request(case, version, request_hash, caller, "approved")
     loan = services.loans.get(case.loan_id)
     if loan is None:
         raise NotFound(f"no loan {case.loan_id!r}")
@@ -256,8 +287,9 @@ def approve_waiver(services: Services, caller: Caller, case_id: str) -> dict[str
     if caller.principal == request["requested_by"]:
         raise Forbidden("the approval must come from another person than the one who asked")
     if penalty > position.penalty or interest > position.overdue_interest:
-        services.cases.update(case_id, remove=("waiver_request",))
+        services.cases.update(case_id, remove=("waiver_request",), expect={"waiver_request": request})
         raise Refused("the case owes less than the waiver asked for since it was requested: ask again")
+    request = _decide(services, case, request, caller, "approved")
     audit_log.append(
         services,
         case_id,
@@ -278,24 +310,27 @@ def approve_waiver(services: Services, caller: Caller, case_id: str) -> dict[str
         },
         dedupe=f"waiver:{request['version']}:second:{caller.principal}",
     )
-    services.cases.update(case_id, remove=("waiver_request",))
     decision = WaiverDecision(True, penalty, interest)
     months = request.get("months")
-    return _propose_plan(
+    plan = _propose_plan(
         services, request["requested_by"], case, loan, position, today, decision, months, int(request["version"])
     )
+    services.cases.update(case_id, remove=("waiver_request",), expect={"waiver_request": request})
+    return plan
 
 
-def refuse_waiver(services: Services, caller: Caller, case_id: str, reason: str) -> dict[str, Any]:
-    """An approver refuses a held waiver request, with the reason (on the record); nothing is proposed."""
+def refuse_waiver(
+    services: Services, caller: Caller, case_id: str, version: int, request_hash: str, reason: str
+) -> dict[str, Any]:
+    """An approver refuses a held waiver request (named by its version and content hash), with the reason
+    (on the record); nothing is proposed."""
     if caller.system or not caller.groups & {"supervisor", "collections_manager"}:
         raise Forbidden("only supervisors and collections managers decide waiver requests")
     case = _case(services, case_id)
-    request = case.waiver_request
-    if not request:
-        raise Refused("no waiver on this case awaits approval")
+    request = _named_request(case, version, request_hash, caller, "refused")
     if caller.principal == request["requested_by"]:
         raise Forbidden("the one who asked does not decide their own request")
+    request = _decide(services, case, request, caller, "refused")
     audit_log.append(
         services,
         case_id,
@@ -313,8 +348,38 @@ def refuse_waiver(services: Services, caller: Caller, case_id: str, reason: str)
         },
         dedupe=f"waiver:{request['version']}:refused:{caller.principal}",
     )
-    services.cases.update(case_id, remove=("waiver_request",))
+    services.cases.update(case_id, remove=("waiver_request",), expect={"waiver_request": request})
     return {"case_id": case_id, "refused": True, "reason": reason}
+
+
+def _named_request(case: Case, version: int, request_hash: str, caller: Caller, verdict: str) -> dict[str, Any]:
+    """The held request the caller names, as they saw it; 409 for any other (a newer plan or request, a
+    changed one, or one another approver has decided)."""
+    request = case.waiver_request
+    if not request:
+        raise Refused("no waiver on this case awaits approval")
+    if (request.get("version"), request.get("request_hash")) != (version, request_hash):
+        raise Refused(
+            f"waiver request v{version} ({request_hash}) is not the one awaiting a decision: "
+            f"v{request.get('version')} ({request.get('request_hash')}) is; reload the case"
+        )
+    if case.plan_version > version:
+        raise Refused(f"plan v{case.plan_version} was proposed after this request: it no longer applies")
+    decided = request.get("decided")
+    if decided and decided != {"verdict": verdict, "by": caller.principal}:
+        raise Refused(f"this waiver request was {decided['verdict']} by {decided['by']}")
+    return dict(request)
+
+
+def _decide(services: Services, case: Case, request: dict[str, Any], caller: Caller, verdict: str) -> dict[str, Any]:
+    """Take the decision on the request in one conditional write on the request as read: of two approvers
+    deciding at once, one wins and the other is refused (the winner's retry goes on)."""
+    decided = {**request, "decided": {"verdict": verdict, "by": caller.principal}}
+    if request.get("decided"):
+        return decided  # a retry of this caller's own decision
+    if not services.cases.update(case.case_id, {"waiver_request": decided}, expect={"waiver_request": request}):
+        raise Refused("the waiver request changed or was decided meanwhile: reload the case")
+    return decided
 
 
 def waiver_for(role: str, loan: Any, position: Any, penalty: Decimal, interest: Decimal) -> WaiverDecision:
@@ -369,15 +434,17 @@ def _propose_plan(
         installments=tuple(
             PlanInstallment(seq=i.seq, due_date=i.due_date, amount=_cents(i.amount)) for i in decision.installments
         ),
-    ).to_item()
-    services.cases.update(case.case_id, {"plan": plan, "plan_version": version})
-    audit_log.append(services, case.case_id, "plan_proposed", clock.now(), plan, dedupe=f"plan:{version}")
+    )
+    item = plan.to_item()
+    services.cases.update(case.case_id, {"plan": item, "plan_version": version})
+    audit_log.append(services, case.case_id, "plan_proposed", clock.now(), item, dedupe=f"plan:{version}")
     resume(services, case.case_id, {"kind": "plan_proposed"})
-    return plan
+    return with_hash(plan)
 
 
-def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
-    """The customer accepts the proposed plan (recorded by staff or the bank's channel)."""
+def accept(services: Services, caller: Caller, case_id: str, version: int, plan_hash: str) -> dict[str, Any]:
+    """The customer accepts the proposed plan (recorded by staff or the bank's channel), named by its
+    version and content hash as the customer saw it: any other is refused."""
     case = _case(services, case_id)
     if not caller.system:
         _may_act(caller, case)
@@ -385,13 +452,18 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     proposed = case.plan
     if proposed is None:
         raise Refused("there is no proposed plan to accept")
+    if (proposed.version, proposed.content_hash) != (version, plan_hash):
+        raise Refused(
+            f"plan v{version} ({plan_hash}) is not the plan proposed: v{proposed.version} "
+            f"({proposed.content_hash}) is; the customer accepts the plan they were shown"
+        )
     if proposed.accepted_on is not None:
         # accepted before; if the booking or the workflow's resume failed, they happen now (both are
         # idempotent: the ledger books an entry once per reference, the workflow hears it once)
         _book(services, case, proposed)
         if case.waiting_state != AWAIT_PLAN:
             resume(services, case_id, {"kind": "plan_accepted"})
-        return proposed.to_item()
+        return with_hash(proposed)
     today = clock.today(services.settings.time_zone)
     if proposed.installments[0].due_date <= today:
         raise Refused(
@@ -405,7 +477,11 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
     # the ledger first: the case says accepted only once the plan is booked (a booking the ledger
     # refuses leaves the proposal as it was); booking again on a retry is a no-op (one entry a reference)
     _book(services, case, accepted)
-    services.cases.update(case_id, {"plan": plan, "waived": plan["waived_total"]})
+    # only over the proposal accepted (a proposal replacing it meanwhile is not overwritten)
+    if not services.cases.update(
+        case_id, {"plan": plan, "waived": plan["waived_total"]}, expect={"plan": proposed.to_item()}
+    ):
+        raise Refused("the proposed plan changed while it was accepted: reload the case")
     loan = services.loans.get(case.loan_id)
     if loan is not None:  # agreeing to a plan acknowledges the debt
         _limitation().interrupt(services, case, loan, today, "acknowledgement")
@@ -418,7 +494,12 @@ def accept(services: Services, caller: Caller, case_id: str) -> dict[str, Any]:
         dedupe=f"accept:{accepted.version}",
     )
     resume(services, case_id, {"kind": "plan_accepted"})
-    return plan
+    return with_hash(accepted)
+
+
+def with_hash(plan: Plan) -> dict[str, Any]:
+    """A plan as the API gives it: its stored form and ``plan_hash``, what an acceptance names."""
+    return {**plan.to_item(), "plan_hash": plan.content_hash}
 
 
 def _book(services: Services, case: Case, plan: Plan) -> None:
