@@ -5,7 +5,8 @@ shard of the pending-index (messages are sharded by customer, so the contact cap
 checked by one invocation), each sending at its share of the account's SMS and e-mail rates
 (``sms_max_send_per_second``, ``ses_max_send_per_second``) and stopping before its time runs out; what
 it leaves is due at the next tick. For each due message: drop it if its case has closed or a
-complaint is open; ask the gate (window in the customer's zone, caps, opt-outs, verified contacts);
+complaint is open (a notice the law requires is held until contact resumes: ``REQUIRED_NOTICES``); ask
+the gate (window in the customer's zone, caps, opt-outs, verified contacts);
 defer or drop as it says; otherwise claim it (PENDING -> SENDING), open the contact details just in
 time, send by SNS (SMS), SES v2 (email) or as an agent call task on the internal topic, and record it.
 """
@@ -136,6 +137,10 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         services.outbox.defer(message.message_id, decision.not_before)
         return "deferred"
     if decision.verdict == Verdict.DROP:
+        if recipient.complaint_open and _must_reach(message) and not recipient.do_not_contact:
+            # a notice the law requires waits out the complaint's pause (looked at again each hour)
+            services.outbox.defer(message.message_id, now + HOLD_RECHECK)
+            return "deferred"
         return _drop(services, message, case, now, decision.reason)
     if not services.outbox.claim(message.message_id, now):
         return "deferred"  # another dispatcher has it
@@ -184,6 +189,18 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         if message.template == "credit_report_prenotice":
             _prenotice_given(services, case, loan, message.values.get("report_from"))
     return "sent"
+
+
+# notices the law requires to reach the customer: a complaint's pause holds them, never drops them (the
+# first reminder carries the itemised statement; 12 CFR 1006.34 validation notice; the credit-report
+# pre-notice, 征信业管理条例 第十五条 / 12 CFR 1006.30(a)). The cadence's later reminders are dropped with
+# the reason on the record: the case, resumed, reminds afresh with the amounts of that day.
+REQUIRED_NOTICES = frozenset({"first_reminder", "validation_notice", "credit_report_prenotice"})
+HOLD_RECHECK = timedelta(hours=1)
+
+
+def _must_reach(message: Message) -> bool:
+    return message.template in REQUIRED_NOTICES and message.recipient == "borrower"
 
 
 def _prenotice_given(services: Services, case: Case, loan: Any, named: str | None) -> None:
