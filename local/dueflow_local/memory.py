@@ -47,6 +47,7 @@ from dueflow.stores import (
     CONCURRENT_ATTEMPTS,
     CaseParking,
     MessageLifecycle,
+    contact_log,
     pii_fields,
     posted,
     with_default_pack,
@@ -54,7 +55,6 @@ from dueflow.stores import (
 )
 
 CONTACT_LOG_PREFIX = "customer#"
-CONTACT_LOG_DAYS = 8
 
 Hook = Callable[[str, str, Mapping[str, Any]], None]
 
@@ -492,10 +492,10 @@ class MemoryCaseStore(CaseParking):
         item = self._table.items.get(CONTACT_LOG_PREFIX + customer_id)
         return [datetime.fromisoformat(t) for t in (item or {}).get("contacts", [])]
 
-    def add_contact(self, customer_id: str, at: datetime) -> None:
-        recent = [t for t in self.contacts(customer_id) if (at - t).days < CONTACT_LOG_DAYS]
-        recent.append(at)
-        self.update_customer(customer_id, {"contacts": [t.isoformat() for t in recent]})
+    def add_contact(self, customer_id: str, at: datetime, ref: str | None = None) -> None:
+        log = contact_log(self.customer(customer_id), at, ref)
+        if log is not None:
+            self.update_customer(customer_id, log)
 
     def customer(self, customer_id: str) -> dict[str, Any]:
         self._wire.call("dynamodb", "GetItem")

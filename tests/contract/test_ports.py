@@ -361,7 +361,11 @@ def test_a_message_moves_through_its_states_by_conditional_writes(world: Service
     assert world.outbox.claim("m1", NOON) and world.outbox.sent("m1", NOON, "p-1")
     sent = world.outbox.get("m1")
     assert sent is not None and (sent.status, sent.provider_id, sent.sent_at) == ("SENT", "p-1", NOON)
+    # on the pending-index until its record is complete (a dispatcher that stopped is followed up)
+    assert list(world.outbox.due(NOON)) == [] and list(world.outbox.due(NOON + LEASE)) == ["m1"]
+    assert not world.outbox.recorded("m1", "UNCONFIRMED") and world.outbox.recorded("m1", "SENT")
     assert list(world.outbox.due(NOON + timedelta(days=1))) == []  # out of the pending-index
+    assert world.outbox.get("m1").status == "SENT"  # type: ignore[union-attr]
     assert not world.outbox.drop("m1", "late") and not world.outbox.unconfirmed("m1", NOON)
 
 

@@ -79,4 +79,6 @@ def test_a_message_is_claimed_once_then_sent_deferred_or_dropped(ddb: Any) -> No
     assert list(outbox.due(T)) == ["c"]
     assert outbox.drop("c", "case closed") is True and outbox.claim("c", T) is False
     assert [outbox.get(m).status for m in "abc"] == ["SENT", "PENDING", "DROPPED"]  # type: ignore[union-attr]
+    assert sorted(outbox.due(T + timedelta(days=1))) == ["a", "b"]  # a: its record not yet complete
+    assert outbox.recorded("a", "SENT") is True
     assert list(outbox.due(T + timedelta(days=1))) == ["b"]

@@ -43,25 +43,55 @@ class MessageLifecycle:
         return self._transition(message_id, "SENDING", "PENDING", {"not_before": now.isoformat()})
 
     def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
-        return self._transition(
-            message_id, "SENDING", "SENT", {"sent_at": at.isoformat(), "provider_id": provider_id}, ("pending_shard",)
-        )
+        """SENDING -> SENT. It stays on the pending-index (due again after a lease) until its record is
+        complete (``recorded``): a dispatcher that stops in between leaves it for the next to finish."""
+        fields = {"sent_at": at.isoformat(), "provider_id": provider_id, "not_before": (at + LEASE).isoformat()}
+        return self._transition(message_id, "SENDING", "SENT", fields)
 
     def unconfirmed(self, message_id: str, at: datetime) -> bool:
-        """SENDING -> UNCONFIRMED: the lease ended with no record of the send; never sent again."""
+        """SENDING -> UNCONFIRMED: the lease ended with no record of the send; never sent again (on the
+        pending-index until its record is complete, as ``sent``)."""
         return self._transition(
             message_id,
             "SENDING",
             "UNCONFIRMED",
-            {"reason": "the dispatcher stopped after claiming it; it may have gone out", "settled_at": at.isoformat()},
-            ("pending_shard",),
+            {
+                "reason": "the dispatcher stopped after claiming it; it may have gone out",
+                "settled_at": at.isoformat(),
+                "sent_at": at.isoformat(),
+                "not_before": (at + LEASE).isoformat(),
+            },
         )
+
+    def recorded(self, message_id: str, status: str) -> bool:
+        """A SENT or UNCONFIRMED message's record is complete: off the pending-index."""
+        return self._transition(message_id, status, status, None, ("pending_shard",))
 
     def defer(self, message_id: str, not_before: datetime) -> bool:
         return self._transition(message_id, "PENDING", "PENDING", {"not_before": not_before.isoformat()})
 
     def drop(self, message_id: str, reason: str) -> bool:
         return self._transition(message_id, "PENDING", "DROPPED", {"reason": reason}, ("pending_shard",))
+
+
+CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
+
+
+def contact_log(item: Mapping[str, Any], at: datetime, ref: str | None) -> dict[str, Any] | None:
+    """A customer item's contact log with a contact at ``at`` added (the last week kept): the times the
+    caps count and, beside each, what it was (a message id; "" for none). None when ``ref`` is there
+    already: a record completed again after a failure part-way counts once."""
+    times = list(item.get("contacts", []))
+    refs = list(item.get("contact_refs", [])) or [""] * len(times)
+    if len(refs) != len(times):
+        refs = [""] * len(times)
+    if ref and ref in refs:
+        return None
+    kept = [
+        (t, r) for t, r in zip(times, refs, strict=True) if (at - datetime.fromisoformat(t)).days < CONTACT_LOG_DAYS
+    ]
+    kept.append((at.isoformat(), ref or ""))
+    return {"contacts": [t for t, _ in kept], "contact_refs": [r for _, r in kept]}
 
 
 CONCURRENT_ATTEMPTS = 8  # a posting re-applied to a loan changed meanwhile, before giving up

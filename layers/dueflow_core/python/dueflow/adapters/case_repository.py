@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from dueflow.adapters.dynamo import conditional_failed, from_item, put_if_absent, query_shards, to_item, values
 from dueflow.domain.case import Case, check_attributes, item_value
-from dueflow.stores import CaseParking
+from dueflow.stores import CaseParking, contact_log
 
 LOAN_INDEX = "loan-index"
 WAKE_INDEX = "wake-index"
@@ -26,7 +26,6 @@ OPEN_INDEX = "open-index"
 QUEUE_INDEX = "queue-index"
 CLOSED_INDEX = "closed-index"
 CONTACT_LOG_PREFIX = "customer#"
-CONTACT_LOG_DAYS = 8  # the 7-day cap needs a week of history
 
 
 class CaseRepository(CaseParking):
@@ -253,11 +252,12 @@ class CaseRepository(CaseParking):
         item = self._item(CONTACT_LOG_PREFIX + customer_id)
         return [datetime.fromisoformat(t) for t in (item or {}).get("contacts", [])]
 
-    def add_contact(self, customer_id: str, at: datetime) -> None:
-        """Record an SMS or call to the customer, keeping only the last week (the caps' horizon)."""
-        recent = [t for t in self.contacts(customer_id) if (at - t).days < CONTACT_LOG_DAYS]
-        recent.append(at)
-        self.update_customer(customer_id, {"contacts": [t.isoformat() for t in recent]})
+    def add_contact(self, customer_id: str, at: datetime, ref: str | None = None) -> None:
+        """Record an SMS or call to the customer (``ref``: the message, counted once), keeping only the
+        last week (the caps' horizon)."""
+        log = contact_log(self.customer(customer_id), at, ref)
+        if log is not None:
+            self.update_customer(customer_id, log)
 
     # -- what holds for a customer across all their loans (opt-outs, complaint pauses, do-not-contact) -
     def customer(self, customer_id: str) -> dict[str, Any]:

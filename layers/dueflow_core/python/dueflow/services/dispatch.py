@@ -43,6 +43,9 @@ class DispatchReport:
     sent: int = 0
     deferred: int = 0
     dropped: int = 0
+    # messages sent (or settled unconfirmed) by an earlier tick that stopped before their record was
+    # complete: completed now
+    reconciled: int = 0
     unconfirmed: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)  # per channel: the provider refused the call
@@ -92,6 +95,9 @@ def run_dispatch(
         message = services.outbox.get(message_id)
         if message is not None and message.status == "SENDING":  # its lease ended: a dispatcher stopped
             report.unconfirmed += _settle_in_doubt(services, message, now)
+            continue
+        if message is not None and message.status in ("SENT", "UNCONFIRMED"):  # its record is unfinished
+            report.reconciled += _reconcile(services, message)
             continue
         if message is None or message.status != "PENDING":
             continue
@@ -165,19 +171,31 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         services.outbox.release(message.message_id, now)
         return "refused"
     services.outbox.sent(message.message_id, now, provider_id)
+    message.sent_at, message.provider_id = now, provider_id
+    _record_sent(services, message, case, loan, rendered.text, recipient_zone(recipient))
+    return "sent"
+
+
+def _record_sent(services: Services, message: Message, case: Case | None, loan: Any, text: str, zone: Any) -> None:
+    """Everything that follows a send the provider accepted: the customer's contact log, the case's
+    record, the limitation period, the credit-report date; then the message leaves the pending-index.
+    Each step is idempotent, so a tick that stopped part-way is completed by a later one
+    (``_reconcile``): no accepted message is ever missing from the record."""
+    at = message.sent_at
+    assert at is not None
     if counts_on_customer_log(loan, message.channel):
-        services.cases.add_contact(message.customer_id, now)
+        services.cases.add_contact(message.customer_id, at, message.message_id)
     if case is not None:
         audit_log.append(
             services,
             message.case_id,
             "message_sent",
-            now,
+            at,
             _record(
                 message,
-                rendered.text,
-                provider_id=provider_id,
-                local_time=now.astimezone(recipient_zone(recipient)).strftime("%H:%M"),
+                text,
+                provider_id=message.provider_id or "",
+                local_time=at.astimezone(zone).strftime("%H:%M"),
             ),
             dedupe=f"sent:{message.message_id}",
         )
@@ -185,10 +203,31 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
             # a demand on the debtor the provider accepted: it interrupts the period
             from dueflow.services import limitation  # on first use: not in every cold start
 
-            limitation.interrupt(services, case, loan, clock.today(settings.time_zone), "demand")
+            day = at.astimezone(recipient_zone_of(services.settings.time_zone)).date()
+            limitation.interrupt(services, case, loan, day, "demand")
         if message.template == "credit_report_prenotice":
             _prenotice_given(services, case, loan, message.values.get("report_from"))
-    return "sent"
+    services.outbox.recorded(message.message_id, "SENT")
+
+
+def _reconcile(services: Services, message: Message) -> int:
+    """A message the provider accepted (SENT) or that may have gone out (UNCONFIRMED) whose record was
+    not completed (its dispatcher failed or stopped after the send): complete it now; 1 when done."""
+    case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
+    if message.status == "UNCONFIRMED":
+        _record_unconfirmed(services, message, case)
+        return 1
+    stored = services.loans.get_stored(message.loan_id)
+    loan = stored.loan if stored is not None else None
+    if message.channel == "call":
+        text = call_script(message.template, message.language, message.values).text  # type: ignore[arg-type]
+    else:
+        text = render(message.template, message.language, message.values).text  # type: ignore[arg-type]
+    zone = recipient_zone_of(
+        loan.customer.timezone if loan is not None and loan.customer else services.settings.time_zone
+    )
+    _record_sent(services, message, case, loan, text, zone)
+    return 1
 
 
 # notices the law requires to reach the customer: a complaint's pause holds them, never drops them (the
@@ -323,15 +362,26 @@ def _settle_in_doubt(services: Services, message: Message, now: datetime) -> int
     is not sent again; it counts against the caps and goes on the case's record as unconfirmed."""
     if not services.outbox.unconfirmed(message.message_id, now):
         return 0
+    message.sent_at = now  # settled now: the time on its record and on the contact log
+    case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
+    _record_unconfirmed(services, message, case)
+    return 1
+
+
+def _record_unconfirmed(services: Services, message: Message, case: Case | None) -> None:
+    """An unconfirmed message counts against the caps and goes on the case's record (idempotent), then
+    leaves the pending-index."""
+    at = message.sent_at
+    assert at is not None
     if message.channel in ("sms", "call"):
-        services.cases.add_contact(message.customer_id, now)
-    if not message.case_id.startswith("predue:"):
+        services.cases.add_contact(message.customer_id, at, message.message_id)
+    if case is not None:
         rendered = render(message.template, message.language, message.values)  # type: ignore[arg-type]
         audit_log.append(
             services,
             message.case_id,
             "message_unconfirmed",
-            now,
+            at,
             _record(
                 message,
                 rendered.text,
@@ -339,7 +389,7 @@ def _settle_in_doubt(services: Services, message: Message, now: datetime) -> int
             ),
             dedupe=f"unconfirmed:{message.message_id}",
         )
-    return 1
+    services.outbox.recorded(message.message_id, "UNCONFIRMED")
 
 
 def contact_rules(settings: Any, loan: Any = None) -> ContactRules:
@@ -366,9 +416,13 @@ def first_send_time(services: Services, loan: Any, at: datetime) -> datetime:
 
 
 def recipient_zone(recipient: Recipient) -> Any:
+    return recipient_zone_of(recipient.timezone)
+
+
+def recipient_zone_of(name: str) -> Any:
     from zoneinfo import ZoneInfo
 
-    return ZoneInfo(recipient.timezone)
+    return ZoneInfo(name)
 
 
 def _send(services: Services, message: Message, contact: dict[str, str | None], subject: str, text: str) -> str:
