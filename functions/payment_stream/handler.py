@@ -1,6 +1,7 @@
 """Loans-table stream: a payment that brings DPD to 0 closes the case as CURED at once.
 
-Powertools batch processing reports partial failures, so one bad record is retried alone."""
+Powertools batch processing reports partial failures, so one bad record is retried alone; each record's
+work is first tried a few times over (``dueflow.retries``)."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from dueflow.adapters.loan_items import stored_from_item
 from dueflow.observability import logger
+from dueflow.retries import attempt
 from dueflow.services.context import default_services
 from dueflow.services.payments import on_loan_change
 
@@ -21,7 +23,9 @@ def record_handler(record: DynamoDBRecord) -> None:
         return
     raw = record.raw_event["dynamodb"].get("NewImage")
     if raw:
-        kind = on_loan_change(default_services(), stored_from_item(raw).loan)
+        loan = stored_from_item(raw).loan
+        # a short outage is tried out here before the record counts failed (safe: the work is idempotent)
+        kind = attempt(lambda: on_loan_change(default_services(), loan))
         if kind:
             logger.info("case resumed by a payment", extra={"kind": kind})
 

@@ -12,6 +12,7 @@ from typing import Any
 from dueflow import clock
 from dueflow.observability import count, logger
 from dueflow.pacing import Budget
+from dueflow.retries import attempt
 from dueflow.services.context import default_services
 from dueflow.services.digests import seal_day
 from dueflow.services.scan import ScanEvent, scheduled_date, shard_events
@@ -24,7 +25,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "shard" not in event:
         # the scheduled run first seals the day before: every case's audit head, chained and signed
         day = scheduled_date(event, services.settings.time_zone) or clock.today(services.settings.time_zone)
-        if seal_day(services, (day - timedelta(days=1)).isoformat()):
+        if attempt(lambda: seal_day(services, (day - timedelta(days=1)).isoformat())):
             logger.info("audit digest sealed", extra={"day": str(day - timedelta(days=1))})
         if fan_out:
             from dueflow.adapters.fanout import invoke_async

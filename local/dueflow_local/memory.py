@@ -647,6 +647,10 @@ class MemoryAuditStore:
         keys = [k for k in self._objects if k.startswith("digests/") and k.endswith(".json")]
         return sorted(k[len("digests/") : -len(".json")] for k in keys)
 
+    def seal_signature(self, day: str) -> bytes | None:
+        self._wire.call("s3", "GetObject")
+        return self._objects.get(f"digests/{day}.sig")
+
     def latest_seal(self) -> tuple[str, bytes] | None:
         days = self._digest_days()
         if not days:

@@ -92,6 +92,7 @@ class Runtime:
         self._saved_env: dict[str, str | None] = {}
         self._stack: list[Any] = []
         self._delivering_ended = False
+        self.dead_letters: list[str] = []  # stream records given up on (the failure queue's messages)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -168,7 +169,11 @@ class Runtime:
                 raise RuntimeError(f"stream records failed: {sorted(failed)}")
             first = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed)
             records = records[first:]
-        raise RuntimeError(f"stream records failed {STREAM_ATTEMPTS} times (they would go to the DLQ)")
+        if not self.dispatcher.tolerate:
+            raise RuntimeError(f"stream records failed {STREAM_ATTEMPTS} times (they would go to the DLQ)")
+        # as the event source mapping does: the batch goes to the failure queue, the stream reads on (the
+        # payments are on the loans table; their cases hear of them at the next wake-up or re-evaluation)
+        self.dead_letters.extend(r["dynamodb"]["SequenceNumber"] for r in records)
 
     def _take_ended(self) -> list[dict[str, Any]]:
         """Executions that ended FAILED, TIMED_OUT or ABORTED since last asked, as DescribeExecution

@@ -211,6 +211,7 @@ class Simulation:
                         **injector.summary(),
                         "failed_invocations": dict(sorted(Counter(n for n, _ in rt.dispatcher.failures).items())),
                         "api_calls_repeated": self.api_retries,
+                        "stream_records_dead_lettered": len(rt.dead_letters),
                     }
             with meter.pause():
                 # the next morning's scan would seal the last day: seal it now, and export the digests

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from dueflow_local.cli import app
@@ -48,3 +49,21 @@ def test_a_faulty_run_keeps_every_invariant_and_the_outcomes_of_a_clean_run(tmp_
     assert checked["violations_total"] == 0, checked
     assert faulty["cases_by_outcome"] == clean["cases_by_outcome"]
     assert faulty["audit_chains_verified"] is True
+
+
+@pytest.mark.parametrize("rate", ["0.15", "0.3"])
+def test_at_every_service_failing_at_a_rate_no_case_is_lost_and_the_outcomes_are_the_clean_runs(
+    tmp_path: Path, rate: str
+) -> None:
+    """Every call of every service fails at ``rate`` per attempt (and dispatchers crash after sends): every
+    case still progresses or closes (no_stuck_case), every message a provider accepted is on the record
+    (messages_on_record), and every case ends as in the clean run (outcomes_match_baseline)."""
+    clean = simulate(tmp_path / "clean")
+    plan = ",".join(f"{s}={rate}" for s in ("dynamodb:*", "s3:PutObject", "sns:Publish", "ses:SendEmail", "states:*"))
+    faulty = simulate(
+        tmp_path / "faulty", "--faults", f"{plan},crash:after_send=0.05", "--baseline", str(tmp_path / "clean")
+    )
+    checked = faulty["invariants"]
+    assert faulty["faults"]["injected_total"] > 1000 and faulty["faults"]["failed_invocations"]
+    assert checked["violations_total"] == 0, checked
+    assert faulty["cases_by_outcome"] == clean["cases_by_outcome"]

@@ -155,7 +155,10 @@ def test_a_crash_after_sending_is_never_sent_again_and_goes_on_record_as_unconfi
 
 
 def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any, aws_clients: dict[str, Any]) -> None:
+    from dueflow.services.scan import ItemsFailed
+
     clock.set_clock(lambda: NOON)
+    clock.set_sleep(lambda seconds: None)
     book = list(generate_book(60, seed=4, as_of=date(2026, 7, 1)))
     services.loans.put(book, date(2026, 7, 1))
     with (
@@ -164,7 +167,7 @@ def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any, aws_client
             "start_execution",
             side_effect=ClientError({"Error": {"Code": "ThrottlingException", "Message": "rate"}}, "StartExecution"),
         ),
-        contextlib.suppress(ClientError),
+        contextlib.suppress(ClientError, ItemsFailed),
     ):
         run_scan(services, date(2026, 7, 1))
     with (
@@ -184,6 +187,7 @@ def test_the_scan_is_safe_to_run_again_after_a_failure(services: Any, aws_client
     assert start.call_count == len(cases)
     assert all(c.execution_arn for c in cases)
     clock.reset_clock()
+    clock.set_sleep(None)
 
 
 def test_the_scheduled_scan_fans_out_two_invocations_per_shard(services: Any) -> None:

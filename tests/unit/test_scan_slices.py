@@ -154,3 +154,40 @@ def test_the_handler_invokes_the_next_slice_with_the_position_when_its_time_runs
         reset_default_services()
     assert report["loans_read"] == 3 and report["continue_after"]
     assert sent == [{**event, "after": report["continue_after"]}]
+
+
+def test_a_loan_whose_calls_fail_a_few_times_still_gets_its_case_the_same_day(services: Services) -> None:
+    """A short outage fails an item's calls on their first attempts: the item is tried again, and every
+    overdue loan has its case from this one invocation."""
+    from dueflow.ports import ServiceUnavailable
+
+    failures = iter([True, False, False, False] * 1000)  # one case write in four fails
+
+    def flaky(service: str, operation: str, params: Any) -> None:
+        if service == "dynamodb" and operation == "PutItem" and next(failures):
+            raise ServiceUnavailable(service, operation, "injected")
+
+    services.cases._wire.before.append(flaky)  # type: ignore[attr-defined]
+    report = run_scan(services, AS_OF)
+    assert report.items_failed == 0 and opened(services) == expected_cases(services)
+
+
+def test_an_outage_stops_the_invocation_after_a_few_items_instead_of_trying_each(services: Services) -> None:
+    from dueflow.ports import ServiceUnavailable
+    from dueflow.services.scan import OUTAGE_ITEMS, ItemsFailed
+
+    attempts = 0
+
+    def down(service: str, operation: str, params: Any) -> None:
+        nonlocal attempts
+        if service == "dynamodb" and operation == "PutItem":
+            attempts += 1
+            raise ServiceUnavailable(service, operation, "injected")
+
+    services.cases._wire.before.append(down)  # type: ignore[attr-defined]
+    with pytest.raises(ItemsFailed):
+        run_scan(services, AS_OF)
+    assert opened(services) == set() and attempts <= OUTAGE_ITEMS * 4 + 4
+    services.cases._wire.before.remove(down)  # type: ignore[attr-defined]
+    run_scan(services, AS_OF)  # the trigger's retry, after the outage
+    assert opened(services) == expected_cases(services)

@@ -307,6 +307,10 @@ class AuditStore(Protocol):
         """Every stored digest, ``(day, body, signature)``, by day (for verification)."""
         ...
 
+    def seal_signature(self, day: str) -> bytes | None:
+        """The signature of ``day``'s digest, or None when it is missing."""
+        ...
+
     def latest_seal(self) -> tuple[str, bytes] | None:
         """The last day sealed and its digest's body (what the next digest chains to)."""
         ...

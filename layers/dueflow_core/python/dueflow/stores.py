@@ -43,9 +43,9 @@ class MessageLifecycle:
         return self._transition(message_id, "SENDING", "PENDING", {"not_before": now.isoformat()})
 
     def sent(self, message_id: str, at: datetime, provider_id: str) -> bool:
-        """SENDING -> SENT. It stays on the pending-index (due again after a lease) until its record is
-        complete (``recorded``): a dispatcher that stops in between leaves it for the next to finish."""
-        fields = {"sent_at": at.isoformat(), "provider_id": provider_id, "not_before": (at + LEASE).isoformat()}
+        """SENDING -> SENT. It stays on the pending-index (due at once) until its record is complete
+        (``recorded``): a dispatcher that stops in between leaves it for the next tick to finish."""
+        fields = {"sent_at": at.isoformat(), "provider_id": provider_id, "not_before": at.isoformat()}
         return self._transition(message_id, "SENDING", "SENT", fields)
 
     def unconfirmed(self, message_id: str, at: datetime) -> bool:
@@ -59,7 +59,7 @@ class MessageLifecycle:
                 "reason": "the dispatcher stopped after claiming it; it may have gone out",
                 "settled_at": at.isoformat(),
                 "sent_at": at.isoformat(),
-                "not_before": (at + LEASE).isoformat(),
+                "not_before": at.isoformat(),
             },
         )
 

@@ -64,9 +64,17 @@ class S3AuditStore:
             if key.endswith(".json"):
                 day = key[len("digests/") : -len(".json")]
                 body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
-                signature = self._s3.get_object(Bucket=self._bucket, Key=f"digests/{day}.sig")["Body"].read()
-                out.append((day, body, signature))
+                # a digest whose signature is missing reads as unsigned (verification says so)
+                out.append((day, body, self.seal_signature(day) or b""))
         return sorted(out)
+
+    def seal_signature(self, day: str) -> bytes | None:
+        try:
+            return bytes(self._s3.get_object(Bucket=self._bucket, Key=f"digests/{day}.sig")["Body"].read())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
 
     def latest_seal(self) -> tuple[str, bytes] | None:
         days = sorted(k[len("digests/") : -len(".json")] for k in self._keys("digests/") if k.endswith(".json"))

@@ -26,7 +26,7 @@ def append(services: Services, case_id: str, record_type: str, at: datetime, bod
     for _ in range(_ATTEMPTS):
         case = services.cases.require(case_id)
         if case.audit_pending:
-            _finish_pending(services, case)
+            finish_pending(services, case)
             continue
         if dedupe in case.audit_keys:
             return case.audit_seq  # a retry of an append that already happened
@@ -53,7 +53,7 @@ def _claim(services: Services, case_id: str, seq: int, record: AuditRecord, data
     return services.cases.claim_audit(case_id, seq, record.seq, sha256(data), record.key, data.decode(), dedupe)
 
 
-def _finish_pending(services: Services, case: Case) -> None:
+def finish_pending(services: Services, case: Case) -> None:
     """Store the record another writer claimed (the bytes are on the case), then clear the claim."""
     record = AuditRecord.from_bytes((case.audit_pending_body or "").encode())
     services.audit_store.append(record)

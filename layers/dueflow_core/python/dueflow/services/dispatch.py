@@ -32,6 +32,7 @@ from dueflow.domain.messages import call_script, render
 from dueflow.domain.outbox import Message
 from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ProviderRefused
+from dueflow.retries import attempt
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.customers import CustomerRules, customer_rules
@@ -88,18 +89,21 @@ def run_dispatch(
     now = now or clock.now()
     report = DispatchReport(at=now.isoformat())
     rates = rates or SendRates.share(services.settings, 1)
-    for message_id in list(services.outbox.due(now, shard)):
+    # what earlier ticks left unfinished first (a send whose record is incomplete, a lease that ended), so
+    # that the contact caps count those contacts before anything new goes to the same customer
+    due = [m for m in (services.outbox.get(i) for i in list(services.outbox.due(now, shard))) if m is not None]
+    due.sort(key=lambda m: m.status == "PENDING")
+    for message in due:
         if budget.exhausted():
             report.stopped_early = True
             break  # the rest is due at the next tick (the oldest-pending alarm watches the backlog)
-        message = services.outbox.get(message_id)
-        if message is not None and message.status == "SENDING":  # its lease ended: a dispatcher stopped
+        if message.status == "SENDING":  # its lease ended: a dispatcher stopped
             report.unconfirmed += _settle_in_doubt(services, message, now)
             continue
-        if message is not None and message.status in ("SENT", "UNCONFIRMED"):  # its record is unfinished
+        if message.status in ("SENT", "UNCONFIRMED"):  # its record is unfinished
             report.reconciled += _reconcile(services, message)
             continue
-        if message is None or message.status != "PENDING":
+        if message.status != "PENDING":
             continue
         outcome = dispatch_one(services, message, now, rates)
         if outcome == "refused":
@@ -172,7 +176,8 @@ def dispatch_one(services: Services, message: Message, now: datetime, rates: Sen
         return "refused"
     services.outbox.sent(message.message_id, now, provider_id)
     message.sent_at, message.provider_id = now, provider_id
-    _record_sent(services, message, case, loan, rendered.text, recipient_zone(recipient))
+    # it went out: its record is tried over a short outage here (a later tick completes it otherwise)
+    attempt(lambda: _record_sent(services, message, case, loan, rendered.text, recipient_zone(recipient)))
     return "sent"
 
 
@@ -364,7 +369,7 @@ def _settle_in_doubt(services: Services, message: Message, now: datetime) -> int
         return 0
     message.sent_at = now  # settled now: the time on its record and on the contact log
     case = None if message.case_id.startswith("predue:") else services.cases.get(message.case_id)
-    _record_unconfirmed(services, message, case)
+    attempt(lambda: _record_unconfirmed(services, message, case))
     return 1
 
 

@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 from dueflow import clock
-from dueflow.domain.case import Case
+from dueflow.domain.case import Case, continuation_name
 from dueflow.services import audit_log
 from dueflow.services.context import Services
 from dueflow.services.continuation import continue_case, current_number
@@ -57,6 +57,7 @@ class EndedExecution:
     case_id: str
     name: str
     status: str
+    arn: str = ""
 
     @classmethod
     def parse(cls, event: Any) -> EndedExecution:
@@ -76,7 +77,8 @@ class EndedExecution:
         case_id = payload.get("case_id") if isinstance(payload, dict) else None
         if not isinstance(case_id, str) or not case_id:
             raise ValueError("execution event field detail.input: no case_id")
-        return cls(case_id, name, status)
+        arn = detail.get("executionArn")
+        return cls(case_id, name, status, arn if isinstance(arn, str) else "")
 
 
 def restart_ended(services: Services, ended: EndedExecution) -> str | None:
@@ -85,6 +87,12 @@ def restart_ended(services: Services, ended: EndedExecution) -> str | None:
     if ended.status not in ENDED:
         return None
     case = services.cases.get(ended.case_id)
+    first = case is not None and ended.name == continuation_name(case.case_id, 0)
+    if case is not None and case.is_open and not case.execution_arn and ended.arn and first:
+        # its first execution started, but the case never recorded it (a failure in between): it is the
+        # case's execution, and it ended
+        services.cases.update(case.case_id, {"execution_arn": ended.arn})
+        case = services.cases.require(case.case_id)
     if case is None or not case.is_open or _current(case) != ended.name:
         return None  # closed since, or an older execution the case has already left
     today = clock.today(services.settings.time_zone)

@@ -16,8 +16,10 @@ case (deterministic case ids and execution names, conditional writes) and queues
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from dueflow import clock
@@ -30,6 +32,7 @@ from dueflow.domain.position import FLAG_DUE_SOON, WarningPolicy, assess
 from dueflow.domain.strict import iso_date
 from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ScanStats, StoredLoan
+from dueflow.retries import ATTEMPTS, NOT_TRANSIENT, attempt
 from dueflow.services.complaints import escalate_overdue_complaints
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
@@ -52,6 +55,8 @@ class ScanReport:
     cases_woken: int = 0
     # open cases whose execution had ended (failed, timed out, stopped) with no restart: restarted now
     cases_restarted: int = 0
+    items_failed: int = 0  # loans or wake-ups whose work failed on every attempt (the invocation fails)
+    failing_in_a_row: int = 0
     # wake-ups whose date passed before today and that no scan woke (a failed or unfinished shard)
     cases_parked_past_wake: int = 0
     complaints_past_deadline: int = 0
@@ -138,7 +143,14 @@ def run_scan(
             else:
                 _wake_part(services, as_of, shard, after, budget, report)
             if report.continue_after is not None:
-                return report
+                return _finished(report)
+    return _finished(report)
+
+
+def _finished(report: ScanReport) -> ScanReport:
+    if report.items_failed:
+        # every other item is done; the invocation's retry does these again (and the rest, idempotently)
+        raise ItemsFailed(f"{report.items_failed} items of the scan failed after {ITEM_ATTEMPTS} attempts each")
     return report
 
 
@@ -159,31 +171,67 @@ def _due_part(
         if budget.exhausted():
             report.continue_after = list(after) if after else []
             break
-        loan = stored.loan
         report.loans_read += 1
-        position = assess(loan, as_of, policy)
-        if FLAG_DUE_SOON in position.flags and position.next_due_date is not None:
-            report.reminders_queued += _pre_due(services, stored, position.next_due_date, fmt(position.next_due_amount))
-        if position.dpd >= max(settings.grace_days, 1):
-            latest = services.cases.latest_case_for_loan(loan.loan_id)
-            if latest is not None and latest.is_open:
-                if not latest.execution_arn:
-                    # opened by an earlier run that failed before its execution started: start it now
-                    pacer.wait()
-                    open_case(services, loan, position, latest.episode, latest.case_id)
-                elif not latest.task_token:
-                    # not parked at a callback: its execution may have ended (failed, timed out, stopped)
-                    pacer.wait()
-                    report.cases_restarted += int(restart_if_ended(services, latest, as_of) is not None)
-                report.cases_already_open += 1
-            elif starts_an_episode(latest, loan, position):
-                pacer.wait()
-                episode = latest.episode + 1 if latest is not None else 1
-                report.cases_opened += int(open_case(services, loan, position, episode))
-            else:
-                report.cases_already_open += 1
+        retrying(partial(_due_loan, services, stored, as_of, policy, pacer, report), report)
         after = stored.due_key
     report.items_scanned += stats.scanned
+
+
+def _due_loan(
+    services: Services, stored: StoredLoan, as_of: date, policy: WarningPolicy, pacer: Pacer, report: ScanReport
+) -> None:
+    """One loan of the due-index: its pre-due reminder, its new case, or its open case looked after."""
+    settings = services.settings
+    loan = stored.loan
+    position = assess(loan, as_of, policy)
+    if FLAG_DUE_SOON in position.flags and position.next_due_date is not None:
+        report.reminders_queued += _pre_due(services, stored, position.next_due_date, fmt(position.next_due_amount))
+    if position.dpd >= max(settings.grace_days, 1):
+        latest = services.cases.latest_case_for_loan(loan.loan_id)
+        if latest is not None and latest.is_open:
+            if not latest.execution_arn:
+                # opened by an earlier run that failed before its execution started: start it now
+                pacer.wait()
+                open_case(services, loan, position, latest.episode, latest.case_id)
+            elif not latest.task_token:
+                # not parked at a callback: its execution may have ended (failed, timed out, stopped)
+                pacer.wait()
+                report.cases_restarted += int(restart_if_ended(services, latest, as_of) is not None)
+            report.cases_already_open += 1
+        elif starts_an_episode(latest, loan, position):
+            pacer.wait()
+            episode = latest.episode + 1 if latest is not None else 1
+            report.cases_opened += int(open_case(services, loan, position, episode))
+        else:
+            report.cases_already_open += 1
+
+
+ITEM_ATTEMPTS = ATTEMPTS
+OUTAGE_ITEMS = 3  # items failing one after another that mean an outage
+
+
+class ItemsFailed(RuntimeError):
+    """Some items of a scan failed on every attempt (the others were done): the invocation fails so
+    that its trigger runs it again."""
+
+
+def retrying(work: Callable[[], None], report: ScanReport) -> None:
+    """Do one item's work (``dueflow.retries.attempt``); after its last attempt count it failed and go on
+    with the next item, so that one loan's trouble never keeps the book's other loans from their cases.
+    Bad data (a ValueError) is not retried."""
+    try:
+        attempt(work)
+    except NOT_TRANSIENT:
+        raise
+    except Exception:
+        report.items_failed += 1
+        report.failing_in_a_row += 1
+        if report.failing_in_a_row >= OUTAGE_ITEMS:
+            # item after item fails: an outage, not one item's trouble; stop, and let the trigger run the
+            # invocation again later rather than spend its time on attempts bound to fail
+            raise ItemsFailed(f"{OUTAGE_ITEMS} items in a row failed {ITEM_ATTEMPTS} times each") from None
+        return
+    report.failing_in_a_row = 0
 
 
 def _wake_part(
@@ -195,20 +243,27 @@ def _wake_part(
         if budget.exhausted():
             report.continue_after = list(after) if after else []
             return
-        case = services.cases.get(case_id)
-        if case is None or case.wake_on is None:
-            continue  # (an index entry of no parked case: nothing to wake, no position to hand over)
-        if wake(services, case, as_of) is not None:
-            report.cases_woken += 1
-            if missed_wake(case, as_of):
-                report.cases_parked_past_wake += 1
-        after = (case.wake_on.isoformat(), case_id)
-    complaints = escalate_overdue_complaints(services, as_of, shard)
+        woken: list[Case] = []
+        retrying(partial(_wake_one, services, case_id, as_of, report, woken), report)
+        if woken and woken[0].wake_on is not None:
+            after = (woken[0].wake_on.isoformat(), case_id)
+    complaints = attempt(partial(escalate_overdue_complaints, services, as_of, shard))  # both idempotent
     report.complaints_past_deadline += complaints.past_deadline
     report.complaints_escalated += complaints.escalated
-    periods = flag_nearing(services, as_of, shard)
+    periods = attempt(partial(flag_nearing, services, as_of, shard))
     report.limitation_nearing += periods.nearing
     report.limitation_flagged += periods.flagged
+
+
+def _wake_one(services: Services, case_id: str, as_of: date, report: ScanReport, seen: list[Case]) -> None:
+    case = services.cases.get(case_id)
+    if case is None or case.wake_on is None:
+        return  # (an index entry of no parked case: nothing to wake, no position to hand over)
+    seen[:] = [case]
+    if wake(services, case, as_of) is not None:
+        report.cases_woken += 1
+        if missed_wake(case, as_of):
+            report.cases_parked_past_wake += 1
 
 
 def missed_wake(case: Case, as_of: date) -> bool:

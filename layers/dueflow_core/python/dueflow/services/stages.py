@@ -269,6 +269,15 @@ def _reevaluate(services: Services, event: StageEvent, case: Case, loan: Loan, p
 
 def _close(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
     outcome = event.outcome or "UNKNOWN"
+    # on the record first, then closed: a failure in between is retried and the record is written once
+    audit_log.append(
+        services,
+        event.case_id,
+        "case_closed",
+        event.at,
+        {"outcome": outcome, "dpd": position.dpd, "total_overdue": fmt(position.total_overdue)},
+        event.dedupe("closed"),
+    )
     services.cases.update(
         event.case_id,
         {
@@ -289,14 +298,6 @@ def _close(services: Services, event: StageEvent, case: Case, loan: Loan, positi
             "stage_visit",
             "resume_visit",
         ),
-    )
-    audit_log.append(
-        services,
-        event.case_id,
-        "case_closed",
-        event.at,
-        {"outcome": outcome, "dpd": position.dpd, "total_overdue": fmt(position.total_overdue)},
-        event.dedupe("closed"),
     )
     return {"outcome": outcome}
 

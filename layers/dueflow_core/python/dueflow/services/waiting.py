@@ -78,7 +78,7 @@ def park(services: Services, raw: Any) -> dict[str, Any]:
     grace = services.settings.promise_grace_days
     if event.wait != "plan" and case.promise is not None and case.promise.pending(today, grace):
         wake_on = case.promise.promised_date + timedelta(days=grace + 1)  # decide the promise then
-    services.cases.park(event.case_id, event.token, event.state, wake_on)
+    # on the record first, then parked: a failure in between is retried and the record is written once
     audit_log.append(
         services,
         event.case_id,
@@ -87,6 +87,7 @@ def park(services: Services, raw: Any) -> dict[str, Any]:
         {"stage": event.state, "wake_on": str(wake_on)},
         dedupe=f"{event.state}:{event.entered}:entered",
     )
+    services.cases.park(event.case_id, event.token, event.state, wake_on)
     case = services.cases.require(event.case_id)
     kind = wake_kind(case, loan, today, timing, thresholds(services.settings, loan))
     if kind in ("cured", "plan_completed", "broken_promise", "plan_accepted", "plan_proposed"):
