@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from dueflow.domain.loan import PaymentReference
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
-from dueflow.observability import correlate, logger
+from dueflow.observability import correlate, lambda_logging
 from dueflow.ports import PostingConflict
 from dueflow.services import case_actions as actions
 from dueflow.services.case_actions import Caller
@@ -413,7 +413,7 @@ def litigation(case_id: str) -> list[dict[str, Any]]:
     return actions.audit_records(default_services(), caller(), case_id, litigation_only=True)
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@lambda_logging
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     path = event.get("pathParameters") if isinstance(event, dict) else None
     correlate(str((path or {}).get("case_id") or ""), loan_id=(path or {}).get("loan_id"))

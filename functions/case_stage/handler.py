@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from dueflow.observability import correlate, count, logger
+from dueflow.observability import correlate, count, lambda_logging, logger
 from dueflow.services.context import default_services
 from dueflow.services.stages import StageEvent, run_stage
 from dueflow.workflow.definition import STAGE_LABELS
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@lambda_logging
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     stage = StageEvent.parse(event)
     correlate(stage.case_id, stage=stage.stage)

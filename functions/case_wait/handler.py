@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from dueflow.observability import correlate, logger
+from dueflow.observability import correlate, lambda_logging
 from dueflow.services.context import default_services
 from dueflow.services.waiting import park
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@lambda_logging
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if isinstance(event, dict):
         correlate(str(event.get("case_id") or ""), state=event.get("state"))

@@ -3,13 +3,13 @@ Change", FAILED, TIMED_OUT or ABORTED): the case goes on in a new execution, fro
 
 from typing import Any
 
-from dueflow.observability import correlate, count, logger
+from dueflow.observability import correlate, count, lambda_logging, logger
 from dueflow.retries import attempt
 from dueflow.services.context import default_services
 from dueflow.services.recovery import EndedExecution, restart_ended
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@lambda_logging
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ended = EndedExecution.parse(event)
     correlate(ended.case_id, execution=ended.name, status=ended.status)

@@ -8,13 +8,13 @@ import time
 from typing import Any
 
 from dueflow.domain.contact_policy import Channel
-from dueflow.observability import count, gauge, logger
+from dueflow.observability import count, gauge, lambda_logging, logger
 from dueflow.pacing import Budget
 from dueflow.services.context import default_services
 from dueflow.services.dispatch import SendRates, run_dispatch
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@lambda_logging
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     services = default_services()
     settings = services.settings

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from dueflow.adapters.loan_items import stored_from_item
-from dueflow.observability import logger
+from dueflow.observability import lambda_logging, logger
 from dueflow.retries import attempt
 from dueflow.services.context import default_services
 from dueflow.services.payments import on_loan_change
@@ -30,6 +30,6 @@ def record_handler(record: DynamoDBRecord) -> None:
             logger.info("case resumed by a payment", extra={"kind": kind})
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@lambda_logging
 def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from dueflow import clock
-from dueflow.observability import count, logger
+from dueflow.observability import count, lambda_logging, logger
 from dueflow.pacing import Budget
 from dueflow.retries import attempt
 from dueflow.services.context import default_services
@@ -18,7 +18,7 @@ from dueflow.services.digests import seal_day
 from dueflow.services.scan import ScanEvent, scheduled_date, shard_events
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@lambda_logging
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     services = default_services()
     fan_out = os.environ.get("SCAN_FAN_OUT") == "true"

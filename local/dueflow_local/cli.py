@@ -97,8 +97,10 @@ def emit_json(payload: Any) -> None:
 
 
 # Wide enough for statements when the output is a file or a CI log rather than a terminal.
-out = Console(width=None if sys.stdout.isatty() else 132)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 132)
+# off a terminal (CI, a pipe, a file) a line of text is never wrapped (whoever reads it greps whole lines)
+# and tables are laid out 132 columns wide
+out = Console(width=None if sys.stdout.isatty() else 132, soft_wrap=not sys.stdout.isatty())
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 132, soft_wrap=not sys.stderr.isatty())
 
 BookOpt = Annotated[Path, typer.Option("--book", help="Loan book (JSON Lines).", exists=True, dir_okay=False)]
 AsOfOpt = Annotated[str, typer.Option("--as-of", help="As-of date (YYYY-MM-DD), end of day.")]
@@ -393,9 +395,18 @@ def simulate(
     lang: Annotated[
         str | None, typer.Option("--lang", help="The report's language: zh-CN or en (default: the settings').")
     ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            help="The handlers' log lines kept in OUT/logs.jsonl: DEBUG, INFO, WARNING or ERROR (never the console).",
+        ),
+    ] = "INFO",
     as_json: JsonOpt = False,
 ) -> None:
     """Play a loan book through the real workflow on the local runtime, day by day."""
+    if log_level.upper() not in LOG_LEVELS:
+        raise fail(f"--log-level: one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
     from dueflow_local.runtime import BACKENDS
 
     if backend not in BACKENDS:
@@ -446,6 +457,7 @@ def simulate(
         backend=backend,
         workers=workers or os.cpu_count() or 1,
         language=lang,
+        log_level=log_level.upper(),
     )
     started = time.perf_counter()
     with _progress() as progress:
@@ -499,11 +511,7 @@ def simulate(
             f"faults injected: {summary['faults']['injected_total']} failed attempts, "
             f"{summary['faults']['crashes_after_send']} crashes after a send"
         )
-    promises = summary["promises"]
-    out.print(
-        f"promises to pay: {promises['made']} made, {promises['kept']} kept, {promises['broken']} broken"
-        + (f" (kept rate {promises['kept_rate']:.0%})" if promises["made"] else "")
-    )
+    out.print(promises_line(summary["promises"]))
     names = [name for name, v in checked.items() if isinstance(v, dict)]
     if broken:
         out.print("invariants broken: " + ", ".join(f"{name} ({count})" for name, count in broken.items()))
@@ -512,6 +520,21 @@ def simulate(
     out.print(f"wrote {out_dir / 'summary.json'}, {out_dir / 'cases.jsonl'} and the report: {out_dir / 'report.html'}")
     if broken:
         raise typer.Exit(1)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def promises_line(promises: dict[str, Any]) -> str:
+    """The promises made, kept, broken and still pending (not yet due or within their grace); the kept
+    rate of those decided, when any is."""
+    pending = promises["made"] - promises["kept"] - promises["broken"]
+    line = f"promises to pay: {promises['made']} made, {promises['kept']} kept, {promises['broken']} broken"
+    if pending:
+        line += f", {pending} pending"
+    if promises.get("kept_rate") is not None:
+        line += f" (kept rate {promises['kept_rate']:.0%} of those decided)"
+    return line
 
 
 HEADLINE = (
@@ -538,6 +561,7 @@ RUN_FILES = (
     "book.jsonl",
     "events.jsonl",
     "signing-key.pem",
+    "logs.jsonl",
     "audit",
 )
 

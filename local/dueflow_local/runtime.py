@@ -142,7 +142,9 @@ class Runtime:
     def _register_handlers(self) -> None:
         for name in FUNCTIONS:
             handler = load_handler(name).handler
-            self.dispatcher.register(name, _as_service(self, name, handler) if self.emit_metrics else handler)
+            # each function's service as deployed (its log lines and metrics); the in-memory world only:
+            # it is set in the environment around each invocation, which moto's threads would share
+            self.dispatcher.register(name, _as_service(self, name, handler) if self.backend == "memory" else handler)
 
     # -- what each world provides ----------------------------------------------------------------------
     def settle(self, timeout: float = 60.0) -> None:

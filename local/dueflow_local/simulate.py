@@ -12,8 +12,8 @@ import hashlib
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable, Mapping
-from contextlib import ExitStack, nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -148,6 +148,7 @@ class Simulation:
     stream: str = "0"  # this process's digest stream (a worker seals the cases it holds)
     emit_metrics: bool = False  # handlers print their EMF metrics (the in-memory world, one process)
     language: str | None = None  # the report's (None: settings.report_language)
+    log_level: str = "INFO"  # the handlers' log lines kept in the run folder (logs.jsonl)
     _audit_stages: dict[str, set[str]] = field(default_factory=dict)
     _audit_messages: dict[str, set[str]] = field(default_factory=dict)
     _audit_opt_outs: dict[str, list[tuple[str, datetime]]] = field(default_factory=dict)
@@ -157,10 +158,13 @@ class Simulation:
         run's audit copy in ``out`` is removed first: records of two runs must never mix)."""
         out.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(out / "audit", ignore_errors=True)
+        for old in out.glob("logs*.jsonl"):
+            old.unlink()
         if self.workers > 1 and len(self.book) > 1:
             played = merge(play_in_workers(self, out, progress))
         else:
             played = self.play(out, progress)
+        _gather_logs(out)
         return self.report(out, played)
 
     def play(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> Played:
@@ -186,7 +190,7 @@ class Simulation:
             keep_events=False,
             emit_metrics=self.emit_metrics,
         )
-        with runtime as rt, self._metered(rt, meter):
+        with handler_logs(out / f"logs-{self.stream}.jsonl", self.log_level), runtime as rt, self._metered(rt, meter):
             with meter.pause():
                 rt.load_book(self.book, self.start - timedelta(days=1))
                 snapshots = [self._buckets(rt, self.start - timedelta(days=1))]
@@ -767,6 +771,7 @@ def play_in_workers(
         processes.append(process)
     results: dict[int, Played] = {}
     days: dict[int, tuple[int, dict[str, int]]] = {}
+    reported = 0
     while len(results) < len(processes):
         kind, number, payload = queue.get()
         if kind == "failed":
@@ -777,8 +782,10 @@ def play_in_workers(
             days[number] = payload
             if progress is not None and len(days) == len(processes):
                 done = min(d for d, _ in days.values())
-                totals = {k: sum(state[k] for _, state in days.values()) for k in ("open", "sent")}
-                progress(done, totals)
+                if done > reported:  # once a day: when the slowest worker has finished it
+                    reported = done
+                    totals = {k: sum(state[k] for _, state in days.values()) for k in ("open", "sent")}
+                    progress(done, totals)
         else:
             results[number] = payload
     for process in processes:
@@ -794,6 +801,34 @@ def _worker(simulation: Simulation, out: Path, number: int, queue: Any) -> None:
         queue.put(("done", number, played))
     except BaseException as exc:  # reported to the parent, which stops the run
         queue.put(("failed", number, f"{type(exc).__name__}: {exc}"))
+
+
+@contextmanager
+def handler_logs(path: Path, level: str) -> Iterator[None]:
+    """The handlers' JSON log lines (Powertools Logger, as CloudWatch Logs would keep them) go to ``path``
+    at ``level`` instead of the console, which keeps the progress and the summary."""
+    from dueflow.observability import logger
+
+    handler = logger.registered_handler
+    saved_level = logger.log_level
+    with path.open("a", encoding="utf-8") as sink:
+        saved = handler.setStream(sink)  # type: ignore[attr-defined]
+        logger.setLevel(level)
+        try:
+            yield
+        finally:
+            handler.setStream(saved)  # type: ignore[attr-defined]
+            logger.setLevel(saved_level)
+
+
+def _gather_logs(out: Path) -> None:
+    """The workers' log files as one ``logs.jsonl`` (worker by worker; each line names its case)."""
+    parts = sorted(out.glob("logs-*.jsonl"))
+    with (out / "logs.jsonl").open("w", encoding="utf-8") as whole:
+        for part in parts:
+            with part.open(encoding="utf-8") as lines:
+                shutil.copyfileobj(lines, whole)
+            part.unlink()
 
 
 def merge(parts: list[Played]) -> Played:

@@ -17,7 +17,10 @@ correlation id that follows a case across Lambdas.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -50,6 +53,21 @@ def service_name(prefix: str, function: str) -> str:
 
 
 logger = Logger()
+
+
+def lambda_logging(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Every handler's logging: Powertools' Lambda context on each line, state cleared per invocation,
+    and the function's service as deployed (``POWERTOOLS_SERVICE_NAME``; the local runtime sets it per
+    invocation, as each function's environment does on Lambda)."""
+
+    @functools.wraps(handler)
+    def with_service(event: Any, context: Any) -> Any:
+        service = os.environ.get("POWERTOOLS_SERVICE_NAME")
+        if service and service != logger.service:
+            logger.append_keys(service=service)
+        return handler(event, context)
+
+    return logger.inject_lambda_context(log_event=False, clear_state=True)(with_service)
 
 
 def correlate(case_id: str | None, **keys: str | None) -> None:
