@@ -605,7 +605,7 @@ def _case_lines(run_dir: Path) -> list[dict[str, object]]:
 
 @case_app.command("show")
 def case_show(
-    loan_id: Annotated[str, typer.Argument(help="The loan whose case(s) to show.")],
+    loan_id: Annotated[str, typer.Argument(help="A case id, or a loan id (all of the loan's cases).")],
     run_dir: RunOpt,
     execution: Annotated[
         bool, typer.Option("--execution", help="Also the Step Functions history, in the console's terms.")
@@ -618,11 +618,14 @@ def case_show(
     from dueflow.settings import Settings
     from dueflow_local.timeline import case_timeline, render_timeline
 
-    cases = [c for c in _case_lines(run_dir) if c["loan_id"] == loan_id]
+    lines = _case_lines(run_dir)
+    cases = [c for c in lines if c["case_id"] == loan_id] or [c for c in lines if c["loan_id"] == loan_id]
     if not cases:
-        known = sorted({str(c["loan_id"]) for c in _case_lines(run_dir)})[:3]
+        known = sorted({str(c["loan_id"]) for c in lines})[:3]
         hint = f" (loans with a case: {', '.join(known)}, ...; dueflow case list --run {run_dir})" if known else ""
-        raise fail(f"loan {loan_id}: no case in {run_dir / 'cases.jsonl'}{hint}", 1)
+        raise fail(f"{loan_id}: no such case or loan with a case in {run_dir / 'cases.jsonl'}{hint}", 1)
+    if len(cases) > 1 and not as_json:
+        err.print(f"loan {loan_id} has {len(cases)} cases, oldest first: {', '.join(str(c['case_id']) for c in cases)}")
     zone = Settings().time_zone
     timelines = [case_timeline(run_dir, case, zone) for case in cases]
     if as_json:
@@ -652,6 +655,16 @@ def case_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The cases of a finished run, filtered: loan, case, outcome, stage, DPD and amount owed at the end."""
+    from dueflow.domain.classification import BUCKETS
+    from dueflow.workflow.definition import OUTCOMES, build_definition_names
+
+    for option, value, allowed in (
+        ("--outcome", outcome, ("OPEN", *OUTCOMES)),
+        ("--stage", stage, build_definition_names()),
+        ("--bucket", bucket, BUCKETS),
+    ):
+        if value is not None and value.lower() not in {a.lower() for a in allowed}:
+            raise fail(f"{option}: one of {', '.join(allowed)}, not {value!r}")
     rows = [
         c
         for c in _case_lines(run_dir)
@@ -660,10 +673,14 @@ def case_list(
         and (bucket is None or str(c.get("bucket_at_end", "")).upper() == bucket.upper())
     ]
     if as_json:
-        keys = ("loan_id", "case_id", "outcome", "stage", "opened", "closed", "dpd_at_end", "bucket_at_end")
+        keys = (
+            "loan_id", "case_id", "outcome", "stage", "opened", "closed", "dpd_at_end", "bucket_at_end",
+            "owed_at_end", "currency",
+        )  # fmt: skip
         emit_json({"cases": [{k: c.get(k) for k in keys} for c in rows[:limit]], "matched": len(rows)})
         return
-    table = Table("loan", "case", "outcome", "stage", "opened", "closed", "DPD at end", title=f"{len(rows):,} cases")
+    columns = ("loan", "case", "outcome", "stage", "opened", "closed", "DPD at end", "owed at end")
+    table = Table(*columns, title=f"{len(rows):,} cases")
     for c in rows[:limit]:
         table.add_row(
             str(c["loan_id"]),
@@ -673,6 +690,7 @@ def case_list(
             str(c["opened"]),
             str(c["closed"] or "-"),
             str(c.get("dpd_at_end", "")),
+            f"{c.get('owed_at_end', '')} {c.get('currency', '')}".strip(),
         )
     out.print(table)
     if len(rows) > limit:

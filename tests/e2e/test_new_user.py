@@ -47,3 +47,27 @@ def test_json_output_is_json_alone_and_the_handler_logs_are_in_the_run_folder(tm
 def test_an_unknown_log_level_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, [*SHORT, "--out", str(tmp_path / "q"), "--log-level", "loud"])
     assert result.exit_code == 2 and "--log-level" in result.stderr
+
+
+def test_case_list_refuses_unknown_filters_and_shows_the_amount_owed_and_case_show_takes_a_case_id(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run"
+    run = ["simulate", "--generate", "300", "--seed", "7", "--start", "2026-03-01", "--days", "60", "--out", str(out)]
+    assert runner.invoke(app, run).exit_code == 0
+    for option, value, allowed in (
+        ("--outcome", "FOO", "CURED"),
+        ("--bucket", "M9", "M7+"),
+        ("--stage", "nope", "Await response"),
+    ):
+        refused = runner.invoke(app, ["case", "list", "--run", str(out), option, value])
+        assert refused.exit_code == 2 and option in refused.stderr and allowed in refused.stderr, refused.stderr
+    listed = json.loads(runner.invoke(app, ["case", "list", "--run", str(out), "--json", "--limit", "1000"]).stdout)
+    assert all("owed_at_end" in c and c["currency"] for c in listed["cases"])
+    second = [c for c in listed["cases"] if c["case_id"].endswith("-e2")]
+    assert second, "the run has a loan's second case"
+    shown = runner.invoke(app, ["case", "show", second[0]["case_id"], "--run", str(out), "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    assert [t["case_id"] for t in json.loads(shown.stdout)["cases"]] == [second[0]["case_id"]]
+    by_loan = runner.invoke(app, ["case", "show", second[0]["loan_id"], "--run", str(out), "--json"])
+    assert len(json.loads(by_loan.stdout)["cases"]) >= 2

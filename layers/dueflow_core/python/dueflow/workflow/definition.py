@@ -298,3 +298,8 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
 def stage_names(definition: dict[str, Any]) -> list[str]:
     """The state names of a definition, in definition order."""
     return list(definition["States"])
+
+
+def build_definition_names() -> tuple[str, ...]:
+    """Every state a case's stage may name, as the console shows it (and ``Opening``, before its first)."""
+    return ("Opening", *stage_names(build_definition(Functions(stage="stage", wait="wait"), Settings())))
