@@ -20,7 +20,10 @@ def loans(draw: st.DrawFn, max_term: int = 60, max_payments: int = 12) -> Loan:
     term = draw(st.integers(min_value=1, max_value=max_term))
     currency = draw(st.sampled_from(["CNY", "CNY", "CNY", "JPY"]))  # yen: no minor unit (whole amounts)
     step = 100 if currency == "JPY" else 1  # in cents
-    principal = draw(st.integers(min_value=100 * term, max_value=10**9).map(lambda c: Decimal(c - c % step) / 100))
+    # at least one unit of the currency a month (a yen loan: 100 yen a month, so rounding leaves none at 0)
+    principal = draw(
+        st.integers(min_value=100 * term * step, max_value=10**9).map(lambda c: Decimal(c - c % step) / 100)
+    )
     rate = Decimal(draw(st.integers(min_value=0, max_value=3600))) / 10000
     start = draw(st.dates(min_value=date(2015, 1, 1), max_value=date(2026, 12, 31)))
     method = draw(st.sampled_from(["equal_installment", "equal_principal"]))
