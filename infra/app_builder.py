@@ -30,6 +30,9 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     through the environment as well); ``-c env=prod`` picks an environment's settings."""
     app = App(context=project_context() | (context or {}), outdir=outdir)
     settings = Settings.from_context(app.node.try_get_context("dueflow"), app.node.try_get_context("env"))
+    problem = settings.on_call_problem()
+    if problem:
+        raise ValueError(problem)  # refused before anything is synthesized: alarms must page someone
     stack = DueFlowStack(
         app,
         f"DueFlow-{settings.environment}",

@@ -31,4 +31,19 @@ def template(dev: tuple[DueFlowStack, Template]) -> Template:
 
 @pytest.fixture(scope="session")
 def prod() -> tuple[DueFlowStack, Template]:
-    return synth({"env": "prod"})
+    """prod as cdk.json has it, with the alarms' route a bank names at its first deploy."""
+    return synth({"env": "prod", "dueflow": with_prod(alarms_routed_elsewhere=ROUTED)})
+
+
+ROUTED = "the bank's paging system, subscribed to the internal topic"
+
+
+def with_prod(**values: Any) -> dict[str, Any]:
+    """The cdk.json context of this clone with ``values`` added to prod's."""
+    import json
+
+    from infra.app_builder import CDK_JSON
+
+    context = json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]["dueflow"]
+    environments = context["environments"]
+    return {**context, "environments": {**environments, "prod": {**environments["prod"], **values}}}

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from infra.stack import DueFlowStack
-from tests.infra.conftest import synth
+from tests.infra.conftest import ROUTED, synth, with_prod
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -197,7 +197,9 @@ def test_the_sms_spend_limit_is_set_only_when_a_setting_asks_and_delivery_status
         assert "MonthlySpendLimit" not in text
         assert '\\"DeliveryStatusSuccessSamplingRate\\":\\"10\\"' in text
         assert "DeliveryStatusIAMRole" in text and "SmsDeliveryStatusRole" in text
-    _, raised = synth({"env": "prod", "dueflow": _with(sms_monthly_spend_limit_usd=2000)})
+    _, raised = synth(
+        {"env": "prod", "dueflow": _with(sms_monthly_spend_limit_usd=2000, alarm_email="oncall@bank.example")}
+    )
     assert '\\"MonthlySpendLimit\\":\\"2000\\"' in _sms_attributes(raised)
 
 
@@ -268,7 +270,10 @@ def test_an_unacknowledged_nag_finding_fails_synthesis() -> None:
 
 def test_settings_context_overrides_defaults() -> None:
     stack, template = synth(
-        {"env": "prod", "dueflow": {"defaults": {"sender_email": "dun@bank.example"}, "environments": {}}}
+        {
+            "env": "prod",
+            "dueflow": {"defaults": {"sender_email": "dun@bank.example", "alarms_routed_elsewhere": ROUTED}},
+        }
     )
     assert stack.settings.sender_email == "dun@bank.example"
     template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "dun@bank.example"})
@@ -378,3 +383,11 @@ def test_every_arn_takes_the_stacks_partition_so_china_regions_work(template: Te
         if isinstance(part, str) and part.startswith(":states:::lambda:invoke"):
             assert parts[index - 1] == {"Ref": "AWS::Partition"} and parts[index - 2].endswith('"arn:')
     assert sum(isinstance(p, str) and p.startswith(":states:::lambda:invoke") for p in parts) >= 10
+
+
+def test_a_deployment_outside_dev_without_an_on_call_subscription_is_refused_naming_the_settings() -> None:
+    with pytest.raises(ValueError, match=r"alarm_email.*alarms_routed_elsewhere.*environments\.prod"):
+        synth({"env": "prod"})
+    _, template = synth({"env": "prod", "dueflow": with_prod(alarms_routed_elsewhere=ROUTED)})
+    assert template.find_resources("AWS::CloudWatch::Alarm")
+    assert not template.find_resources("AWS::SNS::Subscription")  # no address here: routed by the bank

@@ -145,6 +145,9 @@ class Settings(BaseModel):
     api_burst_limit: int = Field(default=100, ge=1)
     start_executions_per_second: int = Field(default=40, ge=1)  # under the StartExecution quota
     alarm_email: str | None = None
+    # a deployment outside development pages someone: ``alarm_email``, or this named opt-out saying who
+    # hears the alarms instead (for example the bank's paging system subscribed to the internal topic)
+    alarms_routed_elsewhere: str | None = Field(default=None, min_length=10, max_length=300)
     # the IAM role the bank's payment feed assumes: the only principal admitted to the IAM-signed routes
     # (payments, a customer's plan acceptance through the bank's channel)
     payment_feed_role_name: str = Field(default="dueflow-payment-feed", pattern=r"^[\w+=,.@-]{1,64}$")
@@ -253,6 +256,17 @@ class Settings(BaseModel):
         """Settings from ``DUEFLOW_SETTINGS`` (defaults when it is not set)."""
         raw = (environ if environ is not None else os.environ).get(ENV_VAR)
         return cls.model_validate_json(raw) if raw else cls()
+
+    def on_call_problem(self) -> str | None:
+        """Why this deployment's alarms would reach no one, or None: outside ``dev`` an on-call address
+        (``alarm_email``) or a named opt-out (``alarms_routed_elsewhere``) is required."""
+        if self.environment == "dev" or self.alarm_email or self.alarms_routed_elsewhere:
+            return None
+        return (
+            f"environment {self.environment!r}: its alarms would reach no one; set alarm_email (the on-call "
+            "address subscribed to the internal topic) or alarms_routed_elsewhere (who hears them instead) in "
+            f"cdk.json's dueflow.environments.{self.environment}"
+        )
 
     @classmethod
     def from_context(cls, context: dict[str, Any] | None, environment: str | None = None) -> Settings:
