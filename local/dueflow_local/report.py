@@ -324,6 +324,15 @@ class Page:
     def t(self, key: str, **values: object) -> str:
         return TEXT[self.lang][key].format(**values)
 
+    def stage(self, name: str) -> str:
+        """A state's name for a reader: in Chinese the team's term, the console's name beside it."""
+        if self.lang == "zh-CN":
+            from dueflow.workflow.definition import STATE_NAMES_ZH
+
+            chinese = STATE_NAMES_ZH.get(name)
+            return f"{chinese}（{name}）" if chinese else name
+        return name
+
     def money(self, value: object) -> str:
         return format_currency(Decimal(str(value)), self.currency, locale=self.locale)
 
@@ -610,7 +619,7 @@ def render_report(
         ),
         f"<h2>{_e(p.t('reach'))}</h2>",
         f'<p class="note">{_e(p.t("reach_def"))}</p>',
-        hbars(p, p.t("reach"), [(stage, count, BLUE) for stage, count in summary["stage_funnel"].items()]),
+        hbars(p, p.t("reach"), [(p.stage(stage), count, BLUE) for stage, count in summary["stage_funnel"].items()]),
         f"<h2>{_e(p.t('roll'))}</h2>",
         f'<p class="note">{_e(p.t("roll_def", n=SMALL_SAMPLE))}</p>',
         roll_rate_table(summary["roll_rates"], p),
@@ -636,7 +645,7 @@ def render_report(
                         c["loan_id"],
                         c["case_id"],
                         c["opened"],
-                        c["stage"],
+                        p.stage(str(c["stage"])),
                         str(c.get("dpd_at_end", "")),
                         p.money(c.get("owed_at_end") or "0"),
                         c.get("next_action") or "",

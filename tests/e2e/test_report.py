@@ -183,6 +183,11 @@ def test_the_page_is_responsive_accessible_and_in_the_language_asked_for(run: Pa
     assert "special_mention" not in text and "<script" not in text
     # the business figures come before the engineers' checks
     assert text.index("催收成效") < text.index("回收曲线") < text.index("工程检查") < text.index("不变量")
+    # the stages by the team's Chinese names, the console's state name beside each
+    summary = json.loads((run / "summary.json").read_text())
+    for stage in summary["stage_funnel"]:
+        assert Page("zh-CN", "CNY").stage(stage) != stage and f"（{stage}）" in text, stage
+    assert "确认逾期（Confirm overdue）" in text
 
 
 def test_the_same_run_renders_in_english(run: Path) -> None:

@@ -52,6 +52,26 @@ OUTCOMES = tuple(CLOSED)
 # the working stages an execution may begin at (a continued plan, a restart after a failed execution)
 RESUMABLE_STAGES = (CONFIRM, FIRST_CONTACT, SECOND_REMINDER, NEGOTIATE, FOLLOW_UP, LEGAL_REVIEW)
 
+# The Chinese name a collections team uses for each state a case shows (the console keeps the English)
+STATE_NAMES_ZH: dict[str, str] = {
+    "Opening": "立案中",
+    CONFIRM: "确认逾期",
+    FIRST_CONTACT: "初次联系",
+    AWAIT_RESPONSE: "等待客户回应",
+    SECOND_REMINDER: "二次提醒",
+    AWAIT_SECOND: "等待二次提醒回应",
+    NEGOTIATE: "电话协商",
+    AWAIT_AGREEMENT: "等待达成协议",
+    FOLLOW_UP: "还款计划跟进",
+    AWAIT_PLAN: "等待还款计划事件",
+    CONTINUE: "转入新执行",
+    LEGAL_REVIEW: "法律审查",
+    CLOSED["CURED"]: "结案：已结清逾期",
+    CLOSED["SETTLED"]: "结案：按计划还清",
+    CLOSED["LITIGATION"]: "结案：移交诉讼",
+    CLOSED["WRITE_OFF_REVIEW"]: "结案：核销审查",
+}
+
 # The stage task behind each working state: ``case_stage`` gets the key, the console shows the label.
 # The one map from stage keys to state names (the case's ``stage``, metrics, reports).
 STAGE_LABELS: dict[str, str] = {
