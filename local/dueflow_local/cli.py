@@ -260,6 +260,41 @@ def sample(
     out.print(f"  .venv/bin/dueflow assess --book {path} --as-of {day}")
 
 
+@app.command("doctor")
+def doctor(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day to check from (default: today).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Checks what the rules depend on: each rule pack loads, and its working-day calendar has holiday
+    data for this year and the next (exit 1 when a year is not covered: weekdays would stand in)."""
+    from dueflow.domain.rules import PACK_IDS, calendar_years, load_pack
+
+    today = _parse_date(as_of, "--as-of") if as_of else date.today()
+    needed = (today.year, today.year + 1)
+    packs: list[dict[str, Any]] = []
+    for name in PACK_IDS:
+        kind = load_pack(name).calendar.kind
+        covered = calendar_years(kind)
+        missing = [y for y in needed if covered is not None and not covered[0] <= y <= covered[1]]
+        packs.append({"pack": name, "calendar": kind, "years": covered, "missing_years": missing})
+    problems = [p for p in packs if p["missing_years"]]
+    if as_json:
+        emit_json({"as_of": today.isoformat(), "packs": packs, "ok": not problems})
+    else:
+        for p in packs:
+            years = f"holidays {p['years'][0]}-{p['years'][1]}" if p["years"] else "weekdays (no holiday data)"
+            note = f"; NOT COVERED: {', '.join(map(str, p['missing_years']))}" if p["missing_years"] else ""
+            out.print(f"rule pack {p['pack']}: calendar {p['calendar']}, {years}{note}", highlight=False)
+        for p in problems:
+            err.print(
+                f"Warning: rule pack {p['pack']}: no holiday data for {', '.join(map(str, p['missing_years']))}; "
+                "weekdays stand in for those years: pin a calendar release that has them",
+                highlight=False,
+            )
+    if problems:
+        raise typer.Exit(1)
+
+
 @app.command("invoke")
 def invoke(
     function: Annotated[

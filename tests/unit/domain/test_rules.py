@@ -267,3 +267,23 @@ def test_credit_reporting_regulation_art_15_and_reg_f_1006_30_a_the_customer_is_
     values = {"ref": "0042", "amount": "1066.20", "currency": "CNY", "as_of": "2026-03-01", "bank_phone": "95000"}
     text = render("credit_report_prenotice", "zh-CN", values | {"report_from": "2026-03-08", "bank": "示例银行"}).text
     assert "《征信业管理条例》第十五条" in text and "2026-03-08" in text
+
+
+def test_a_year_the_calendar_does_not_cover_warns_and_doctor_says_so() -> None:
+    """chinesecalendar 1.11 has no State Council schedule for 2027: the weekday rule stands in, never
+    silently (a warning once a year), and ``dueflow doctor`` names the year and exits 1."""
+    import warnings
+
+    from dueflow.domain.rules import CalendarNotCovered, _warn_uncovered, calendar_years, is_working_day
+
+    covered = calendar_years("cn")
+    assert covered is not None and covered[0] <= 2026 <= covered[1] < 2027
+    _warn_uncovered.cache_clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert is_working_day(date(2027, 10, 1), "cn") is True  # a Friday: the weekday rule, not 国庆节
+        assert is_working_day(date(2027, 10, 4), "cn") is True
+    assert [type(w.message) for w in caught] == [CalendarNotCovered] and "2027" in str(caught[0].message)
+    result = CliRunner().invoke(app, ["doctor", "--as-of", "2026-12-04"])
+    assert result.exit_code == 1 and "NOT COVERED: 2027" in result.stdout and "2027" in result.stderr
+    assert CliRunner().invoke(app, ["doctor", "--as-of", "2025-06-01", "--json"]).exit_code == 0

@@ -214,5 +214,34 @@ def is_working_day(day: date, kind: str) -> bool:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:  # a year the package has no State Council notice for yet
-            pass
+            _warn_uncovered(kind, day.year)
     return day.weekday() < 5
+
+
+class CalendarNotCovered(UserWarning):
+    """A working-day calendar has no data for a year: the weekday rule stands in (holidays and make-up
+    working days of that year are not known), which a bank must not rely on silently."""
+
+
+def calendar_years(kind: str) -> tuple[int, int] | None:
+    """The first and last year the calendar ``kind`` has holiday data for (None: weekdays, no data)."""
+    if kind != "cn":
+        return None
+    import chinese_calendar
+
+    years = [day.year for day in chinese_calendar.holidays]
+    return min(years), max(years)
+
+
+@cache
+def _warn_uncovered(kind: str, year: int) -> None:
+    """Once per year and calendar, a ``CalendarNotCovered`` warning naming what to do."""
+    import warnings
+
+    warnings.warn(
+        CalendarNotCovered(
+            f"the {kind} calendar has no holidays for {year}: weekdays stand in; pin a chinesecalendar with "
+            f"{year}'s State Council schedule (dueflow doctor lists the years covered)"
+        ),
+        stacklevel=3,
+    )
