@@ -260,3 +260,23 @@ def test_the_plan_calculator_shows_the_proposal_the_waiver_decision_and_affordab
         "two_person": None,
     }
     assert state(rt) == before  # nothing proposed, nothing recorded
+
+
+def test_a_refused_call_outcome_writes_nothing_and_the_corrected_one_is_taken_whole(rt: MemoryRuntime) -> None:
+    """A promise dated in the past is refused (422 at promise_date) before anything is written: no dial
+    attempt counted against the caps, no outcome, no reply; the corrected request then records all of it."""
+    at = clock.now().isoformat()
+    before = (rt.services.cases.require(SMALL).call_attempts, rt.services.cases.contacts("C-S1"))
+    wrong = {"disposition": "promise_to_pay", "at": at, "promise_date": "2026-06-01", "promise_amount": "500.00"}
+    status, body = rt.api("POST", f"/cases/{SMALL}/call-outcomes", wrong, **AG1)
+    assert status == 422 and "promise_date" in json.dumps(body), body
+    assert records(rt, SMALL, "call_attempt") == [] and records(rt, SMALL, "call_outcome") == []
+    assert (rt.services.cases.require(SMALL).call_attempts, rt.services.cases.contacts("C-S1")) == before
+    right = wrong | {"promise_date": "2026-06-25"}
+    status, body = rt.api("POST", f"/cases/{SMALL}/call-outcomes", right, **AG1)
+    assert status == 200 and body["recorded"] == "now" and body["promise"]["amount"] == "500.00", body
+    assert len(records(rt, SMALL, "call_outcome")) == 1 and len(records(rt, SMALL, "promise_to_pay")) == 1
+    # sent again: recorded before, the promise the same one (nothing new)
+    again = rt.api("POST", f"/cases/{SMALL}/call-outcomes", right, **AG1)[1]
+    assert again["recorded"] == "before" and again["promise"]["amount"] == "500.00"
+    assert len(records(rt, SMALL, "promise_to_pay")) == 1

@@ -527,17 +527,29 @@ def _book(services: Services, case: Case, plan: Plan) -> None:
     services.loans.post_entry(case.loan_id, restructuring.model_dump(mode="json"), plan.accepted_on)
 
 
+def check_promise(
+    services: Services,
+    case: Case,
+    promised_date: date,
+    amount: Decimal,
+    date_field: str = "promised_date",
+    amount_field: str = "amount",
+) -> None:
+    """Refuse a promise the case may not take (InvalidInput naming the caller's field): a date not after
+    today or past the horizon, an amount finer than the currency's unit."""
+    whole_units(amount_field, amount, case.currency)
+    today = clock.today(services.settings.time_zone)
+    horizon = today + timedelta(days=services.settings.promise_max_days)
+    if not today < promised_date <= horizon:
+        raise InvalidInput(date_field, f"{promised_date} must be after today ({today}) and no later than {horizon}")
+
+
 def promise(services: Services, caller: Caller, case_id: str, promised_date: date, amount: Decimal) -> dict[str, Any]:
     case = _case(services, case_id)
     _may_act(caller, case)
     _open(case)
-    whole_units("amount", amount, case.currency)
+    check_promise(services, case, promised_date, amount)
     today = clock.today(services.settings.time_zone)
-    horizon = today + timedelta(days=services.settings.promise_max_days)
-    if not today < promised_date <= horizon:
-        raise InvalidInput(
-            "promised_date", f"{promised_date} must be after today ({today}) and no later than {horizon}"
-        )
     record = Promise(promised_date=promised_date, amount=_cents(amount), by=caller.principal, made_on=today).to_item()
     services.cases.update(case_id, {"promise": record})
     audit_log.append(

@@ -247,8 +247,15 @@ def call_outcome(
         raise InvalidInput("at", "must carry its UTC offset")
     if not now - timedelta(hours=12) <= at <= now + timedelta(minutes=1):
         raise InvalidInput("at", f"{at.isoformat()} is not within the last 12 hours (now {now.isoformat()})")
+    if disposition == "promise_to_pay":
+        # everything the request asks is checked before anything is written: all of it, or nothing
+        assert promise_date is not None and promise_amount is not None
+        if not (case.promise and (case.promise.promised_date, case.promise.amount) == (promise_date, promise_amount)):
+            case_actions.check_promise(services, case, promise_date, promise_amount, "promise_date", "promise_amount")
     if f"outcome:{at.isoformat()}" in case.audit_keys:
-        return {"case_id": case_id, "disposition": disposition, "at": at.isoformat(), "recorded": "before"}
+        # recorded before: a retry completes what the first attempt may not have (the promise, the dispute)
+        done = {"case_id": case_id, "disposition": disposition, "at": at.isoformat(), "recorded": "before"}
+        return done | _consequence(services, caller, case_id, disposition, promise_date, promise_amount)
     stored = services.loans.get_stored(case.loan_id)
     if stored is None:
         raise NotFound(f"no loan {case.loan_id!r}")
@@ -269,12 +276,31 @@ def call_outcome(
     result: dict[str, Any] = {"case_id": case_id, "disposition": disposition, "at": at.isoformat(), "recorded": "now"}
     if reason_code is not None:
         services.cases.update(case_id, {"delinquency_reason": {"code": reason_code, "text": reason_text or ""}})
+    return result | _consequence(services, caller, case_id, disposition, promise_date, promise_amount)
+
+
+def _consequence(
+    services: Services,
+    caller: Caller,
+    case_id: str,
+    disposition: str,
+    promise_date: date | None,
+    promise_amount: Decimal | None,
+) -> dict[str, Any]:
+    """The disposition's consequence, each safe to repeat: the promise taken (the same promise again
+    records nothing new), the dispute's complaint opened (once while open)."""
     if disposition == "promise_to_pay":
         assert promise_date is not None and promise_amount is not None
-        result["promise"] = case_actions.promise(services, caller, case_id, promise_date, promise_amount)
-    elif disposition == "dispute":
-        result["complaint"] = case_actions.open_complaint(services, caller, case_id)
-    return result
+        case = case_actions._case(services, case_id)
+        if case.promise and (case.promise.promised_date, case.promise.amount) == (promise_date, promise_amount):
+            return {"promise": case.promise.to_item()}
+        return {"promise": case_actions.promise(services, caller, case_id, promise_date, promise_amount)}
+    if disposition == "dispute":
+        case = case_actions._case(services, case_id)
+        if case.complaint_open:
+            return {"complaint": {"case_id": case_id, "complaint_open": True}}
+        return {"complaint": case_actions.open_complaint(services, caller, case_id)}
+    return {}
 
 
 def add_note(services: Services, caller: Caller, case_id: str, text: str) -> dict[str, Any]:
