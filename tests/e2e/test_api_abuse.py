@@ -158,3 +158,20 @@ def test_a_payment_posted_again_with_its_reference_counts_once(rt: MemoryRuntime
     assert len(rt.services.loans.get("L1").payments) == len(before.payments) + 2  # type: ignore[union-attr]
     status, answer = rt.api("POST", "/loans/L1/payments", {"date": "2026-06-17", "amount": "5.00"}, system=True)
     assert status == 422 and "reference" in answer["message"]  # the bank's reference is required
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"a":' * 3000 + "1" + "}" * 3000,  # 6 KB nested past Python's recursion limit
+        '{"date": "2026-06-17", "amount": ' + "9" * 5000 + ', "reference": "bank-9"}',  # past int() limits
+        json.dumps({f"k{n}": n for n in range(300_000)}),  # 4 MB of unknown keys
+    ],
+    ids=["deeply-nested", "huge-integer", "huge-body"],
+)
+def test_a_body_the_parser_cannot_hold_is_a_short_422_never_a_5xx(rt: MemoryRuntime, body: str) -> None:
+    before = rt.services.loans.get("L1")
+    status, answer = rt.api("POST", "/loans/L1/payments", body, system=True)
+    assert status == 422, answer
+    assert len(json.dumps(answer)) < 2_000  # the error says what is wrong, not every key it saw
+    assert rt.services.loans.get("L1") == before

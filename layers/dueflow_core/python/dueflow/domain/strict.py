@@ -90,4 +90,18 @@ def strict_json(text: str | bytes) -> Any:
             seen[key] = value
         return seen
 
-    return json.loads(source, object_pairs_hook=pairs)
+    if len(source) > MAX_BODY_CHARS:
+        raise json.JSONDecodeError(f"the body is longer than {MAX_BODY_CHARS:,} characters", source[:80], 0)
+    try:
+        return json.loads(source, object_pairs_hook=pairs)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", source[:80], 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        raise json.JSONDecodeError(f"a number too long ({str(exc)[:60]})", source[:80], 0) from None
+
+
+# a request body larger than this is refused before it is parsed (API Gateway's own limit is 10 MB; no
+# DueFlow body needs more than a few KB)
+MAX_BODY_CHARS = 256 * 1024
