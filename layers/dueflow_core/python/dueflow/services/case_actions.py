@@ -233,23 +233,7 @@ def _supersede(services: Services, case: Case, request: dict[str, Any], caller: 
     """A plan proposed while a waiver request waits replaces it: the request leaves the approvals inbox,
     on the record, and an approval of it is refused from now on."""
     if services.cases.update(case.case_id, remove=("waiver_request",), expect={"waiver_request": request}):
-        audit_log.append(
-            services,
-            case.case_id,
-            "waiver_decision",
-            clock.now(),
-            {
-                "role": caller.role,
-                "by": caller.principal,
-                "penalty_requested": request["penalty"],
-                "interest_requested": request["interest"],
-                "approved": False,
-                "reason": f"superseded by plan v{version}",
-                "required_role": None,
-                "requested_by": request["requested_by"],
-            },
-            dedupe=f"waiver:{request['version']}:superseded",
-        )
+        _record_refusal(services, case.case_id, request, caller, f"superseded by plan v{version}", "superseded")
 
 
 def approve_waiver(services: Services, caller: Caller, case_id: str, version: int, request_hash: str) -> dict[str, Any]:
@@ -331,6 +315,15 @@ def refuse_waiver(
     if caller.principal == request["requested_by"]:
         raise Forbidden("the one who asked does not decide their own request")
     request = _decide(services, case, request, caller, "refused")
+    _record_refusal(services, case_id, request, caller, reason, f"refused:{caller.principal}")
+    services.cases.update(case_id, remove=("waiver_request",), expect={"waiver_request": request})
+    return {"case_id": case_id, "refused": True, "reason": reason}
+
+
+def _record_refusal(
+    services: Services, case_id: str, request: dict[str, Any], caller: Caller, reason: str, kind: str
+) -> None:
+    """A held waiver request that is not granted (refused, or superseded by a later plan), on the record."""
     audit_log.append(
         services,
         case_id,
@@ -346,10 +339,8 @@ def refuse_waiver(
             "required_role": None,
             "requested_by": request["requested_by"],
         },
-        dedupe=f"waiver:{request['version']}:refused:{caller.principal}",
+        dedupe=f"waiver:{request['version']}:{kind}",
     )
-    services.cases.update(case_id, remove=("waiver_request",), expect={"waiver_request": request})
-    return {"case_id": case_id, "refused": True, "reason": reason}
 
 
 def _named_request(case: Case, version: int, request_hash: str, caller: Caller, verdict: str) -> dict[str, Any]:
