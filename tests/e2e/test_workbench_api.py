@@ -280,3 +280,31 @@ def test_a_refused_call_outcome_writes_nothing_and_the_corrected_one_is_taken_wh
     again = rt.api("POST", f"/cases/{SMALL}/call-outcomes", right, **AG1)[1]
     assert again["recorded"] == "before" and again["promise"]["amount"] == "500.00"
     assert len(records(rt, SMALL, "promise_to_pay")) == 1
+
+
+def test_an_assignment_lost_to_a_failure_is_made_by_the_next_scan() -> None:
+    """DynamoDB refuses the assignment's write when the case opens (the case is in no queue): the next
+    morning's scan assigns it by the same rules, on the record."""
+    from dueflow.ports import ServiceUnavailable
+    from dueflow.settings import AssignmentRule
+
+    settings = Settings(environment="assign", index_shards=2, assignment_rules=(AssignmentRule(agents=("ag1",)),))
+    with MemoryRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC), tolerate_failures=True) as rt:
+        rt.load_book([borrower("A1")], date(2026, 6, 16))
+
+        def no_queue(service: str, operation: str, params: Any) -> None:
+            if (service, operation) == ("dynamodb", "UpdateItem") and rt.dispatcher.current() == "scan":
+                import traceback
+
+                if any(frame.name == "auto_assign" for frame in traceback.extract_stack()):
+                    raise ServiceUnavailable(service, operation, "injected")
+
+        rt.wire.before.append(no_queue)
+        rt.run_day(date(2026, 6, 17))
+        rt.wire.before.remove(no_queue)
+        case = rt.services.cases.require("A1-2026-06-15")
+        assert case.is_open and case.assigned_to is None and rt.services.cases.queue_size("ag1") == 0
+        rt.run_day(date(2026, 6, 18))
+        case = rt.services.cases.require("A1-2026-06-15")
+        assert case.assigned_to == "ag1" and rt.services.cases.queue_size("ag1") == 1
+        assert records(rt, case.case_id, "case_assigned")[-1]["by"] == "assignment rules"

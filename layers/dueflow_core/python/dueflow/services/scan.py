@@ -37,7 +37,7 @@ from dueflow.services.complaints import escalate_overdue_complaints
 from dueflow.services.context import Services
 from dueflow.services.dispatch import first_send_time
 from dueflow.services.limitation import flag_nearing
-from dueflow.services.opening import open_case
+from dueflow.services.opening import auto_assign, open_case
 from dueflow.services.recovery import restart_if_ended
 from dueflow.services.waiting import wake
 
@@ -197,6 +197,9 @@ def _due_loan(
                 # not parked at a callback: its execution may have ended (failed, timed out, stopped)
                 pacer.wait()
                 report.cases_restarted += int(restart_if_ended(services, latest, as_of) is not None)
+            if settings.assignment_rules and latest.assigned_to is None:
+                # opened by a run that failed before it assigned the case: in no queue until assigned
+                auto_assign(services, latest.case_id, loan, position)
             report.cases_already_open += 1
         elif starts_an_episode(latest, loan, position):
             pacer.wait()
