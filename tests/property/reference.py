@@ -2,7 +2,10 @@
 
 It shares no code with the engine except the date helper, so that the property tests compare two
 implementations of docs/formulas.md: the engine (event-driven, integer cents, fast paths) and this one
-(day by day, ``Fraction``).
+(day by day, ``Fraction``). Under the ``cn`` pack's holiday grace it reads the PRC calendar itself
+(chinesecalendar: statutory holidays and make-up working days; weekdays for a year it has no data for,
+as docs/rules.md says): an installment is overdue from the day after its payable day, but it has fallen
+due (a payment meets it) from its contractual due date.
 """
 
 from __future__ import annotations
@@ -24,6 +27,24 @@ def round_cents(value: Fraction, per_unit: int = 100) -> Fraction:
 
 
 _round = round_cents
+
+
+def payable_day(loan: Loan, due: date) -> date:
+    """The day an installment due on ``due`` may be paid without penalty: the next PRC working day under
+    the cn pack's holiday grace, else the due date."""
+    if loan.rules != "cn":
+        return due
+    import chinese_calendar
+
+    def working(day: date) -> bool:
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            return day.weekday() < 5
+
+    while not working(due):
+        due += timedelta(days=1)
+    return due
 
 
 def per_unit(loan: Loan) -> int:
@@ -102,7 +123,11 @@ def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
     """The position with the loan's ledger entries, walking every day (docs/formulas.md, "Plans and
     waivers on the ledger"): at the start of a day a plan in force breaks if an obligation has been unmet
     past its grace; then the day's payments; then the end-of-day accrual; then waivers; then a new plan."""
-    rows = schedule(loan)
+    contractual = schedule(loan)
+    # (payable day, principal, interest): every "due" below is the payable day, except that a payment
+    # meets an installment from its contractual due date (``fallen_due``)
+    rows = [(payable_day(loan, due), p, i) for due, p, i in contractual]
+    fallen_due = [due for due, _, _ in contractual]
     n = len(rows)
     p_left = [p for _, p, _ in rows]
     i_left = [i for _, _, i in rows]
@@ -192,16 +217,16 @@ def reference_ledger(loan: Loan, as_of: date) -> RefLedger:
             left = amount
             if plan is not None:
                 left -= pay_covered(plan, min(max(level_due(plan, day) - plan["paid"], Fraction(0)), left))
-            for k, (due, _, _) in enumerate(rows):
-                if due <= day and not frozen[k] and left:
+            for k in range(n):
+                if fallen_due[k] <= day and not frozen[k] and left:
                     left = take(k, left)
             if plan is not None and left:
                 left -= pay_covered(plan, left)
             if plan is not None and plan["paid"] >= plan["total"]:
                 plan["completed"] = day
                 end(plan)
-            for k, (due, _, _) in enumerate(rows):
-                if due > day and left:
+            for k in range(n):
+                if fallen_due[k] > day and left:
                     part = min(i_left[k], left)
                     i_left[k] -= part
                     left -= part

@@ -27,7 +27,9 @@ def loans(draw: st.DrawFn, max_term: int = 60, max_payments: int = 12) -> Loan:
     rate = Decimal(draw(st.integers(min_value=0, max_value=3600))) / 10000
     start = draw(st.dates(min_value=date(2015, 1, 1), max_value=date(2026, 12, 31)))
     method = draw(st.sampled_from(["equal_installment", "equal_principal"]))
-    multiplier = draw(st.sampled_from(["1", "1.3", "1.5", "2"]))
+    # the cn pack (CNY loans only): its penalty bounds, and its holiday grace on every due date
+    rules = draw(st.sampled_from([None, "cn"])) if currency == "CNY" else None
+    multiplier = draw(st.sampled_from(["1.3", "1.5"] if rules else ["1", "1.3", "1.5", "2"]))
     payments = draw(
         st.lists(
             st.tuples(
@@ -47,6 +49,7 @@ def loans(draw: st.DrawFn, max_term: int = 60, max_payments: int = 12) -> Loan:
         "currency": currency,
         "repayment_method": method,
         "penalty_rate_multiplier": multiplier,
+        "rules": rules,
         "payments": [{"date": start + timedelta(days=offset), "amount": amount} for offset, amount in payments],
     }
     assume(schedule_problem(Loan.model_construct(**{**record, "annual_rate": Decimal(record["annual_rate"])})) is None)

@@ -459,18 +459,24 @@ class _Ledger:
 
     def _pay_in_plan(self, day: int, amount: int) -> None:
         """A payment while a restructuring is in force: the plan installments due by ``day``, then the
-        regular installments due by then (oldest first), then the rest of the plan (paid ahead), then
-        later installments; what is left stays as credit."""
+        regular installments that have fallen due by then (oldest first), then the rest of the plan (paid
+        ahead), then later installments; what is left stays as credit.
+
+        A regular installment has fallen due on its contractual due date even when a rule pack's holiday
+        grace makes it payable later: a payment on a due date that is a rest day settles that installment
+        (as the contract says), it is not taken by the plan in advance."""
         plan = self.plan
         assert plan is not None
         self.materialise_through(day)
+        states = self.states
+        while not self.exhausted and states and states[-1].due_date.toordinal() <= day:
+            self.materialise_through(states[-1].due)
         self.accrue_through(day - 1)
         self.paid += amount
         left = amount
         left -= self._pay_covered(plan, day, min(max(plan.level_due(day) - plan.paid, 0), left))
-        states = self.states
         index = self.head
-        while index < len(states) and states[index].due <= day:
+        while index < len(states) and (states[index].due <= day or states[index].due_date.toordinal() <= day):
             state = states[index]
             if left and not state.frozen:
                 left = self._take(state, day, left)
