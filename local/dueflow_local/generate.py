@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import takewhile
 
+from dueflow.domain.book import DEFAULT_SELECTION
 from dueflow.domain.calendar import add_months
 from dueflow.domain.loan import Customer, Loan, Payment
 from dueflow.domain.money import round_down, round_up
@@ -65,6 +66,13 @@ BEHAVIOURS: tuple[tuple[str, float], ...] = (
 )
 
 ZONES = (("Asia/Shanghai", 0.85), ("Asia/Hong_Kong", 0.07), ("Europe/London", 0.04), ("America/New_York", 0.04))
+# where each zone's customers live (country, region): the rule pack follows the country, never the zone
+PLACES: dict[str, tuple[str, str | None]] = {
+    "Asia/Shanghai": ("CN", None),
+    "Asia/Hong_Kong": ("HK", None),
+    "Europe/London": ("GB", None),
+    "America/New_York": ("US", "NY"),
+}
 SURNAMES = "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗".split()
 GIVEN = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 霞 平".split()
 EN_FIRST = "James Mary John Linda Wei Mei David Sarah Michael Emma".split()
@@ -100,6 +108,8 @@ def generate_loan(rng: random.Random, index: int, as_of: date) -> Loan:
         "product": product.name,
         "repayment_method": rng.choice(product.methods),
         "collateral": {"type": rng.choice(product.collateral), "value": principal * Decimal(rng.choice((0, 1, 2)))},
+        # named on the loan: the pack the default jurisdiction table gives a renminbi loan (docs/rules.md)
+        "rules": DEFAULT_SELECTION.pack_for("CNY", PLACES[zone][0]),
     }
     loan = Loan.model_validate(base)
     due = list(takewhile(lambda item: item.due_date <= as_of, iter_schedule(loan)))
@@ -113,6 +123,8 @@ def generate_loan(rng: random.Random, index: int, as_of: date) -> Loan:
         "email": f"customer{index}@example.com",
         "timezone": zone,
         "language": language,
+        "country": PLACES[zone][0],
+        "region": PLACES[zone][1],
         "monthly_income": income,
         "monthly_expenses": round_down(income * Decimal(str(rng.uniform(0.25, 0.55)))),
     }

@@ -31,14 +31,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dueflow.domain.book import assign_pack
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
+from dueflow.domain.rules import PackSelection, load_pack
 from dueflow.domain.schedule import iter_schedule
 from dueflow.services.scan import HANDED_OVER, up_to_date_since
 from dueflow.settings import Settings
@@ -86,6 +88,10 @@ def audited_states(definition: Mapping[str, Any], stage_function: str, wait_func
 
 
 def check(facts: Facts) -> dict[str, Any]:
+    # the book as the deployment reads it: a loan naming no rule pack is under the one the settings
+    # choose (the jurisdiction table), so its calendar is the engine's
+    packs = facts.settings.pack_selection()
+    facts = replace(facts, book=[_under_pack(loan, packs) for loan in facts.book])
     checks = {
         "one_case_per_episode": _episodes(facts),
         "no_loan_left_behind": _left_behind(facts),
@@ -104,6 +110,13 @@ def check(facts: Facts) -> dict[str, Any]:
     }
     out["violations_total"] = sum(len(found) for found in checks.values())
     return out
+
+
+def _under_pack(loan: Loan, packs: PackSelection) -> Loan:
+    try:
+        return assign_pack(loan, packs)
+    except ValueError:  # refused at load: the store never held it (the checks see it as the book has it)
+        return loan
 
 
 def _past_grace(loan: Loan, days: list[date], threshold: int, scan_view: bool) -> dict[date, int]:
@@ -132,10 +145,13 @@ def _past_grace(loan: Loan, days: list[date], threshold: int, scan_view: bool) -
     else:
         end = days[-1]
         checks = {days[0]} | {p.date + timedelta(days=shift) for p in loan.payments}
+        payable = load_pack(loan.rules).payable_on if loan.rules is not None else None
         for item in iter_schedule(loan):
             if item.due_date > end:
                 break
-            checks.add(item.due_date + timedelta(days=threshold))
+            # overdue from the day after the payable day (the pack's holiday grace, as the engine says)
+            due = payable(item.due_date) if payable is not None else item.due_date
+            checks.add(due + timedelta(days=threshold))
     out: dict[date, int] = {}
     oldest: date | None = None
     for day in days:

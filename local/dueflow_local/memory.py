@@ -41,6 +41,7 @@ from dueflow.domain.case import Case, check_attributes, item_value
 from dueflow.domain.loan import Loan
 from dueflow.domain.outbox import KEEP_DAYS, Message
 from dueflow.domain.position import assess
+from dueflow.domain.rules import PackSelection
 from dueflow.ports import AuditConflictError, ProviderRefused, ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_label, shard_of
 from dueflow.stores import (
@@ -225,7 +226,9 @@ class MemoryLoanStore:
     """The loans table. Each change is also appended to ``changes`` (the table's stream: the loan after
     the write, as ``NEW_IMAGE`` would show it), which the local runtime delivers to ``payment_stream``."""
 
-    def __init__(self, wire: Wire, shards: int, cipher: PiiCipher, default_pack: str | None = None) -> None:
+    def __init__(
+        self, wire: Wire, shards: int, cipher: PiiCipher, default_pack: PackSelection | str | None = None
+    ) -> None:
         self._wire = wire
         self._shards = shards
         self._cipher = cipher

@@ -42,7 +42,7 @@ def memory_services(settings: Any, wire: Wire, executor: Any = None) -> Services
     shards = settings.index_shards
     return Services(
         settings=settings,
-        loans=MemoryLoanStore(wire, shards, pii, settings.rule_pack),
+        loans=MemoryLoanStore(wire, shards, pii, settings.pack_selection()),
         cases=MemoryCaseStore(wire, shards),
         outbox=MemoryOutbox(wire, shards),
         audit_store=MemoryAuditStore(wire),

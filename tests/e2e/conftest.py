@@ -56,9 +56,15 @@ def handler_logs() -> Iterator[io.StringIO]:
         logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
 
 
+# The workflow tests' deployment maps no jurisdiction to a pack: a loan is under the pack it names
+# (rules="cn", "us") or under none (contractual dates, the engine's defaults), so each test says which
+# rules it exercises. The default table (a CNY loan under cn) is tested in tests/e2e/test_jurisdiction.py.
+NO_TABLE: dict[str, Any] = {"jurisdiction_packs": ()}
+
+
 @pytest.fixture(params=BACKENDS)
 def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    settings = Settings(environment="e2e", index_shards=2)
+    settings = Settings(environment="e2e", index_shards=2, **NO_TABLE)
     with open_runtime(request.param, settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as rt:
         yield rt
 

@@ -14,7 +14,7 @@ import pytest
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.memory_runtime import MemoryRuntime
-from tests.e2e.conftest import borrower
+from tests.e2e.conftest import NO_TABLE, borrower
 
 CASE = "L1-2026-03-15"
 LEGAL = {"user": "law1", "groups": ("legal",)}
@@ -26,7 +26,7 @@ def rt() -> Iterator[MemoryRuntime]:
     """A loan secured on real estate, 97 days past due on 2026-06-20, nothing paid."""
     loan = borrower("L1", start_date="2026-02-15", collateral={"type": "real_estate", "value": "500000.00"})
     with MemoryRuntime(
-        Settings(environment="accel", index_shards=2), start=datetime(2026, 6, 19, tzinfo=UTC)
+        Settings(environment="accel", index_shards=2, **NO_TABLE), start=datetime(2026, 6, 19, tzinfo=UTC)
     ) as runtime:
         runtime.load_book([loan], date(2026, 6, 19))
         runtime.run_day(TODAY)

@@ -13,7 +13,7 @@ import pytest
 
 from dueflow.settings import Settings
 from dueflow_local.memory_runtime import MemoryRuntime
-from tests.e2e.conftest import borrower
+from tests.e2e.conftest import NO_TABLE, borrower
 
 JOINT = {"liability": "joint_several", "name": "赵强", "phone": "+8613900000001", "email": "guarantor1@example.org"}
 GENERAL = {"liability": "general", "name": "钱伟", "phone": "+8613900000002", "email": "guarantor2@example.org"}
@@ -22,7 +22,7 @@ NO_PACK = {"liability": "joint_several", "name": "孙丽", "phone": "+8613900000
 
 @pytest.fixture
 def rt() -> Iterator[MemoryRuntime]:
-    settings = Settings(environment="guarantors", index_shards=2)
+    settings = Settings(environment="guarantors", index_shards=2, **NO_TABLE)
     with MemoryRuntime(settings, start=datetime(2026, 6, 16, tzinfo=UTC)) as runtime:
         runtime.load_book(
             [

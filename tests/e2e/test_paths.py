@@ -11,7 +11,7 @@ from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.position import assess
 from dueflow.settings import Settings
 from dueflow_local.runtime import BACKENDS, Backend, Runtime, open_runtime
-from tests.e2e.conftest import accept_shown, borrower, sent_messages
+from tests.e2e.conftest import NO_TABLE, accept_shown, borrower, sent_messages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASE = "L1-2026-06-15"
@@ -100,7 +100,7 @@ def test_path_4_never_answers_with_a_small_balance_and_goes_to_write_off_review(
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_path_6_a_reminder_due_at_23_00_goes_out_at_08_00(backend: Backend) -> None:
     # Given a bank that runs its daily scan at 23:00
-    late = Settings(environment="late", index_shards=2, scan_time=time(23, 0))
+    late = Settings(environment="late", index_shards=2, scan_time=time(23, 0), **NO_TABLE)
     with open_runtime(backend, late, start=datetime(2026, 6, 16, tzinfo=UTC)) as rt:
         rt.load_book([borrower()], date(2026, 6, 16))
         rt.scan(date(2026, 6, 17))  # 23:00 Shanghai: the case opens and the first reminder is queued

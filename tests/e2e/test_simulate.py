@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from dueflow.domain.book import iter_jsonl
+from dueflow.domain.loan import Loan
 from dueflow_local.cli import app
 from tests.e2e.conftest import borrower
 
@@ -16,10 +17,23 @@ runner = CliRunner()
 SVG_NS = "http://www.w3.org/2000/svg"
 
 
+def own_phone(loan: Loan, n: int) -> Loan:
+    """Three customers, three phones (the contact caps are per customer, told apart by their numbers)."""
+    assert loan.customer is not None
+    return loan.model_copy(update={"customer": loan.customer.model_copy(update={"phone": f"+861380013800{n}"})})
+
+
 def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_path: Path) -> None:
     book = tmp_path / "book.jsonl"
     book.write_text(
-        "".join(iter_jsonl([borrower("L1"), borrower("L2", principal="3000.00"), borrower("L3", language="en")])),
+        "".join(
+            iter_jsonl(
+                own_phone(loan, n)
+                for n, loan in enumerate(
+                    [borrower("L1"), borrower("L2", principal="3000.00"), borrower("L3", language="en")]
+                )
+            )
+        ),
         encoding="utf-8",
     )
     events = tmp_path / "events.jsonl"

@@ -286,3 +286,30 @@ def test_the_past_grace_walk_asks_the_engine_only_when_the_answer_can_change(loa
             if dpd >= 2:
                 expected[day] = dpd
         assert _past_grace(loan, days, 2, scan_view) == expected
+
+
+def test_an_episode_starts_after_the_payable_day_of_a_due_date_on_a_holiday() -> None:
+    """cn holiday grace: installment 1 is due Saturday 2026-10-03 (National Day) and payable 10-08, so
+    the loan is first overdue on 10-09 and the case opened that day is the episode's, not one opened on a
+    day the loan was not overdue (the invariant reads the pack's calendar, as the engine does)."""
+    loan = borrower("L1", start_date="2026-09-03", rules="cn")
+    days = [date(2026, 9, 28) + timedelta(days=i) for i in range(20)]
+    case_id = "L1-2026-10-09"
+    case = {"case_id": case_id, "loan_id": "L1", "status": "OPEN", "opened_on": "2026-10-09", "wake_on": "2026-10-20"}
+    facts = clean(
+        days=days,
+        book=[loan],
+        final={"L1": loan},
+        cases=[case],
+        executions={case_id: "RUNNING"},
+        parked={case_id},
+        entered={case_id: ["Confirm overdue"]},
+        audit_ok={case_id: True},
+        audit_stages={case_id: {"confirm"}},
+        deliveries=[],
+        ended=datetime(2026, 10, 17, 12, tzinfo=UTC),
+    )
+    assert violations(facts) == {}
+    # and a case opened on the due date itself (a holiday, nothing overdue yet) is still caught
+    early = {**case, "opened_on": "2026-10-04"}
+    assert violations(replace(facts, cases=[early])) == {"one_case_per_episode": 1}

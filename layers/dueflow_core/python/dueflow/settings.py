@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dueflow.domain.loan import known_time_zone
+from dueflow.domain.rules import DEFAULT_JURISDICTIONS, PackSelection
 
 ENV_VAR = "DUEFLOW_SETTINGS"
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
@@ -70,6 +71,17 @@ class AlarmThresholds(BaseModel):
     executions_failed_per_hour: int = Field(default=0, ge=0)
     cases_parked_past_wake: int = Field(default=0, ge=0)
     complaints_past_deadline: int = Field(default=0, ge=0)
+
+
+class JurisdictionPack(BaseModel):
+    """One row of the jurisdiction table: a loan in ``currency`` to a customer in ``country`` (ISO 3166-1
+    alpha-2; none: any country, or none given) is under ``pack`` unless it names its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    pack: Literal["cn", "us"]
 
 
 class Settings(BaseModel):
@@ -155,9 +167,15 @@ class Settings(BaseModel):
     break_glass_role_name: str = Field(default="dueflow-break-glass", pattern=r"^[\w+=,.@-]{1,64}$")
     alarms: AlarmThresholds = AlarmThresholds()
     report_language: Literal["zh-CN", "en"] = "zh-CN"  # the simulation report's language (--lang overrides)
-    # the jurisdiction rule pack of loans that name none (docs/rules.md); none: contractual dates and the
-    # engine's defaults, as before packs existed
+    # the rule pack of every loan that names none (docs/rules.md); when not given, the jurisdiction table
+    # below chooses one from the loan's currency and its customer's country
     rule_pack: Literal["cn", "us"] | None = None
+    jurisdiction_packs: tuple[JurisdictionPack, ...] = tuple(
+        JurisdictionPack(currency=c, country=k, pack=p) for c, k, p in DEFAULT_JURISDICTIONS
+    )
+    # refuse a loan that maps to no pack (book validate, book load, the API) instead of running it on
+    # contractual dates and the engine's defaults
+    require_rule_pack: bool = False
     # the workbench queues' order, most important first: a promise falling due today, a call allowed now
     # in the customer's zone, amount overdue x days past due (also: "amount", "dpd")
     # who works new cases (the workbench): none assigns nothing, a supervisor assigns by hand
@@ -168,6 +186,14 @@ class Settings(BaseModel):
         "amount_x_dpd",
     )
     penalty_rate_multiplier: Decimal = Decimal("1.5")
+
+    def pack_selection(self) -> PackSelection:
+        """How a loan naming no rule pack gets one (the stores, book validate and simulate use it)."""
+        return PackSelection(
+            fixed=self.rule_pack,
+            table=tuple((row.currency, row.country, row.pack) for row in self.jurisdiction_packs),
+            required=self.require_rule_pack,
+        )
 
     @field_validator("environment")
     @classmethod

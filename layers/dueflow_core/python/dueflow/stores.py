@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from dueflow.domain.book import assign_pack
 from dueflow.domain.loan import GUARANTOR_PII, Loan
 from dueflow.domain.outbox import LEASE
+from dueflow.domain.rules import PackSelection
 from dueflow.ports import PostingConflict
 from dueflow.sharding import shard_of
 
@@ -185,12 +187,16 @@ class CaseParking:
         )
 
 
-def with_default_pack(loan: Loan, pack: str | None) -> Loan:
-    """A loan as a store keeps it: under the deployment's default rule pack unless it names its own
-    (``Settings.rule_pack``; a pack's bounds apply, so a loan outside them is refused naming the field)."""
-    if pack is None or loan.rules is not None:
+def with_default_pack(loan: Loan, packs: PackSelection | str | None) -> Loan:
+    """A loan as a store keeps it: under the rule pack the deployment chooses for it unless it names its
+    own (``Settings.pack_selection``: a fixed ``rule_pack``, else the jurisdiction table); a pack's bounds
+    apply, so a loan outside them is refused naming the field, as is one mapping to no pack where the
+    deployment requires one."""
+    if packs is None:
         return loan
-    return Loan.model_validate({**loan.model_dump(mode="json", exclude_none=True), "rules": pack})
+    if isinstance(packs, str):
+        packs = PackSelection(fixed=packs)
+    return assign_pack(loan, packs)
 
 
 CUSTOMER_PII = ("name", "phone", "email", "monthly_income", "monthly_expenses")

@@ -85,7 +85,9 @@ def aws_services(settings: Settings, resources: Resources, client: Callable[[str
     pii = PiiCipher(KmsKeys(kms, resources.pii_key_arn))
     return Services(
         settings=settings,
-        loans=LoanRepository(ddb, resources.table(settings, "loans"), settings.index_shards, pii, settings.rule_pack),
+        loans=LoanRepository(
+            ddb, resources.table(settings, "loans"), settings.index_shards, pii, settings.pack_selection()
+        ),
         cases=CaseRepository(ddb, resources.table(settings, "cases"), settings.index_shards),
         outbox=Outbox(ddb, resources.table(settings, "outbox"), settings.index_shards),
         audit_store=S3AuditStore(client("s3"), resources.audit_bucket, reader=resources.audit_reader),

@@ -23,6 +23,7 @@ from dueflow.adapters.loan_items import from_item, stored_from_item
 from dueflow.adapters.pii import PiiCipher
 from dueflow.domain.loan import Loan
 from dueflow.domain.position import Position, assess
+from dueflow.domain.rules import PackSelection
 from dueflow.ports import ScanStats, ServiceUnavailable, StoredLoan
 from dueflow.sharding import shard_of
 from dueflow.stores import CONCURRENT_ATTEMPTS, pii_fields, posted, with_default_pack, without_pii
@@ -54,7 +55,7 @@ class LoanRepository:
         table: str,
         shards: int,
         cipher: PiiCipher | None = None,
-        default_pack: str | None = None,
+        default_pack: PackSelection | str | None = None,
     ) -> None:
         self._ddb = dynamodb
         self._table = table

@@ -16,7 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from dueflow.domain.loan import FieldError, Loan
+from dueflow.domain.rules import PackSelection
 from dueflow.domain.strict import DuplicateKey, strict_json
+
+DEFAULT_SELECTION = PackSelection()  # the default jurisdiction table, no pack required
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +109,24 @@ def parse_line(text: str, line_no: int) -> tuple[Loan | None, list[BookError]]:
         return None, [BookError(line_no, readable_id, f, r) for f, r in validation_errors(exc)]
 
 
-def read_lines(lines: Iterable[str]) -> Book:
-    """Validate every non-blank line; keep the good ones, report the bad ones."""
+def assign_pack(loan: Loan, selection: PackSelection) -> Loan:
+    """``loan`` under the rule pack ``selection`` chooses for it when it names none (the pack's bounds
+    then apply: a loan outside them raises ``ValidationError`` naming the field); a loan that maps to no
+    pack where one is required raises ``FieldError`` on ``rules``."""
+    if loan.rules is not None:
+        return loan
+    country = loan.customer.country if loan.customer is not None else None
+    pack = selection.pack_for(loan.currency, country)
+    if pack is None:
+        if selection.required:
+            raise FieldError("rules", selection.refusal(loan.currency, country))
+        return loan
+    return Loan.model_validate({**loan.model_dump(mode="json", exclude_none=True), "rules": pack})
+
+
+def read_lines(lines: Iterable[str], packs: PackSelection = DEFAULT_SELECTION) -> Book:
+    """Validate every non-blank line; keep the good ones, report the bad ones. A loan naming no rule pack
+    is put under the one ``packs`` chooses (the default jurisdiction table), and checked against it."""
     book = Book()
     seen: dict[str, int] = {}
     for line_no, text in enumerate(lines, start=1):
@@ -115,6 +134,13 @@ def read_lines(lines: Iterable[str]) -> Book:
             continue
         book.lines_read += 1
         loan, errors = parse_line(text, line_no)
+        if loan is not None:
+            try:
+                loan = assign_pack(loan, packs)
+            except FieldError as exc:
+                loan, errors = None, [BookError(line_no, exc_loan_id(text), exc.field, exc.reason)]
+            except ValidationError as exc:
+                loan, errors = None, [BookError(line_no, exc_loan_id(text), f, r) for f, r in validation_errors(exc)]
         if loan is None:
             book.errors.extend(errors)
             continue
@@ -129,10 +155,16 @@ def read_lines(lines: Iterable[str]) -> Book:
     return book
 
 
-def read_book(path: str | Path) -> Book:
+def exc_loan_id(text: str) -> str | None:
+    """The loan id of a line that parsed (for an error found after validation)."""
+    loan_id = json.loads(text).get("loan_id")
+    return loan_id if isinstance(loan_id, str) else None
+
+
+def read_book(path: str | Path, packs: PackSelection = DEFAULT_SELECTION) -> Book:
     """Read a JSON Lines loan book from a file (UTF-8)."""
     with open(path, encoding="utf-8") as handle:
-        return read_lines(handle)
+        return read_lines(handle, packs)
 
 
 def iter_jsonl(loans: Iterable[Loan]) -> Iterator[str]:

@@ -119,6 +119,10 @@ class Customer(_Record):
     email: Annotated[str, AfterValidator(_email)] | None = None
     timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
+    # where the customer lives: ISO 3166-1 alpha-2 country (CN, US) and the ISO 3166-2 subdivision code
+    # within it (NY, 44): the rule pack and a state's own rules follow them, never the time zone
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    region: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,3}$")
     monthly_income: Money | None = None
     monthly_expenses: Money | None = None
 

@@ -867,7 +867,9 @@ def _position(
         plan_arrears = max(plan.level_due(as_of_day - 1) - plan.paid, 0)
     dpd = as_of_day - oldest_unpaid if oldest_unpaid is not None else 0
     flags: list[str] = []
-    if dpd == 0 and next_due is not None and next_due.due <= as_of_day + policy.due_soon_days:
+    # due soon by the contractual due date (a reminder comes before it, even when holiday grace makes the
+    # installment payable later)
+    if dpd == 0 and next_due is not None and next_due.due_date.toordinal() <= as_of_day + policy.due_soon_days:
         flags.append(FLAG_DUE_SOON)
     if _at_risk(states, as_of_day, policy) or (last_payment_day is not None and ledger.unpaid_due_by(last_payment_day)):
         flags.append(FLAG_AT_RISK)

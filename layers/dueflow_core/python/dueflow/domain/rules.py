@@ -15,9 +15,10 @@ defaults (the settings name the default pack of a deployment's new loans).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -168,10 +169,48 @@ class RulePack(BaseModel):
         working day when the pack grants holiday grace and ``due`` is not a working day."""
         if not self.calendar.holiday_grace:
             return due
-        day = due
-        while not is_working_day(day, self.calendar.kind):
-            day += timedelta(days=1)
-        return day
+        return _next_working_day(due, self.calendar.kind)
+
+
+# The default jurisdiction table (docs/rules.md, "Which pack a loan is under"): the pack of a loan that
+# names none, from its currency and its customer's country (None: any country, or the country not given).
+DEFAULT_JURISDICTIONS: tuple[tuple[str, str | None, str], ...] = (
+    ("CNY", None, "cn"),  # a renminbi loan: PRC law (a PRC bank's customer abroad still borrows under it)
+    ("USD", "US", "us"),  # a dollar loan to a customer in the United States: FDCPA / Regulation F
+)
+
+
+class NoRulePack(ValueError):
+    """A loan maps to no rule pack while the deployment requires one."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackSelection:
+    """Which rule pack a loan that names none is under: ``fixed`` for every such loan when given, else the
+    first row of ``table`` ((currency, customer country or None for any, pack)) that matches the loan's
+    currency and its customer's country; ``required``: a loan that maps to no pack is refused."""
+
+    fixed: str | None = None
+    table: tuple[tuple[str, str | None, str], ...] = DEFAULT_JURISDICTIONS
+    required: bool = False
+
+    def pack_for(self, currency: str, country: str | None) -> str | None:
+        if self.fixed is not None:
+            return self.fixed
+        for row_currency, row_country, pack in self.table:
+            if row_currency == currency and (row_country is None or row_country == country):
+                return pack
+        return None
+
+    def refusal(self, currency: str, country: str | None) -> str:
+        where = f"a customer in {country}" if country else "a customer with no country"
+        return (
+            f"no rule pack for a {currency} loan to {where}, and this deployment requires one: name it in "
+            "rules (cn, us), or add the jurisdiction to Settings.jurisdiction_packs"
+        )
+
+
+NO_SELECTION = PackSelection(table=())  # contractual dates and the engine's defaults (before packs existed)
 
 
 class RulePackError(ValueError):
@@ -209,13 +248,31 @@ def is_working_day(day: date, kind: str) -> bool:
     2004-2026; outside those years the weekday rule stands in (docs/rules.md). ``weekdays``: Monday to
     Friday."""
     if kind == "cn":
-        import chinese_calendar
-
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:  # a year the package has no State Council notice for yet
-            _warn_uncovered(kind, day.year)
+        working = _cn_working(day)
+        if working is not None:
+            return working
+        _warn_uncovered(kind, day.year)  # a year the package has no State Council notice for yet
     return day.weekday() < 5
+
+
+@lru_cache(maxsize=16384)
+def _next_working_day(day: date, kind: str) -> date:
+    """``day`` or the first working day after it (kept: every position asks for each due date)."""
+    while not is_working_day(day, kind):
+        day += timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=8192)
+def _cn_working(day: date) -> bool | None:
+    """chinesecalendar's answer for ``day`` (None: a year it has no data for), kept: the package checks
+    each date against the whole table's range (a min and max over every holiday) on every call."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
 
 
 class CalendarNotCovered(UserWarning):
