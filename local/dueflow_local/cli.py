@@ -282,7 +282,13 @@ def doctor(
         emit_json({"as_of": today.isoformat(), "packs": packs, "ok": not problems})
     else:
         for p in packs:
-            years = f"holidays {p['years'][0]}-{p['years'][1]}" if p["years"] else "weekdays (no holiday data)"
+            years = (
+                f"holidays {p['years'][0]}-{p['years'][1]}"
+                if p["years"]
+                else "legal public holidays by rule (5 U.S.C. 6103), every year"
+                if p["calendar"] == "us_federal"
+                else "weekdays (no holiday data)"
+            )
             note = f"; NOT COVERED: {', '.join(map(str, p['missing_years']))}" if p["missing_years"] else ""
             out.print(f"rule pack {p['pack']}: calendar {p['calendar']}, {years}{note}", highlight=False)
         for p in problems:

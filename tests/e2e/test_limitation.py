@@ -44,8 +44,10 @@ def test_a_period_nearing_its_end_is_flagged_once_and_escalated_and_a_demand_sta
     assert other.limitation_expires_on == date(2029, 6, 17)
 
     reports = [rt.scan(date(2026, 6, 18)), rt.scan(date(2026, 6, 19))]
-    assert [r["limitation_nearing"] for r in reports] == [1, 1]
-    assert [r["limitation_flagged"] for r in reports] == [1, 0]  # once
+    # flagged once: the flag wakes the case, which goes to legal review at once (and closes there), so
+    # the next morning it is no longer among the open cases nearing their end
+    assert [r["limitation_nearing"] for r in reports] == [1, 0]
+    assert [r["limitation_flagged"] for r in reports] == [1, 0]
     (flag,) = records(rt, "S1", SILENT, "limitation_nearing")
     assert flag == {
         "started_on": "2023-12-15",
@@ -56,7 +58,7 @@ def test_a_period_nearing_its_end_is_flagged_once_and_escalated_and_a_demand_sta
         "escalated_to": "legal",
     }
     notices = [n for n in rt.staff_notices() if n["type"] == "limitation_nearing"]
-    assert [n["case_id"] for n in notices] == [SILENT]
+    assert {n["case_id"] for n in notices} == {SILENT}  # the flag, then legal review saying so again
     assert not records(rt, "R1", REACHED, "limitation_nearing")
     # escalated: the case reaches legal review, whose assessment carries the tracked dates
     for offset in range(1, 40):
@@ -65,6 +67,11 @@ def test_a_period_nearing_its_end_is_flagged_once_and_escalated_and_a_demand_sta
             break
     assessment = records(rt, "S1", SILENT, "legal_assessment")[0]
     assert (assessment["limitation_expires_on"], assessment["limitation_nearing"]) == ("2026-12-15", True)
+    # at the next decision point (the wake the flag makes of "Await response"), not after a second
+    # reminder and a round of negotiation (docs/workflow.md, "The limitation period")
+    entered = [r["stage"] for r in records(rt, "S1", SILENT, "stage_entered")]
+    assert "legal_review" in entered and "Await response" in entered
+    assert "second_reminder" not in entered and "negotiate" not in entered, entered
     audit_ok(rt, SILENT, "S1")
 
 
@@ -75,11 +82,12 @@ def test_a_payment_acknowledges_the_debt_and_a_closed_case_leaves_the_index(runt
         update={"customer": silent.customer.model_copy(update={"phone": None, "email": None})}  # type: ignore[union-attr]
     )
     rt.load_book([silent], date(2026, 6, 16))
-    rt.run_day(date(2026, 6, 17))
-    paid = {"date": "2026-06-18", "amount": "10.00", "reference": "bank-0618"}
-    rt.run_day(date(2026, 6, 18), [("10:00", lambda: rt.api("POST", "/loans/S1/payments", paid, system=True))])
+    # paid the day the case opened, before the next morning's scan would flag the period (and send the
+    # case to legal review at once)
+    paid = {"date": "2026-06-17", "amount": "10.00", "reference": "bank-0617"}
+    rt.run_day(date(2026, 6, 17), [("10:00", lambda: rt.api("POST", "/loans/S1/payments", paid, system=True))])
     case = rt.services.cases.require(SILENT)
-    assert (case.limitation_last_interruption, case.limitation_expires_on) == (date(2026, 6, 18), date(2029, 6, 18))
+    assert (case.limitation_last_interruption, case.limitation_expires_on) == (date(2026, 6, 17), date(2029, 6, 17))
     assert rt.scan(date(2026, 6, 19))["limitation_nearing"] == 0
     assert list(rt.services.cases.limitations_due(date(2029, 1, 1))) == [SILENT]
     everything = {"date": "2026-06-20", "amount": "20000.00", "reference": "bank-all"}

@@ -39,8 +39,15 @@ def test_a_new_york_loan_gets_the_validation_notice_and_the_opt_out_line(runtime
     us_messages = sent(rt, "U1", "U1-2026-06-15")
     validation = [m for m in us_messages if m["template"] == "validation_notice"]
     assert [m["channel"] for m in validation] == ["email"]
-    assert "dispute all or part of this debt by 2026-07-17" in validation[0]["text"]
-    assert "This is a communication from a debt collector" in validation[0]["text"]
+    # 12 CFR 1006.34(b)(5): sent on Tuesday 2026-06-16 in New York (the 02:00 scan in Shanghai is the
+    # afternoon before there), assumed received 5 business days later, not counting Friday 06-19
+    # (Juneteenth, a legal public holiday) nor the weekend: Wednesday 06-24; the dispute window ends 30
+    # days after that (30 days from sending would be 07-16)
+    assert validation[0]["local_time"] == "14:15"
+    assert "dispute all or part of this debt by 2026-07-24" in validation[0]["text"]
+    # the bank collects its own loan: the notice names it as the creditor, not as a debt collector
+    assert "This is a communication from DueFlow Example Bank, the creditor of this loan," in validation[0]["text"]
+    assert "debt collector" not in validation[0]["text"]
     electronic = [m for m in us_messages if m["channel"] in ("sms", "email")]
     assert len(electronic) >= 3 and all("Reply STOP to opt out" in m["text"] for m in electronic)
     assert all("$" in m["text"] for m in electronic)

@@ -227,6 +227,16 @@ def _collect_on() -> Script:
     return Script({"legal_review": [{"outcome": "collect_on"}]}, {R: silent[:1], S: silent[:1], A: silent})
 
 
+@scenario("a limitation period nearing its end: legal review from the first wait", d.CLOSED["LITIGATION"])
+def _limitation_first_wait() -> Script:
+    return Script({"legal_review": [{"outcome": "litigate"}]}, {R: [{"kind": "limitation_nearing"}]})
+
+
+@scenario("a limitation period nearing its end: legal review from the second wait", d.CLOSED["WRITE_OFF_REVIEW"])
+def _limitation_second_wait() -> Script:
+    return Script(wait={R: [{"kind": "no_response"}], S: [{"kind": "limitation_nearing"}]})
+
+
 @scenario("a long plan hands over to a new execution of the case", d.CONTINUED)
 def _long_plan() -> Script:
     return Script(

@@ -18,6 +18,7 @@ VALUES = {
     "bank": "示例银行",
     "as_of": "2026-07-20",
     "dispute_by": "2026-08-19",
+    "sender_role": "creditor",
     "report_from": "2026-07-27",
 }
 

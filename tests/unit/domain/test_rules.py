@@ -233,8 +233,13 @@ def test_reg_f_1006_6_e_and_1692g_us_messages_carry_the_opt_out_and_the_validati
     values = reminder_values(us, assess(us, date(2026, 3, 1)), Settings())
     reminder = render("first_reminder", "en", values)
     assert "Reply STOP to opt out" in reminder.text
-    notice = render("validation_notice", "en", values | {"dispute_by": "2026-03-31"})
+    notice = render("validation_notice", "en", values | {"dispute_by": "2026-03-31", "sender_role": "debt_collector"})
     assert "dispute all or part of this debt by 2026-03-31" in notice.text
+    assert notice.text.startswith("This is a communication from a debt collector about the loan ending")
+    # the bank collecting its own loan is its creditor, and says so
+    own = render("validation_notice", "en", values | {"dispute_by": "2026-03-31", "sender_role": "creditor"})
+    assert own.text.startswith(f"This is a communication from {Settings().bank_name}, the creditor of this loan,")
+    assert "debt collector" not in own.text
     cn_values = reminder_values(loan("2026-01-15"), assess(loan("2026-01-15"), date(2026, 3, 1)), Settings())
     assert "opt_out_line" not in cn_values
 
@@ -287,3 +292,21 @@ def test_a_year_the_calendar_does_not_cover_warns_and_doctor_says_so() -> None:
     result = CliRunner().invoke(app, ["doctor", "--as-of", "2026-12-04"])
     assert result.exit_code == 1 and "NOT COVERED: 2027" in result.stdout and "2027" in result.stderr
     assert CliRunner().invoke(app, ["doctor", "--as-of", "2025-06-01", "--json"]).exit_code == 0
+
+
+def test_reg_f_1006_34_b_5_five_business_days_skip_weekends_and_legal_public_holidays() -> None:
+    """12 CFR 1006.34(b)(5): receipt may be assumed 5 days after sending, excluding legal public holidays
+    (5 U.S.C. 6103), Saturdays and Sundays; the us pack's calendar counts them."""
+    from dueflow.domain.rules import business_days_after, is_working_day
+
+    us = load_pack("us")
+    assert us.calendar.kind == "us_federal" and us.messages.assumed_receipt_business_days == 5
+    # Juneteenth (Friday 2026-06-19) and the weekend are skipped: sent Wednesday 06-17, received Thursday 06-25
+    assert business_days_after(date(2026, 6, 17), 5, "us_federal") == date(2026, 6, 25)
+    assert business_days_after(date(2026, 6, 17), 5, "weekdays") == date(2026, 6, 24)
+    # Thanksgiving (Thursday 2026-11-26); Independence Day 2027 falls on a Sunday, observed Monday 07-05
+    assert not is_working_day(date(2026, 11, 26), "us_federal")
+    assert not is_working_day(date(2027, 7, 5), "us_federal")
+    assert business_days_after(date(2026, 11, 25), 5, "us_federal") == date(2026, 12, 3)
+    # the us pack moves no due date (no holiday grace)
+    assert us.payable_on(date(2026, 6, 19)) == date(2026, 6, 19)

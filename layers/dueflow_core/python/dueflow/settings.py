@@ -106,6 +106,9 @@ class Settings(BaseModel):
     # are placeholders, no real bank's name or number
     bank_name: str = Field(default="DueFlow Example Bank", min_length=1, max_length=40)
     bank_hotline: str = Field(default="400-000-0000", pattern=r"^[0-9+() -]{3,20}$")
+    # the bank collects its own loans: it is their creditor, and a us validation notice says so (a
+    # collection agency running DueFlow for a bank sets false: its notices say "a debt collector")
+    collects_own_debt: bool = True
     payment_instructions: str = Field(
         default="your usual repayment account, the bank's app or any branch", min_length=1, max_length=200
     )

@@ -110,12 +110,12 @@ TEMPLATES: dict[str, dict[Language, Template]] = {
     "validation_notice": {
         "zh-CN": Template(
             "债务确认通知",
-            "本通知来自催收方。截至{as_of}，您尾号{ref}的贷款欠款{amount}。如对全部或部分债务有异议，请于{dispute_by}前"
+            "{sender}。截至{as_of}，您尾号{ref}的贷款欠款{amount}。如对全部或部分债务有异议，请于{dispute_by}前"
             "告知我们；收到异议后，我们将在核实前暂停催收。电话{bank_phone}。",
         ),
         "en": Template(
             "Validation notice about your debt",
-            "This is a communication from a debt collector about the loan ending {ref}. As of {as_of} you owe "
+            "This is a communication from {sender} about the loan ending {ref}. As of {as_of} you owe "
             "{amount}. If you dispute all or part of this debt by {dispute_by}, we will stop collection until "
             "we send you verification. You may also ask for the name and address of the original creditor. "
             "Call {bank_phone}.",
@@ -257,6 +257,14 @@ def statement_text(language: Language, statement: Mapping[str, object], rate: st
     return "\n".join(lines)
 
 
+# Who a validation notice says it is from ({sender}): the bank collecting its own loan is the creditor
+# (``Settings.collects_own_debt``); a collection agency acting for it says it is a debt collector.
+SENDERS: dict[str, dict[str, str]] = {
+    "creditor": {"zh-CN": "本通知来自您的贷款人{bank}", "en": "{bank}, the creditor of this loan,"},
+    "debt_collector": {"zh-CN": "本通知来自催收方", "en": "a debt collector"},
+}
+
+
 def render(template_id: str, language: Language, values: Mapping[str, object]) -> RenderedMessage:
     """Render a template; amounts (``amount``, ``paid``) are formatted with 2 places. Every placeholder
     must be given (a missing one is an error, not a blank in a customer's message)."""
@@ -267,6 +275,9 @@ def render(template_id: str, language: Language, values: Mapping[str, object]) -
     currency = str(values.get("currency") or "")
     formatted = {k: _amount(k, v, currency) for k, v in values.items()}
     needed = {name for _, name, _, _ in Formatter().parse(template.body) if name}
+    if "sender" in needed and "sender" not in formatted and values.get("sender_role") in SENDERS:
+        sender = SENDERS[str(values["sender_role"])]
+        formatted["sender"] = sender.get(language, sender["en"]).format(bank=values.get("bank", ""))
     missing = sorted(needed - formatted.keys())
     if missing:
         raise ValueError(f"template {template_id!r} needs {', '.join(missing)}")

@@ -35,7 +35,9 @@ class _Rule(BaseModel):
 
 
 class CalendarRule(_Rule):
-    kind: Literal["cn", "weekdays"]
+    # cn: the PRC calendar; us_federal: weekdays less the legal public holidays (5 U.S.C. 6103);
+    # weekdays: Monday to Friday
+    kind: Literal["cn", "us_federal", "weekdays"]
     holiday_grace: bool  # a due date on a non-working day is payable on the next working day, penalty-free
 
 
@@ -95,6 +97,9 @@ class PrenoticeRule(_Rule):
 
 class MessageRule(_Rule):
     validation_notice_days: int | None = Field(default=None, ge=1, le=30)
+    # 12 CFR 1006.34(b)(5): the consumer may be assumed to receive the validation notice this many
+    # business days (the pack's calendar) after it is sent; the dispute window ends 30 days after that
+    assumed_receipt_business_days: int = Field(default=0, ge=0, le=30)
     mandatory_lines: tuple[Literal["bank_signature", "complaint_route", "opt_out_notice", "validation_notice"], ...]
 
 
@@ -252,7 +257,28 @@ def is_working_day(day: date, kind: str) -> bool:
         if working is not None:
             return working
         _warn_uncovered(kind, day.year)  # a year the package has no State Council notice for yet
+    if kind == "us_federal":
+        return day.weekday() < 5 and day not in _us_legal_holidays(day.year)
     return day.weekday() < 5
+
+
+def business_days_after(day: date, count: int, kind: str) -> date:
+    """The ``count``-th working day of the calendar ``kind`` after ``day`` (Regulation F's "five days
+    (excluding legal public holidays, Saturdays, and Sundays)": ``business_days_after(sent, 5,
+    "us_federal")``)."""
+    while count > 0:
+        day += timedelta(days=1)
+        count -= int(is_working_day(day, kind))
+    return day
+
+
+@lru_cache(maxsize=64)
+def _us_legal_holidays(year: int) -> frozenset[date]:
+    """The legal public holidays of 5 U.S.C. 6103(a) in ``year``, with the days they are observed on when
+    they fall on a weekend (6103(b)), from the maintained ``holidays`` package (rule-based: every year)."""
+    import holidays
+
+    return frozenset(holidays.country_holidays("US", years=year, categories=("public",)))
 
 
 @lru_cache(maxsize=16384)

@@ -64,9 +64,11 @@ def wake_kind(case: Case, loan: Loan, today: date, timing: PlanTiming, threshold
         return "plan_proposed"
     if case.promise is not None and case.promise.pending(today, thresholds.promise_grace_days):
         return "promised"  # a promise to pay holds escalation until its date and grace have passed
+    if case.limitation_flagged_on is not None:
+        return "limitation_nearing"  # legal review now, from whichever wait, whatever the days past due
     threshold = _NEXT_THRESHOLD.get(case.waiting_state or "")
-    if threshold is not None and dpd < getattr(thresholds, threshold) and case.limitation_flagged_on is None:
-        return "not_yet"  # (a limitation period nearing its end escalates whatever the days past due)
+    if threshold is not None and dpd < getattr(thresholds, threshold):
+        return "not_yet"
     return "no_response"
 
 

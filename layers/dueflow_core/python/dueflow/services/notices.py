@@ -5,7 +5,7 @@ Message ids are deterministic (``<case>:<tag>:<channel>``), so a retried stage n
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from dueflow import clock
 from dueflow.domain.case import Case
@@ -100,18 +100,38 @@ def _pack_requires(loan: Loan, line: str) -> bool:
 
 def queue_validation_notice(services: Services, case: Case, loan: Loan, position: Position, at: datetime) -> int:
     """The validation notice a pack requires within days of the first contact (us: 5 days, 15 U.S.C.
-    1692g(a)): by e-mail with the first reminder, the dispute window 30 days from its day (12 CFR
-    1006.34(b)(5))."""
+    1692g(a)): by e-mail with the first reminder. Its dispute window (12 CFR 1006.34(b)(5)) ends 30 days
+    after the customer is assumed to receive it: the pack's ``assumed_receipt_business_days`` (us: 5,
+    excluding legal public holidays, Saturdays and Sundays) after the day it goes out in the customer's
+    zone. It names the bank as the creditor when the bank collects its own loan
+    (``Settings.collects_own_debt``), else as a debt collector."""
     if not _pack_requires(loan, "validation_notice"):
         return 0
+    dispute_by = validation_dispute_by(services, loan, at)
     values = reminder_values(loan, position, services.settings) | {
-        "dispute_by": (position.as_of + timedelta(days=30)).isoformat()
+        "dispute_by": dispute_by.isoformat(),
+        "sender_role": "creditor" if services.settings.collects_own_debt else "debt_collector",
     }
     return sum(
         queue_message(services, case, loan, channel, "validation_notice", values, "validation", at)
         for channel in channels(services, loan)
         if channel == "email"
     )
+
+
+def validation_dispute_by(services: Services, loan: Loan, at: datetime) -> date:
+    """The last day of the validation period of a notice queued at ``at`` (12 CFR 1006.34(b)(5)): 30
+    days after its assumed receipt, counted from the day it may first go out in the customer's zone."""
+    from zoneinfo import ZoneInfo
+
+    from dueflow.domain.rules import business_days_after, load_pack
+
+    assert loan.rules is not None  # only a pack requires the notice
+    pack = load_pack(loan.rules)
+    zone = loan.customer.timezone if loan.customer else services.settings.time_zone
+    sent = first_send_time(services, loan, max(clock.now(), at)).astimezone(ZoneInfo(zone)).date()
+    received = business_days_after(sent, pack.messages.assumed_receipt_business_days, pack.calendar.kind)
+    return received + timedelta(days=30)
 
 
 def queue_credit_report_prenotice(services: Services, case: Case, loan: Loan, position: Position, at: datetime) -> int:

@@ -140,6 +140,8 @@ def answer(services: Services, case: Case, loan: Loan, kind: str) -> dict[str, A
         used += 1
         services.cases.update(case.case_id, {"renegotiations_used": used, "plan_broken_on": today})
         _record_reinstated_waiver(services, case, loan, today)
+    if case.limitation_flagged_on is not None:  # the claim's period nears its end: legal review, not a new plan
+        return {"kind": kind, "renegotiations_left": 0, "legal_review_due": True, "limitation_nearing": True}
     return {"kind": kind, "renegotiations_left": max(allowed - used + 1, 0), "legal_review_due": due}
 
 

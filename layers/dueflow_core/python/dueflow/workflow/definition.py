@@ -232,6 +232,9 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         states[reevaluate] = _reevaluate(functions, name, router)
         states[router] = _choice({"cured": CLOSED["CURED"], "paused": name, "promised": name, **routes}, default)
 
+    # a case whose limitation period nears its end goes to legal review from any wait before a plan
+    nearing = {"limitation_nearing": LEGAL_REVIEW}
+
     stage = {label: key for key, label in STAGE_LABELS.items()}
     states[CONFIRM] = _stage_task(functions, stage[CONFIRM], FIRST_CONTACT)
     states[FIRST_CONTACT] = _stage_task(functions, stage[FIRST_CONTACT], AWAIT_RESPONSE)
@@ -239,7 +242,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
         AWAIT_RESPONSE,
         "response",
         settings.response_days,
-        {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT},
+        {"plan_accepted": FOLLOW_UP, "plan_proposed": AWAIT_AGREEMENT, "promise_to_pay": AWAIT_AGREEMENT, **nearing},
         SECOND_REMINDER,
     )
     states[SECOND_REMINDER] = _stage_task(functions, stage[SECOND_REMINDER], AWAIT_SECOND)
@@ -252,6 +255,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
             "plan_proposed": AWAIT_AGREEMENT,
             "promise_to_pay": AWAIT_AGREEMENT,
             "not_yet": SECOND_REMINDER,  # before the negotiation threshold: another reminder
+            **nearing,
         },
         NEGOTIATE,
     )
@@ -265,6 +269,7 @@ def build_definition(functions: Functions, settings: Settings) -> dict[str, Any]
             "plan_proposed": AWAIT_AGREEMENT,
             "promise_to_pay": AWAIT_AGREEMENT,
             "not_yet": NEGOTIATE,  # before the legal-review threshold: another agent call
+            **nearing,
         },
         LEGAL_REVIEW,
     )
