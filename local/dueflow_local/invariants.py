@@ -42,6 +42,7 @@ from dueflow.domain.loan import Loan
 from dueflow.domain.position import assess
 from dueflow.domain.rules import PackSelection, load_pack
 from dueflow.domain.schedule import iter_schedule
+from dueflow.services.context import loan_zone, scan_moment
 from dueflow.services.scan import HANDED_OVER, up_to_date_since
 from dueflow.settings import Settings
 from dueflow_local.meter import Delivery
@@ -119,15 +120,20 @@ def _under_pack(loan: Loan, packs: PackSelection) -> Loan:
         return loan
 
 
-def _past_grace(loan: Loan, days: list[date], threshold: int, scan_view: bool) -> dict[date, int]:
+def _past_grace(loan: Loan, days: list[date], threshold: int, scan_view: bool, settings: Settings) -> dict[date, int]:
     """Day -> days past due, for each of ``days`` on which ``loan`` was ``threshold`` or more days past
-    due: at the end of the day, or (``scan_view``) as the day's scan saw it, before that day's payments and
-    entries. The domain engine decides; it is asked only on the days the answer can change (the first
-    day, a payment's or an entry's, an unpaid installment reaching the threshold), except for a loan with
-    ledger entries, asked every day (a plan may break on a day nothing happens)."""
+    due on its own calendar (its customer's zone) at the moment of that day's scan: as the scan saw it
+    (``scan_view``: before that day's payments and entries), or with everything of that day (what must
+    have a case by its end). The domain engine decides; it is asked only on the days the answer can
+    change (the first day, a payment's or an entry's, an unpaid installment reaching the threshold), except
+    for a loan with ledger entries, asked every day (a plan may break on a day nothing happens)."""
     if not days:
         return {}
     shift = 1 if scan_view else 0
+    zone = ZoneInfo(loan_zone(loan, settings))
+
+    def local(day: date) -> date:  # the loan's own date at the day's scan (a day behind in New York)
+        return scan_moment(day, settings).astimezone(zone).date()
 
     def view(day: date) -> Loan:
         def seen(on: date) -> bool:
@@ -143,23 +149,28 @@ def _past_grace(loan: Loan, days: list[date], threshold: int, scan_view: bool) -
     if loan.adjustments:
         checks = set(days)
     else:
-        end = days[-1]
-        checks = {days[0]} | {p.date + timedelta(days=shift) for p in loan.payments}
+        end = days[-1] + timedelta(days=1)
+        # a payment changes the answer the day it is seen, on the loan's calendar the same day or the next
+        checks = {days[0]} | {p.date + timedelta(days=shift + lag) for p in loan.payments for lag in (0, 1)}
         payable = load_pack(loan.rules).payable_on if loan.rules is not None else None
         for item in iter_schedule(loan):
             if item.due_date > end:
                 break
-            # overdue from the day after the payable day (the pack's holiday grace, as the engine says)
+            # overdue from the day after the payable day (the pack's holiday grace, as the engine says),
+            # on the loan's calendar: the bank's day it is seen on may be the same or the next
             due = payable(item.due_date) if payable is not None else item.due_date
-            checks.add(due + timedelta(days=threshold))
+            reached = due + timedelta(days=threshold)
+            checks |= {reached, reached + timedelta(days=1)}
     out: dict[date, int] = {}
     oldest: date | None = None
     for day in days:
         if day in checks:
+            # the oldest installment unpaid with the payments seen (dated by the bank's day), counted in
+            # days on the loan's calendar at the scan's moment
             dpd = assess(view(day), day).dpd
-            oldest = day - timedelta(days=dpd) if dpd >= threshold else None
-        if oldest is not None:
-            out[day] = (day - oldest).days
+            oldest = day - timedelta(days=dpd) if dpd else None
+        if oldest is not None and (local(day) - oldest).days >= threshold:
+            out[day] = (local(day) - oldest).days
     return out
 
 
@@ -167,7 +178,7 @@ def _overdue_days(loan: Loan, days: Iterable[date], settings: Settings) -> tuple
     """The scan days on which ``loan`` was overdue as the scan saw it (before that day's payments), and
     the days on which its payments brought it up to date (an episode ends there, even if an installment
     falling due the same day makes it overdue again by the next scan)."""
-    overdue = list(_past_grace(loan, list(days), max(settings.grace_days, 1), scan_view=True))
+    overdue = list(_past_grace(loan, list(days), max(settings.grace_days, 1), scan_view=True, settings=settings))
     paid_on = {p.date for p in loan.payments}
     cured = {day for day in overdue if day in paid_on and up_to_date_since(loan, day - timedelta(days=1), day)}
     return overdue, cured
@@ -221,7 +232,7 @@ def _left_behind(facts: Facts) -> list[str]:
         ledger = loan.model_copy(
             update={"payments": final.payments, "adjustments": final.adjustments} if final is not None else {}
         )
-        for day, dpd in _past_grace(ledger, facts.days, threshold, scan_view=False).items():
+        for day, dpd in _past_grace(ledger, facts.days, threshold, scan_view=False, settings=facts.settings).items():
             if not any(_open_at_end_of(case, day) or _handed_over(case, ledger, day) for case in by_loan[loan.loan_id]):
                 found.append(f"loan {loan.loan_id}: {dpd} days past due at the end of {day}, no case")
     return found

@@ -33,6 +33,7 @@ from dueflow.domain.money import fmt
 from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
+from dueflow.services.context import loan_date, loan_zone, scan_moment
 from dueflow.services.digests import seal_day
 from dueflow.settings import Settings
 from dueflow.workflow import definition
@@ -411,10 +412,16 @@ class Simulation:
             for r in records
             if r["type"] == "stage_entered" and "stage" in r["body"] and r["body"]["stage"] != "reevaluate"
         ]
+        customer_zone = self._customer_zone(rt, case)
+        # each time with its zone: the bank's business date, and the customer's own date and time
         messages = [
             {
-                "date": datetime.fromisoformat(r["at"]).astimezone(zone).date().isoformat(),
+                "at": datetime.fromisoformat(r["at"]).astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "bank_date": datetime.fromisoformat(r["at"]).astimezone(zone).date().isoformat(),
+                "bank_zone": self.settings.time_zone,
+                "local_date": datetime.fromisoformat(r["at"]).astimezone(ZoneInfo(customer_zone)).date().isoformat(),
                 "local_time": r["body"].get("local_time"),
+                "zone": customer_zone,
                 "channel": r["body"]["channel"],
                 "template": r["body"]["template"],
                 "language": r["body"]["language"],
@@ -450,7 +457,8 @@ class Simulation:
             # the day the case opened (payments of that day came after the 02:00 scan)
             opened = date.fromisoformat(case["opened_on"])
             before = loan.model_copy(update={"payments": tuple(p for p in loan.payments if p.date < opened)})
-            at_open = assess(before, opened)
+            # on the loan's own calendar at the scan that opened it (as the case was opened)
+            at_open = assess(before, loan_date(loan, rt.settings, scan_moment(opened, rt.settings)))
             balance_at_open = at_open.outstanding_principal + at_open.overdue_interest + at_open.penalty
         return {
             "loan_id": case["loan_id"],
@@ -491,6 +499,10 @@ class Simulation:
             "complaint_days": complaint_days,
             "customer_timezone": loan.customer.timezone if loan is not None and loan.customer else None,
         }
+
+    def _customer_zone(self, rt: Any, case: Mapping[str, Any]) -> str:
+        loan = rt.services.loans.get(case["loan_id"])
+        return loan_zone(loan, self.settings) if loan is not None else self.settings.time_zone
 
     @staticmethod
     def _payments_while_open(rt: Runtime, case: dict[str, Any]) -> list[dict[str, str]]:

@@ -29,7 +29,7 @@ def simulate(out: Path, backend: str) -> tuple[dict[str, Any], dict[str, Any]]:
             "outcome": c["outcome"],
             "stages": [s["stage"] for s in c["stages"]],
             # messages by day (two sent in one dispatcher tick may go in either order)
-            "messages": sorted((m["date"], m["channel"], m["template"]) for m in c["messages"]),
+            "messages": sorted((m["bank_date"], m["channel"], m["template"]) for m in c["messages"]),
             "audit_records": c["audit_records"],
             "recovered": c["recovered"],
         }

@@ -45,10 +45,11 @@ def test_the_credit_report_pre_notice_goes_out_with_the_first_contact_and_sets_t
 
     us_sent = notices(rt, "U1", "U1-2026-06-15")
     assert sorted(m["channel"] for m in us_sent) == ["email", "sms"]
-    assert all("credit reporting agencies from 2026-07-01" in m["text"] for m in us_sent)
+    # 14 days from the customer's date at the first contact (06-16 in New York: 02:00 in Shanghai on 06-17)
+    assert all("credit reporting agencies from 2026-06-30" in m["text"] for m in us_sent)
     first = min(date.fromisoformat(m["day"]) for m in us_sent)
     allowed = rt.services.cases.require("U1-2026-06-15").credit_report_allowed_from
-    assert allowed == max(first + timedelta(days=14), date(2026, 7, 1))
+    assert allowed == max(first + timedelta(days=14), date(2026, 6, 30))
 
     assert not notices(rt, "P1", "P1-2026-06-15")
     assert rt.services.cases.require("P1-2026-06-15").credit_report_allowed_from is None

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -150,7 +151,10 @@ def test_the_kpis_agree_with_cases_jsonl_and_with_the_ledger(run: Path) -> None:
         assert case["product"] == loan.product
         assert case["vintage"] == f"{loan.start_date.year}-H{1 if loan.start_date.month <= 6 else 2}"
         before = loan.model_copy(update={"payments": (*loan.payments, *(p for p in payments if p.date < opened))})
-        position = assess(before, opened)
+        # on the customer's calendar at the 02:00 Shanghai scan that opened the case (New York: the day before)
+        scan = datetime.combine(opened, time(2, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+        assert loan.customer is not None
+        position = assess(before, scan.astimezone(ZoneInfo(loan.customer.timezone)).date())
         at_open = position.total_overdue
         assert Decimal(case["owed_at_open"]) == at_open, case["case_id"]
         placed = position.outstanding_principal + position.overdue_interest + position.penalty

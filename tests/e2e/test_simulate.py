@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
@@ -75,6 +76,13 @@ def test_simulate_plays_the_event_log_and_reports_per_case_and_in_summary(tmp_pa
     assert cases["L2"]["stage"] == "Await response to second reminder"  # reminded twice, never answered
     assert [m["template"] for m in cases["L2"]["messages"]].count("second_reminder") == 2
     assert all(m["language"] == "en" for m in cases["L3"]["messages"])
+    # every message time with its zone: the moment (UTC), the bank's date, the customer's date and time
+    for message in (m for c in cases.values() for m in c["messages"]):
+        moment = datetime.fromisoformat(message["at"])
+        assert message["at"].endswith("Z") and (message["bank_zone"], message["zone"]) == ("Asia/Shanghai",) * 2
+        assert moment.astimezone(ZoneInfo(message["bank_zone"])).date().isoformat() == message["bank_date"]
+        local = moment.astimezone(ZoneInfo(message["zone"]))
+        assert (local.date().isoformat(), local.strftime("%H:%M")) == (message["local_date"], message["local_time"])
     assert all(c["audit_chain_ok"] for c in cases.values())
     summary = json.loads((out / "summary.json").read_text())
     assert summary["loans"] == 3 and summary["cases_opened"] == 3

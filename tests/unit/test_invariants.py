@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dueflow.domain.loan import Loan, Payment
+from dueflow.domain.loan import Customer, Loan, Payment
 from dueflow.settings import Settings
 from dueflow_local.invariants import Facts, audited_states, check
 from dueflow_local.meter import Delivery
@@ -278,14 +278,20 @@ def test_the_past_grace_walk_asks_the_engine_only_when_the_answer_can_change(loa
     from dueflow_local.invariants import _past_grace
 
     days = [loan.start_date + timedelta(days=offset + i) for i in range(60)]
-    for scan_view in (False, True):
-        expected = {}
-        for day in days:
-            seen = [p for p in loan.payments if (p.date < day if scan_view else p.date <= day)]
-            dpd = assess(loan.model_copy(update={"payments": tuple(seen)}), day).dpd
-            if dpd >= 2:
-                expected[day] = dpd
-        assert _past_grace(loan, days, 2, scan_view) == expected
+    settings = Settings()
+    for customer in (None, {"timezone": "America/New_York"}):
+        # a New York customer's loan is seen on its own calendar: at the 02:00 Shanghai scan, the day before
+        lag = timedelta(days=1 if customer else 0)
+        subject = loan.model_copy(update={"customer": Customer.model_validate(customer) if customer else None})
+        for scan_view in (False, True):
+            expected = {}
+            for day in days:
+                seen = [p for p in loan.payments if (p.date < day if scan_view else p.date <= day)]
+                # the oldest installment unpaid by then, counted on the loan's calendar
+                dpd = assess(loan.model_copy(update={"payments": tuple(seen)}), day).dpd
+                if dpd and dpd - lag.days >= 2:
+                    expected[day] = dpd - lag.days
+            assert _past_grace(subject, days, 2, scan_view, settings) == expected
 
 
 def test_an_episode_starts_after_the_payable_day_of_a_due_date_on_a_holiday() -> None:

@@ -7,8 +7,11 @@ the local runtime for either world (AWS adapters on moto, or the in-memory world
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from dueflow import clock
 from dueflow.adapters.pii import PiiCipher
+from dueflow.domain.loan import Loan
 from dueflow.ports import AuditStore, CaseStore, CaseWorkflow, LoanStore, Notifier, OutboxStore, Signer
 from dueflow.settings import Settings
 
@@ -48,3 +51,25 @@ def set_default_services(services: Services | None) -> None:
 def reset_default_services() -> None:
     """Forget the cached Services (the local runtime calls this when it starts a new world)."""
     set_default_services(None)
+
+
+def loan_zone(loan: Loan, settings: Settings) -> str:
+    """The loan's own time zone, the contract's: its customer's (the bank's when it names no customer).
+    Its calendar decides when an installment is overdue (docs/formulas.md, "Which day it is")."""
+    return loan.customer.timezone if loan.customer is not None else settings.time_zone
+
+
+def loan_date(loan: Loan, settings: Settings, at: datetime | None = None) -> date:
+    """The date on the loan's own calendar at ``at`` (now by default): the day its position is taken
+    as of, so that a New York customer's loan is not overdue in the afternoon of its due date there."""
+    from zoneinfo import ZoneInfo
+
+    return (at or clock.now()).astimezone(ZoneInfo(loan_zone(loan, settings))).date()
+
+
+def scan_moment(as_of: date, settings: Settings) -> datetime:
+    """When the daily scan of the business date ``as_of`` runs (``scan_time`` in the bank's zone): the
+    moment each loan's position is taken at, whatever time a retry of the scan runs."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(as_of, settings.scan_time, tzinfo=ZoneInfo(settings.time_zone))

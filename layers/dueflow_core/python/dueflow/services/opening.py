@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import date, timedelta
 
 from dueflow import clock
 from dueflow.domain.case import Case, case_id_for, execution_name
@@ -17,9 +17,18 @@ from dueflow.sharding import shard_of
 from dueflow.workflow.definition import CONFIRM
 
 
-def open_case(services: Services, loan: Loan, position: Position, episode: int = 1, case_id: str | None = None) -> bool:
+def open_case(
+    services: Services,
+    loan: Loan,
+    position: Position,
+    episode: int = 1,
+    case_id: str | None = None,
+    opened_on: date | None = None,
+) -> bool:
     """Open the loan's ``episode``-th case for an overdue loan and start its execution; False if it was
-    open already. Safe to run again: the case is created once, the execution started once (by name)."""
+    open already. Safe to run again: the case is created once, the execution started once (by name).
+    ``opened_on``: the bank's business date of the scan (the position is taken on the loan's own
+    calendar, which may be a day behind)."""
     case_id = case_id or case_id_for(loan.loan_id, position, episode)
     created = services.cases.create(
         Case(
@@ -27,7 +36,7 @@ def open_case(services: Services, loan: Loan, position: Position, episode: int =
             loan_id=loan.loan_id,
             episode=episode,
             customer_id=loan.customer_id,
-            opened_on=position.as_of,
+            opened_on=opened_on or position.as_of,
             dpd_at_open=position.dpd,
             total_overdue_at_open=position.total_overdue,
             currency=loan.currency,

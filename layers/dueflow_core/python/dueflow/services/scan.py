@@ -34,7 +34,7 @@ from dueflow.pacing import UNLIMITED, Budget, Pacer
 from dueflow.ports import ScanStats, StoredLoan
 from dueflow.retries import ATTEMPTS, NOT_TRANSIENT, attempt
 from dueflow.services.complaints import escalate_overdue_complaints
-from dueflow.services.context import Services
+from dueflow.services.context import Services, loan_date, scan_moment
 from dueflow.services.dispatch import first_send_time
 from dueflow.services.limitation import flag_nearing
 from dueflow.services.opening import auto_assign, open_case
@@ -183,7 +183,9 @@ def _due_loan(
     """One loan of the due-index: its pre-due reminder, its new case, or its open case looked after."""
     settings = services.settings
     loan = stored.loan
-    position = assess(loan, as_of, policy)
+    # the position on the loan's own calendar at the scan's moment: the 02:00 scan in Shanghai is the
+    # afternoon before in New York, where a loan due that day is not yet overdue
+    position = assess(loan, loan_date(loan, settings, scan_moment(as_of, settings)), policy)
     if FLAG_DUE_SOON in position.flags and position.next_due_date is not None:
         report.reminders_queued += _pre_due(services, stored, position.next_due_date, fmt(position.next_due_amount))
     if position.dpd >= max(settings.grace_days, 1):
@@ -192,7 +194,7 @@ def _due_loan(
             if not latest.execution_arn:
                 # opened by an earlier run that failed before its execution started: start it now
                 pacer.wait()
-                open_case(services, loan, position, latest.episode, latest.case_id)
+                open_case(services, loan, position, latest.episode, latest.case_id, as_of)
             elif not latest.task_token:
                 # not parked at a callback: its execution may have ended (failed, timed out, stopped)
                 pacer.wait()
@@ -204,7 +206,7 @@ def _due_loan(
         elif starts_an_episode(latest, loan, position):
             pacer.wait()
             episode = latest.episode + 1 if latest is not None else 1
-            report.cases_opened += int(open_case(services, loan, position, episode))
+            report.cases_opened += int(open_case(services, loan, position, episode, opened_on=as_of))
         else:
             report.cases_already_open += 1
 

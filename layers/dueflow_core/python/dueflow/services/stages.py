@@ -27,7 +27,7 @@ from dueflow.domain.rules import load_pack
 from dueflow.domain.statement import statement_dict
 from dueflow.domain.wake import wake_kind
 from dueflow.services import audit_log
-from dueflow.services.context import Services
+from dueflow.services.context import Services, loan_date
 from dueflow.services.continuation import continue_case
 from dueflow.services.events import parse_event
 from dueflow.services.notices import (
@@ -81,7 +81,7 @@ def run_stage(services: Services, event: StageEvent) -> dict[str, Any]:
         raise ValueError(f"unknown stage {event.stage!r}")
     case = services.cases.require(event.case_id)
     loan = require_loan(services, event.loan_id)
-    position = assess(loan, clock.today(services.settings.time_zone))
+    position = assess(loan, loan_date(loan, services.settings))  # on the loan's own calendar
     if event.stage != "reevaluate":
         label = stage_label(event)
         if case.resume_visit and case.stage == label and event.stage != "continue":
@@ -151,7 +151,7 @@ def _follow_up(services: Services, event: StageEvent, case: Case, loan: Loan, po
     plan = case.plan
     if plan is None or plan.accepted_on is None:
         return {"outcome": "no_plan"}
-    today = position.as_of
+    today = clock.today(services.settings.time_zone)  # the bank's business date (plan dates are on it)
     status = plan_status(case, loan, today, plan_timing(services.settings))
     if status.next_installment is not None:
         seq, due_on, amount = status.next_installment
@@ -201,7 +201,7 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
     result = review_litigation(facts, pack.legal)
     from dueflow.services.limitation import period_of  # legal review only: not in every cold start
 
-    today = position.as_of
+    today = clock.today(services.settings.time_zone)
     oldest_unpaid = min((line.due_date for line in position.lines), default=today)
     period = period_of(case, loan, today, oldest_unpaid)
     assessment = {
@@ -262,8 +262,9 @@ def _legal_review(services: Services, event: StageEvent, case: Case, loan: Loan,
 def _reevaluate(services: Services, event: StageEvent, case: Case, loan: Loan, position: Position) -> dict[str, Any]:
     """After a callback timed out: what the case should hear now, as a wake-up would answer it."""
     settings = services.settings
-    case = settle_promise(services, case, loan, position.as_of)
-    kind = wake_kind(case, loan, position.as_of, plan_timing(settings), thresholds(settings, loan))
+    today = clock.today(settings.time_zone)  # decided on the bank's business date, as a wake-up is
+    case = settle_promise(services, case, loan, today)
+    kind = wake_kind(case, loan, today, plan_timing(settings), thresholds(settings, loan))
     return {"outcome": "reevaluated", **answer(services, case, loan, kind)}
 
 
@@ -284,7 +285,7 @@ def _close(services: Services, event: StageEvent, case: Case, loan: Loan, positi
             "status": "CLOSED",
             "outcome": outcome,
             "closed_outcome": outcome,
-            "closed_on": position.as_of.isoformat(),
+            "closed_on": clock.today(services.settings.time_zone).isoformat(),  # the bank's business date
             "stage": f"Closed: {outcome}",
         },
         remove=(
