@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from dueflow import clock
 from dueflow.domain.audit_chain import verify_chain
 from dueflow.domain.book import validation_errors
 from dueflow.domain.case import execution_name, loan_of_case
 from dueflow.domain.classification import bucket
-from dueflow.domain.loan import Loan
+from dueflow.domain.loan import FieldError, Loan, known_time_zone
 from dueflow.domain.money import fmt
 from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
@@ -46,8 +47,6 @@ from dueflow_local.meter import CallMeter, metering
 from dueflow_local.report import render_report
 from dueflow_local.runtime import Backend, Runtime, open_runtime
 
-SUPERVISOR = "sim-supervisor"
-AGENT = "sim-agent"
 API_ATTEMPTS = 5  # the bank's systems and the agents' desktop call again after a 5xx, as any client would
 
 
@@ -55,30 +54,106 @@ Plain = BeforeValidator(plain_decimal)  # one strict policy for amounts and date
 Day = Annotated[dt.date, BeforeValidator(iso_date)]
 
 
+EVENT_TYPES = (
+    "payment",
+    "plan_proposed",
+    "plan_accepted",
+    "promise_to_pay",
+    "complaint_opened",
+    "complaint_resolved",
+    "opt_out",
+    "do_not_contact",
+    "do_not_contact_cleared",
+    "call_attempt",
+    "conversation",
+    "call_outcome",
+    "waiver_approved",
+    "waiver_refused",
+    "acceleration_notice",
+    "assigned",
+    "note",
+)
+# the fields each type needs (a line without one is reported naming the field)
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "payment": ("amount",),
+    "do_not_contact": ("reason",),
+    "do_not_contact_cleared": ("reason",),
+    "call_attempt": ("outcome",),
+    "conversation": ("outcome",),
+    "call_outcome": ("disposition",),
+    "waiver_refused": ("reason",),
+    "acceleration_notice": ("reference",),
+    "note": ("text",),
+}
+# who acts, by role: each a separate person (a waiver above an agent's authority needs someone else)
+STAFF = {
+    "agent": ("sim-agent", ("agent",)),
+    "supervisor": ("sim-supervisor", ("supervisor",)),
+    "collections_manager": ("sim-manager", ("collections_manager",)),
+    "legal": ("sim-legal", ("legal",)),
+}
+Short = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
 class SimEvent(BaseModel):
-    """One line of an event log (JSON Lines)."""
+    """One line of an event log (JSON Lines): every action the API offers, at a time in the bank's zone
+    or, with ``zone``, in the customer's (``"customer"``) or any IANA zone (the
+    event log table in the README)."""
 
     model_config = ConfigDict(extra="forbid")
 
     date: Day
     time: str = Field(default="12:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    type: Literal[
-        "payment",
-        "plan_proposed",
-        "plan_accepted",
-        "promise_to_pay",
-        "complaint_opened",
-        "complaint_resolved",
-        "opt_out",
-    ]
+    zone: str | None = Field(default=None, max_length=64)
+    type: Literal[EVENT_TYPES]  # type: ignore[valid-type]
     loan_id: str = Field(min_length=1, max_length=64)
     amount: Annotated[Decimal, Plain] | None = Field(default=None, gt=0, max_digits=15, decimal_places=2)
-    role: Literal["agent", "supervisor"] = "agent"
+    role: Literal["agent", "supervisor", "collections_manager", "legal"] | None = None
     waive_penalty: Annotated[Decimal, Plain] = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
     waive_interest: Annotated[Decimal, Plain] = Field(default=Decimal("0"), ge=0, max_digits=15, decimal_places=2)
-    months: int | None = Field(default=None, ge=1, le=120)
+    months: int | None = Field(default=None, ge=1, le=120, strict=True)
+    request_approval: bool = Field(default=False, strict=True)
     promised_date: Day | None = None
     channel: Literal["sms", "email", "call"] | None = None
+    # a dial attempt's outcome, or the words of a conversation's
+    outcome: Short | None = None
+    disposition: (
+        Literal[
+            "right_party_contact",
+            "promise_to_pay",
+            "hardship",
+            "refused",
+            "dispute",
+            "left_message",
+            "no_answer",
+            "wrong_number",
+        ]
+        | None
+    ) = None
+    reason: Short | None = None  # do-not-contact, a refused waiver
+    reason_code: str | None = Field(default=None, max_length=64)  # hardship
+    text: Short | None = None  # a note; a call outcome's note
+    agent: str | None = Field(default=None, min_length=1, max_length=128)  # assigned to
+    reference: str | None = Field(default=None, min_length=3, max_length=100)  # an acceleration notice's
+    sent_on: Day | None = None  # an acceleration notice's (default: the event's date)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SimEvent:
+        for name in REQUIRED.get(self.type, ()):
+            if getattr(self, name) is None:
+                raise FieldError(name, f"a {self.type} event needs {name}")
+        if self.zone is not None and self.zone != "customer" and not known_time_zone(self.zone):
+            raise FieldError("zone", f"{self.zone[:40]!r} is neither 'customer' nor an IANA time zone")
+        if self.type == "call_attempt" and self.outcome not in CALL_ATTEMPT_OUTCOMES:
+            raise FieldError("outcome", f"must be one of {', '.join(CALL_ATTEMPT_OUTCOMES)}")
+        if self.disposition == "promise_to_pay" and (self.promised_date is None or self.amount is None):
+            raise FieldError("promised_date", "a promise_to_pay call outcome needs promised_date and amount")
+        return self
+
+
+CALL_ATTEMPT_OUTCOMES = ("no_answer", "busy", "voicemail", "wrong_number", "conversation")
+# what an agent does unless the line names another role (the rest: a supervisor, an acceleration: legal)
+AGENT_ACTIONS = ("plan_proposed", "promise_to_pay", "call_attempt", "conversation", "call_outcome", "note")
 
 
 @dataclass
@@ -170,15 +245,16 @@ class Simulation:
 
     def play(self, out: Path, progress: Callable[[int, dict[str, int]], None] | None = None) -> Played:
         """Play every day of the book through the workflow; what the run left behind, read back."""
-        by_day: dict[date, list[tuple[int, SimEvent]]] = {}
+        by_day: dict[date, list[tuple[str, int, SimEvent]]] = {}
         last = self.start + timedelta(days=self.days - 1)
         for number, event in self.events:
-            if not self.start <= event.date <= last:  # reported, never silently left out
+            day, hhmm = self._bank_time(event)
+            if not self.start <= day <= last:  # reported, never silently left out
                 self.problems.append(
-                    EventProblem(number, f"dated {event.date}, outside the run ({self.start} to {last})")
+                    EventProblem(number, f"dated {day} in the bank's zone, outside the run ({self.start} to {last})")
                 )
                 continue
-            by_day.setdefault(event.date, []).append((number, event))
+            by_day.setdefault(day, []).append((hhmm, number, event))
         begin = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC) - timedelta(days=1)
         meter = CallMeter()
         daily: list[dict[str, Any]] = []
@@ -200,8 +276,8 @@ class Simulation:
                 for offset in range(self.days):
                     day = self.start + timedelta(days=offset)
                     actions = [
-                        (event.time, self._action(rt, number, event))
-                        for number, event in sorted(by_day.get(day, []), key=lambda pair: pair[1].time)
+                        (hhmm, self._action(rt, number, event))
+                        for hhmm, number, event in sorted(by_day.get(day, []), key=lambda item: item[0])
                     ]
                     rt.run_day(day, actions)
                     open_now = rt.running_executions()
@@ -285,6 +361,21 @@ class Simulation:
         return injecting(self.faults, self.fault_seed, rt.dispatcher.in_handler)
 
     # -- events ---------------------------------------------------------------------------------------
+    def _bank_time(self, event: SimEvent) -> tuple[date, str]:
+        """The bank's day and time (``HH:MM``) of an event: its own when it names no zone, else its time in
+        that zone (``customer``: its loan's customer's) turned into the bank's."""
+        if event.zone is None:
+            return event.date, event.time
+        if event.zone == "customer":
+            loan = next((loan for loan in self.book if loan.loan_id == event.loan_id), None)
+            zone = loan_zone(loan, self.settings) if loan is not None else self.settings.time_zone
+        else:
+            zone = event.zone
+        hour, minute = map(int, event.time.split(":"))
+        local = datetime(event.date.year, event.date.month, event.date.day, hour, minute, tzinfo=ZoneInfo(zone))
+        bank = local.astimezone(ZoneInfo(self.settings.time_zone))
+        return bank.date(), bank.strftime("%H:%M")
+
     def _action(self, rt: Runtime, number: int, event: SimEvent) -> Callable[[], None]:
         def apply() -> None:
             status, body = self._apply(rt, event, number)
@@ -302,6 +393,7 @@ class Simulation:
         return apply
 
     def _apply(self, rt: Runtime, event: SimEvent, number: int = 0) -> tuple[int, Any]:
+        """The event as the API call it stands for, by the person of its role."""
         if event.type == "payment":
             # the event's line is the bank's payment reference: calling again after a 5xx posts it once
             payment = {"date": event.date.isoformat(), "amount": str(event.amount), "reference": f"event-{number}"}
@@ -310,32 +402,76 @@ class Simulation:
         if case is None:
             return 409, {"message": f"loan {event.loan_id} has no open case"}
         case_id = case.case_id
-        staff = {"user": SUPERVISOR, "groups": ("supervisor",)}
-        if event.role == "agent" and event.type in ("plan_proposed", "promise_to_pay"):
-            rt.api("POST", f"/cases/{case_id}/assignment", {"agent": AGENT}, **staff)  # type: ignore[arg-type]
-            staff = {"user": AGENT, "groups": ("agent",)}
-        if event.type == "plan_proposed":
-            body: dict[str, Any] = {
-                "waive_penalty": str(event.waive_penalty),
-                "waive_interest": str(event.waive_interest),
-            }
-            if event.months:
-                body["months"] = event.months
-            return rt.api("POST", f"/cases/{case_id}/plan-proposals", body, **staff)  # type: ignore[arg-type]
+        path = f"/cases/{case_id}"
         if event.type == "plan_accepted":
             # the customer accepts the proposal they were shown: the one on the case now, if any
             shown = case.plan
             named = {"version": shown.version, "plan_hash": shown.content_hash} if shown else NO_PLAN
-            return rt.api("POST", f"/cases/{case_id}/plan-acceptance", named, system=True)
+            return rt.api("POST", f"{path}/plan-acceptance", named, system=True)
+        default = "agent" if event.type in AGENT_ACTIONS else "supervisor"
+        if event.type == "acceleration_notice":
+            default = "legal"
+        staff = self._staff(rt, case_id, event.role or default, case.assigned_to)
+        if event.type == "plan_proposed":
+            body: dict[str, Any] = {
+                "waive_penalty": str(event.waive_penalty),
+                "waive_interest": str(event.waive_interest),
+                "request_approval": event.request_approval,
+            }
+            if event.months:
+                body["months"] = event.months
+            return rt.api("POST", f"{path}/plan-proposals", body, **staff)
         if event.type == "promise_to_pay":
             promised = event.promised_date or event.date + dt.timedelta(days=7)  # a week unless the line says
             promise = {"promised_date": str(promised), "amount": str(event.amount or "0.00")}
-            return rt.api("POST", f"/cases/{case_id}/promises", promise, **staff)  # type: ignore[arg-type]
-        if event.type == "complaint_opened":
-            return rt.api("POST", f"/cases/{case_id}/complaints", **staff)  # type: ignore[arg-type]
-        if event.type == "complaint_resolved":
-            return rt.api("POST", f"/cases/{case_id}/complaints/resolve", **staff)  # type: ignore[arg-type]
-        return rt.api("POST", f"/cases/{case_id}/opt-outs", {"channel": event.channel or "sms"}, **staff)  # type: ignore[arg-type]
+            return rt.api("POST", f"{path}/promises", promise, **staff)
+        now = clock.now().isoformat()
+        calls: dict[str, tuple[str, dict[str, Any] | None]] = {
+            "complaint_opened": ("complaints", None),
+            "complaint_resolved": ("complaints/resolve", None),
+            "opt_out": ("opt-outs", {"channel": event.channel or "sms"}),
+            "do_not_contact": ("do-not-contact", {"reason": event.reason}),
+            "do_not_contact_cleared": ("do-not-contact/clear", {"reason": event.reason}),
+            "call_attempt": ("call-attempts", {"outcome": event.outcome, "at": now}),
+            "conversation": ("conversations", {"outcome": event.outcome}),
+            "call_outcome": ("call-outcomes", self._outcome(event, now)),
+            "acceleration_notice": (
+                "acceleration-notice",
+                {"sent_on": (event.sent_on or event.date).isoformat(), "reference": event.reference},
+            ),
+            "assigned": ("assignment", {"agent": event.agent or STAFF["agent"][0]}),
+            "note": ("notes", {"text": event.text}),
+        }
+        if event.type in ("waiver_approved", "waiver_refused"):
+            request = case.waiver_request
+            if not request:
+                return 409, {"message": f"case {case_id} has no waiver request awaiting a decision"}
+            decided = {"version": request["version"], "request_hash": request["request_hash"]}
+            if event.type == "waiver_refused":
+                return rt.api("POST", f"{path}/waiver-approvals/refuse", {**decided, "reason": event.reason}, **staff)
+            return rt.api("POST", f"{path}/waiver-approvals", decided, **staff)
+        route, payload = calls[event.type]
+        return rt.api("POST", f"{path}/{route}", payload, **staff)
+
+    @staticmethod
+    def _outcome(event: SimEvent, now: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"disposition": event.disposition, "at": now}
+        if event.text:
+            body["note"] = event.text
+        if event.disposition == "promise_to_pay":
+            body |= {"promise_date": str(event.promised_date), "promise_amount": str(event.amount)}
+        if event.disposition == "hardship":
+            body |= {"reason_code": event.reason_code or "other", "reason_text": event.reason or "hardship"}
+        return body
+
+    @staticmethod
+    def _staff(rt: Runtime, case_id: str, role: str, assigned_to: str | None) -> dict[str, Any]:
+        """The person of ``role``; an agent acts only on their own cases: a supervisor assigns it first."""
+        user, groups = STAFF[role]
+        if role == "agent" and assigned_to != user:
+            supervisor, boss = STAFF["supervisor"]
+            rt.api("POST", f"/cases/{case_id}/assignment", {"agent": user}, user=supervisor, groups=boss)
+        return {"user": user, "groups": groups}
 
     # -- results --------------------------------------------------------------------------------------
     def _facts(
