@@ -16,7 +16,7 @@ from itertools import takewhile
 
 from dueflow.domain.book import DEFAULT_SELECTION
 from dueflow.domain.calendar import add_months
-from dueflow.domain.loan import Customer, Loan, Payment
+from dueflow.domain.loan import Customer, EmergencyContact, Loan, Payment
 from dueflow.domain.money import round_down, round_up
 from dueflow.domain.schedule import Installment, iter_schedule
 
@@ -130,12 +130,15 @@ def generate_loan(rng: random.Random, index: int, as_of: date) -> Loan:
     }
     behaviour = _pick(rng, BEHAVIOURS)
     payments = _payments(rng, behaviour, due, loan, as_of)
-    return loan.model_copy(
-        update={
-            "customer": Customer.model_validate(customer),
-            "payments": tuple(Payment(date=d, amount=a) for d, a in payments),
-        }
-    )
+    update: dict[str, object] = {
+        "customer": Customer.model_validate(customer),
+        "payments": tuple(Payment(date=d, amount=a) for d, a in payments),
+    }
+    if index % 3 == 0:  # a third of the customers named an emergency contact: a third party, never contacted
+        update["emergency_contact"] = EmergencyContact(
+            name="紧急联系人", phone=f"+86137{index:08d}", email=f"contact{index}@example.org", relationship="spouse"
+        )
+    return loan.model_copy(update=update)
 
 
 def _payments(

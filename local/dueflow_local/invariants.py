@@ -24,6 +24,9 @@
   its audit record; no message is still claimed after its lease ended; and what the providers accepted
   is accounted for by the outbox, channel by channel (at least the SENT, at most SENT, UNCONFIRMED and
   still-claimed together).
+- ``no_third_party_contact``: no provider accepted anything for an emergency contact of the book, nor
+  for a guarantor except as the loan's rule pack allows (a liability it names, from its days past due
+  on, by the ledger).
 - ``outcomes_match_baseline`` (when a baseline run is given): every case ended as it did there.
 """
 
@@ -103,6 +106,7 @@ def check(facts: Facts) -> dict[str, Any]:
         "opt_outs_respected": _opt_outs(facts),
         "audit_complete": _audit(facts),
         "messages_on_record": _messages(facts),
+        "no_third_party_contact": _third_parties(facts),
     }
     if facts.baseline is not None:
         checks["outcomes_match_baseline"] = _baseline(facts)
@@ -318,6 +322,56 @@ def _local(at: datetime, loan: Loan | None, settings: Settings) -> datetime:
 def _who(delivery: Delivery, loan: Loan | None) -> str:
     """A delivery named without its recipient's contact details."""
     return f"{delivery.channel} to {'loan ' + loan.loan_id if loan else 'an unknown recipient'}"
+
+
+def _third_parties(facts: Facts) -> list[str]:
+    """No provider accepted anything for someone other than the borrower: never an emergency contact,
+    and a guarantor only as the loan's rule pack allows (a liability it names, from its days past due on,
+    on the ledger the book and the payments give)."""
+    borrowers = {
+        str(address)
+        for loan in facts.book
+        if loan.customer is not None
+        for address in (loan.customer.phone, loan.customer.email)
+        if address
+    }
+    emergency: dict[str, Loan] = {}
+    guarantors: dict[str, Loan] = {}
+    for loan in facts.book:
+        for contact, into in ((loan.emergency_contact, emergency), (loan.guarantor, guarantors)):
+            if contact is not None:
+                into.update({str(a): loan for a in (contact.phone, contact.email) if a and str(a) not in borrowers})
+    found = []
+    for delivery in facts.deliveries:
+        if delivery.channel == "call":
+            continue  # a call task names the case (the agent calls the borrower on it)
+        third = emergency.get(delivery.to)
+        if third is not None:
+            found.append(f"loan {third.loan_id}: its emergency contact was sent an {delivery.channel} at {delivery.at}")
+        guaranteed = guarantors.get(delivery.to)
+        if guaranteed is not None and not _guarantor_may_hear(guaranteed, delivery, facts):
+            found.append(
+                f"loan {guaranteed.loan_id}: its guarantor was sent an {delivery.channel} the pack does not allow"
+            )
+    return found
+
+
+def _guarantor_may_hear(loan: Loan, delivery: Delivery, facts: Facts) -> bool:
+    if loan.rules is None or loan.guarantor is None:
+        return False
+    rule = load_pack(loan.rules).guarantors
+    if loan.guarantor.liability not in rule.liabilities:
+        return False
+    final = facts.final.get(loan.loan_id, loan)
+    day = _local(delivery.at, loan, facts.settings).date()
+    seen = loan.model_copy(
+        update={
+            "payments": tuple(p for p in final.payments if p.date <= day),
+            "adjustments": tuple(e for e in final.adjustments if e.date <= day),
+        }
+    )
+    # days past due at the day's start, as the stage that queued the notice saw them (a day of margin)
+    return assess(seen, day).dpd + 1 >= rule.contact_after_dpd
 
 
 def _duplicates(facts: Facts) -> list[str]:

@@ -305,6 +305,7 @@ INVARIANT_NAMES = {
     "opt_outs_respected": "no message on a channel the customer opted out of",
     "audit_complete": "every audit chain verifies, every stage on record",
     "messages_on_record": "every message sent (or in doubt) on record",
+    "no_third_party_contact": "no message to a third party (emergency contacts, guarantors the rules exclude)",
     "outcomes_match_baseline": "outcomes equal the baseline run",
 }
 

@@ -26,7 +26,7 @@ def test_a_short_run_with_a_promise_still_pending_ends_cleanly_and_says_so(tmp_p
     assert any(line.startswith("promises to pay:") and "pending" in line for line in lines)
     # each summary line whole, however long (not wrapped off a terminal)
     invariants = next(line for line in lines if line.startswith("invariants:"))
-    assert invariants.endswith("messages_on_record)") and len(invariants) > 140
+    assert invariants.endswith("no_third_party_contact)") and len(invariants) > 140
 
 
 def test_json_output_is_json_alone_and_the_handler_logs_are_in_the_run_folder(tmp_path: Path) -> None:

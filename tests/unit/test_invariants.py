@@ -319,3 +319,30 @@ def test_an_episode_starts_after_the_payable_day_of_a_due_date_on_a_holiday() ->
     # and a case opened on the due date itself (a holiday, nothing overdue yet) is still caught
     early = {**case, "opened_on": "2026-10-04"}
     assert violations(replace(facts, cases=[early])) == {"one_case_per_episode": 1}
+
+
+def test_no_message_reaches_an_emergency_contact_or_a_guarantor_the_pack_excludes() -> None:
+    """A third party is never contacted (银保监规〔2022〕13号, 15 U.S.C. 1692c(b)): an emergency contact
+    never; a guarantor only as the loan's rule pack allows (cn: a joint guarantor, from 30 days past due)."""
+    loan = borrower(
+        "L1",
+        rules="cn",
+        emergency_contact={"name": "李四", "phone": "+8613900000001", "relationship": "brother"},
+        guarantor={"liability": "joint_several", "phone": "+8613900000002"},
+    )
+    base = {"book": [loan], "final": {"L1": loan}}
+    assert violations(clean(**base)) == {}
+    to_emergency = Delivery(at(20, 10), "sms", "+8613900000001", "reminder")
+    to_guarantor = Delivery(at(20, 11), "sms", "+8613900000002", "guarantor notice")
+    found = check(clean(deliveries=[*clean().deliveries, to_emergency, to_guarantor], **base))
+    assert found["no_third_party_contact"]["violations"] == 2  # a guarantor at 5 days past due is too early
+    assert "its emergency contact was sent an sms" in found["no_third_party_contact"]["examples"][0]
+    # 30 days past due (installment 1 due 06-15, on 07-15) the joint guarantor may hear; a general one never
+    late = Delivery(datetime(2026, 7, 15, 2, tzinfo=UTC), "sms", "+8613900000002", "guarantor notice")
+    days = [date(2026, 6, 10) + timedelta(days=i) for i in range(40)]
+    assert violations(clean(deliveries=[*clean().deliveries, late], days=days, ended=late.at, **base)) == {}
+    general = loan.model_copy(update={"guarantor": loan.guarantor.model_copy(update={"liability": "general"})})  # type: ignore[union-attr]
+    later = clean(
+        deliveries=[*clean().deliveries, late], days=days, ended=late.at, book=[general], final={"L1": general}
+    )
+    assert violations(later) == {"no_third_party_contact": 1}

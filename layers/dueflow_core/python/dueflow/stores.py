@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dueflow.domain.book import assign_pack
-from dueflow.domain.loan import GUARANTOR_PII, Loan
+from dueflow.domain.loan import EMERGENCY_PII, GUARANTOR_PII, Loan
 from dueflow.domain.outbox import LEASE
 from dueflow.domain.rules import PackSelection
 from dueflow.ports import PostingConflict
@@ -201,15 +201,19 @@ def with_default_pack(loan: Loan, packs: PackSelection | str | None) -> Loan:
 
 CUSTOMER_PII = ("name", "phone", "email", "monthly_income", "monthly_expenses")
 GUARANTOR_PREFIX = "guarantor_"  # the guarantor's sealed fields sit beside the borrower's, prefixed
+EMERGENCY_PREFIX = "emergency_"  # and the emergency contact's (sealed, never used to send anything)
 
 
 def pii_fields(loan: Loan) -> dict[str, str | None]:
-    """Every PII field of a loan to seal (owner: the loan): the borrower's, then the guarantor's."""
+    """Every PII field of a loan to seal (owner: the loan): the borrower's, the guarantor's, the emergency
+    contact's."""
     fields: dict[str, str | None] = {}
     if loan.customer is not None:
         fields |= {name: _text(getattr(loan.customer, name)) for name in CUSTOMER_PII}
     if loan.guarantor is not None:
         fields |= {GUARANTOR_PREFIX + name: _text(getattr(loan.guarantor, name)) for name in GUARANTOR_PII}
+    if loan.emergency_contact is not None:
+        fields |= {EMERGENCY_PREFIX + name: _text(getattr(loan.emergency_contact, name)) for name in EMERGENCY_PII}
     return fields
 
 
@@ -220,6 +224,8 @@ def without_pii(loan: Loan) -> Loan:
         update["customer"] = loan.customer.model_copy(update={name: None for name in CUSTOMER_PII})
     if loan.guarantor is not None:
         update["guarantor"] = loan.guarantor.model_copy(update={name: None for name in GUARANTOR_PII})
+    if loan.emergency_contact is not None:
+        update["emergency_contact"] = loan.emergency_contact.model_copy(update={name: None for name in EMERGENCY_PII})
     return loan.model_copy(update=update) if update else loan
 
 

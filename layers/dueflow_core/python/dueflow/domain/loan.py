@@ -143,6 +143,21 @@ class Guarantor(_Record):
 GUARANTOR_PII = ("name", "phone", "email")
 
 
+class EmergencyContact(_Record):
+    """Someone the borrower named for the bank to reach in an emergency (紧急联系人): a third party, never
+    contacted about the debt (银保监规〔2022〕13号: 不得向债务人以外的第三人催收; 15 U.S.C. 1692c(b)). Name,
+    phone and e-mail are PII, sealed at rest like the borrower's; the invariants prove no message reaches
+    them."""
+
+    name: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
+    phone: Annotated[str, AfterValidator(_phone)] | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
+    relationship: str | None = Field(default=None, max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+EMERGENCY_PII = ("name", "phone", "email")
+
+
 class Collateral(_Record):
     """What secures the loan; ``type`` selects the recovery rate in the legal cost-benefit rule."""
 
@@ -249,6 +264,7 @@ class Loan(_Record):
     adjustments: tuple[LedgerEntry, ...] = ()  # always in date order
     customer: Customer | None = None
     guarantor: Guarantor | None = None
+    emergency_contact: EmergencyContact | None = None  # a third party: never contacted
     collateral: Collateral | None = None
     # assets of the borrower known to the bank (an asset search), beyond any collateral: what a
     # preservation order could hold for an unsecured claim
