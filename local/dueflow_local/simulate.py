@@ -34,6 +34,7 @@ from dueflow.domain.money import fmt
 from dueflow.domain.portfolio import assess_portfolio
 from dueflow.domain.position import assess
 from dueflow.domain.strict import iso_date, plain_decimal, strict_json
+from dueflow.services.case_actions import CALL_OUTCOMES
 from dueflow.services.context import loan_date, loan_zone, scan_moment
 from dueflow.services.digests import seal_day
 from dueflow.settings import Settings
@@ -151,7 +152,7 @@ class SimEvent(BaseModel):
         return self
 
 
-CALL_ATTEMPT_OUTCOMES = ("no_answer", "busy", "voicemail", "wrong_number", "conversation")
+CALL_ATTEMPT_OUTCOMES = CALL_OUTCOMES  # what the API accepts (dueflow.services.case_actions)
 # what an agent does unless the line names another role (the rest: a supervisor, an acceleration: legal)
 AGENT_ACTIONS = ("plan_proposed", "promise_to_pay", "call_attempt", "conversation", "call_outcome", "note")
 

@@ -16,16 +16,7 @@ import pytest
 from dueflow.settings import Settings
 from dueflow_local.runtime import Runtime, open_runtime
 from tests.e2e.conftest import BACKENDS, NO_TABLE, borrower
-
-NEW_YORK: dict[str, Any] = {
-    "name": "Jane Roe",
-    "phone": "+12125550100",
-    "email": "jane@example.com",
-    "timezone": "America/New_York",
-    "language": "en",
-    "monthly_income": "6000.00",
-    "monthly_expenses": "2500.00",
-}
+from tests.e2e.test_us_pack import NEW_YORK
 
 
 def records(rt: Runtime, loan: str, case: str, kind: str) -> list[dict[str, Any]]:

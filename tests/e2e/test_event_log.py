@@ -15,17 +15,9 @@ from dueflow.domain.book import iter_jsonl
 from dueflow_local.cli import app
 from dueflow_local.simulate import EVENT_TYPES, read_events
 from tests.e2e.conftest import borrower
+from tests.e2e.test_jurisdiction import US_CUSTOMER as NEW_YORK
 
 runner = CliRunner()
-
-NEW_YORK: dict[str, Any] = {
-    "phone": "+12125550100",
-    "email": "jane@example.com",
-    "timezone": "America/New_York",
-    "language": "en",
-    "country": "US",
-    "region": "NY",
-}
 
 
 def dial(day: str, hhmm: str, outcome: str = "no_answer") -> dict[str, Any]:
