@@ -37,6 +37,7 @@ from dueflow.domain.strict import iso_date, plain_decimal, strict_json
 from dueflow.services.case_actions import CALL_OUTCOMES
 from dueflow.services.context import loan_date, loan_zone, scan_moment
 from dueflow.services.digests import seal_day
+from dueflow.services.workbench import DISPOSITIONS
 from dueflow.settings import Settings
 from dueflow.workflow import definition
 from dueflow.workflow.definition import CLOSED, STAGE_LABELS
@@ -118,19 +119,7 @@ class SimEvent(BaseModel):
     channel: Literal["sms", "email", "call"] | None = None
     # a dial attempt's outcome, or the words of a conversation's
     outcome: Short | None = None
-    disposition: (
-        Literal[
-            "right_party_contact",
-            "promise_to_pay",
-            "hardship",
-            "refused",
-            "dispute",
-            "left_message",
-            "no_answer",
-            "wrong_number",
-        ]
-        | None
-    ) = None
+    disposition: str | None = Field(default=None, max_length=64)  # one of the API's (workbench.DISPOSITIONS)
     reason: Short | None = None  # do-not-contact, a refused waiver
     reason_code: str | None = Field(default=None, max_length=64)  # hardship
     text: Short | None = None  # a note; a call outcome's note
@@ -147,6 +136,8 @@ class SimEvent(BaseModel):
             raise FieldError("zone", f"{self.zone[:40]!r} is neither 'customer' nor an IANA time zone")
         if self.type == "call_attempt" and self.outcome not in CALL_ATTEMPT_OUTCOMES:
             raise FieldError("outcome", f"must be one of {', '.join(CALL_ATTEMPT_OUTCOMES)}")
+        if self.disposition is not None and self.disposition not in DISPOSITIONS:
+            raise FieldError("disposition", f"must be one of {', '.join(DISPOSITIONS)}")
         if self.disposition == "promise_to_pay" and (self.promised_date is None or self.amount is None):
             raise FieldError("promised_date", "a promise_to_pay call outcome needs promised_date and amount")
         return self

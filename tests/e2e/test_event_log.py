@@ -123,3 +123,15 @@ def test_a_dispute_hardship_and_do_not_contact_from_the_log_reach_the_case(tmp_p
     # nothing reached the customer after it (the providers' log: every message on the case's record)
     stopped = next(r["at"] for r in records if "do_not_contact" in r["body"])
     assert not [r for r in records if r["type"] == "message_sent" and r["at"] > stopped]
+
+
+def test_a_call_outcome_names_one_of_the_api_s_dispositions(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    line = {"date": "2026-06-17", "type": "call_outcome", "loan_id": "U1", "disposition": "maybe_later"}
+    log.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    events, problems = read_events(log, {"U1"})
+    assert not events
+    assert [str(p) for p in problems] == [
+        "event line 1: field disposition: must be one of right_party_contact, promise_to_pay, hardship, refused, "
+        "dispute, left_message, no_answer, wrong_number"
+    ]
